@@ -29,6 +29,8 @@ app = typer.Typer(
 #: (module under preflab.cli, group name or None when the module registers top-level commands)
 GROUPS: list[tuple[str, str | None]] = [
     ("data", "data"),
+    ("quality", None),
+    ("augment", None),
 ]
 
 

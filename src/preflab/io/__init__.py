@@ -23,7 +23,7 @@ from preflab.io import containers, schemas, sources
 from preflab.io.containers import Location
 from preflab.records import PreferencePair, PromptRecord, prompt_id, to_trl
 
-PAIR_FORMATS = ("auto", "pairs", "hh-rlhf", "pandalm")
+PAIR_FORMATS = ("auto", "pairs", "hh-rlhf", "pandalm", "ultrafeedback")
 _PAIR_ALIASES = {"preflab": "pairs", "trl": "pairs", "openrlhf": "pairs", "rewardbench": "pairs"}
 WRITE_FORMATS = ("preflab", "trl", "trl-chat")
 
@@ -94,13 +94,15 @@ def read_pairs(
     strict: bool = True,
     rejects: str | Path | None = None,
     report: ReadReport | None = None,
+    seed: int = 0,
 ) -> Iterator[PreferencePair]:
     """Stream validated :class:`PreferencePair` records from ``path``.
 
     ``fmt``: ``auto`` (sniffed from the first row), ``pairs`` (preflab's own columns or TRL's
     standard / conversational / implicit-prompt form; aliases ``trl``, ``preflab``,
-    ``openrlhf``, ``rewardbench``), ``hh-rlhf`` or ``pandalm``. ``column_map`` renames source
-    columns first (``"question=prompt,good=chosen,bad=rejected"``).
+    ``openrlhf``, ``rewardbench``), ``hh-rlhf``, ``pandalm`` or ``ultrafeedback`` (raw layout;
+    ``seed`` draws its rejected completion). ``column_map`` renames source columns first
+    (``"question=prompt,good=chosen,bad=rejected"``).
     """
     path = str(path)
     fmt = _canonical_format(fmt)
@@ -121,7 +123,12 @@ def read_pairs(
         fmt = sources.sniff_pair_format(first[1])
     report.format = fmt
     adapter = sources.PAIR_SOURCES.get(fmt)
-    convert = (lambda row: adapter(row, report.notes)) if adapter else schemas.pair_from_row
+    if adapter is None:
+        convert = schemas.pair_from_row
+    elif fmt in sources.SEEDED_SOURCES:
+        convert = lambda row: adapter(row, report.notes, seed)  # noqa: E731
+    else:
+        convert = lambda row: adapter(row, report.notes)  # noqa: E731
     yield from _records(_chain(first, rows), convert, report, sink)
     _finish(report, rejects)
 

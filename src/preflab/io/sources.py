@@ -23,6 +23,7 @@ confidence level to compare preference-strength estimates against.
 from __future__ import annotations
 
 import os
+import random
 import re
 from collections import Counter
 from typing import Any, Callable
@@ -156,14 +157,61 @@ def pandalm_pair(row: dict[str, Any], notes: Notes) -> PreferencePair | None:
     return pair
 
 
-Adapter = Callable[[dict[str, Any], Notes], "PreferencePair | None"]
-PAIR_SOURCES: dict[str, Adapter] = {"hh-rlhf": hh_rlhf_pair, "pandalm": pandalm_pair}
+def ultrafeedback_pair(row: dict[str, Any], notes: Notes, seed: int = 0) -> PreferencePair | None:
+    """UltraFeedback's raw layout (``instruction`` + ``completions`` with ``overall_score``):
+    chosen = the top overall score, rejected = a seeded random other completion, as the
+    reward-augmented paper and the binarized UltraFeedback recipe do. The draw depends on the
+    seed and the instruction only, so it does not change when rows are reordered."""
+    instruction = row.get("instruction")
+    if not isinstance(instruction, str):
+        raise InputError("missing required field" if "instruction" not in row else "expected a string", field="instruction")
+    completions = row.get("completions")
+    if not isinstance(completions, list):
+        raise InputError("missing required field" if "completions" not in row else "expected a list", field="completions")
+    usable = []
+    for index, item in enumerate(completions):
+        where = f"completions.{index}"
+        if not isinstance(item, dict) or not isinstance(item.get("response"), str):
+            raise InputError("expected an object with a string response", field=f"{where}.response")
+        score = item.get("overall_score")
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            raise InputError(f"expected a number, got {score!r}", field=f"{where}.overall_score")
+        if item["response"].strip():
+            usable.append(item)
+    rng = random.Random(f"{seed}:{instruction}")
+    top = max(item["overall_score"] for item in usable) if usable else None
+    best = [item for item in usable if item["overall_score"] == top]
+    if not best:
+        notes.add("ultrafeedback_too_few_completions")
+        return None
+    chosen = rng.choice(best)
+    others = [item for item in usable if item["response"] != chosen["response"]]
+    if not others:
+        notes.add("ultrafeedback_too_few_completions")
+        return None
+    rejected = rng.choice(others)
+    return build(PreferencePair, {
+        "prompt": [{"role": "user", "content": instruction}],
+        "chosen": chosen["response"], "rejected": rejected["response"],
+        "chosen_score": float(chosen["overall_score"]), "rejected_score": float(rejected["overall_score"]),
+        "category": row.get("source"),
+        "provenance": {"source": "ultrafeedback", "chosen_model": chosen.get("model"),
+                       "rejected_model": rejected.get("model"), "seed": seed,
+                       "n_completions": len(completions)},
+    })
+
+
+Adapter = Callable[..., "PreferencePair | None"]
+PAIR_SOURCES: dict[str, Adapter] = {"hh-rlhf": hh_rlhf_pair, "pandalm": pandalm_pair, "ultrafeedback": ultrafeedback_pair}
+SEEDED_SOURCES = {"ultrafeedback"}
 
 
 def sniff_pair_format(row: dict[str, Any]) -> str:
     """Guess the layout of a pair file from its first row."""
     if "response1" in row and "annotator1" in row:
         return "pandalm"
+    if "completions" in row and "instruction" in row:
+        return "ultrafeedback"
     chosen = row.get("chosen")
     if "prompt" not in row and isinstance(chosen, str) and chosen.startswith(HUMAN):
         return "hh-rlhf"

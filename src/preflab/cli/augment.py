@@ -1,0 +1,60 @@
+"""``preflab augment``: scored pairs → reward-augmented, goal-conditioned DPO data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from preflab import io
+from preflab.augment import AugmentConfig, augment_pairs, refuse_test_split
+from preflab.config import help_of, resolve
+from preflab.provenance import run_record, sidecar, write_run_json
+
+console = Console()
+
+
+def _h(name: str) -> str:
+    return help_of(AugmentConfig, name)
+
+
+def augment(
+    src: str = typer.Argument(..., help="Scored pairs (chosen_score/rejected_score), or UltraFeedback's raw layout."),
+    dst: str = typer.Argument(..., help="Output (.jsonl, .parquet, or a datasets folder)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
+    goal: Optional[str] = typer.Option(None, help=_h("goal")),
+    template: Optional[str] = typer.Option(None, help=_h("template")),
+    scale_min: Optional[float] = typer.Option(None, help=_h("scale_min")),
+    scale_max: Optional[float] = typer.Option(None, help=_h("scale_max")),
+    decimals: Optional[int] = typer.Option(None, help=_h("decimals")),
+    ties: Optional[str] = typer.Option(None, help=_h("ties")),
+    fmt: str = typer.Option("auto", "--format", "-f", help="Input layout (see preflab data inspect --help)."),
+    column_map: Optional[str] = typer.Option(None, "--column-map", help="Rename source columns: 'score_chosen=chosen_score,score_rejected=rejected_score'."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split of a datasets folder or hub dataset; 'test' is refused."),
+    seed: int = typer.Option(0, "--seed", help="Seed of UltraFeedback's rejected-completion draw."),
+    to: str = typer.Option("trl-chat", "--to", help="Output layout: trl-chat (TRL conversational DPO) or preflab (keeps scores and provenance)."),
+    not_test: bool = typer.Option(False, "--not-test", help="The input's name says test but it is training data."),
+) -> None:
+    """Make positive- and negative-goal copies of every scored pair (SPEC §4). Test splits are refused."""
+    cfg = resolve(AugmentConfig, config, {"goal": goal, "template": template, "scale_min": scale_min,
+                                         "scale_max": scale_max, "decimals": decimals, "ties": ties})
+    if to not in ("trl-chat", "preflab"):
+        raise typer.BadParameter("choose trl-chat or preflab", param_hint="--to")
+    if not not_test:
+        refuse_test_split(src, split)
+    elif split is not None:
+        refuse_test_split("data", split)
+    counts: Counter = Counter()
+    pairs = io.read_pairs(src, fmt, column_map=column_map, split=split, seed=seed)
+    written = io.write_pairs(augment_pairs(pairs, cfg, counts), dst, fmt=to)
+    write_run_json(sidecar(dst), run_record("augment", cfg, inputs={"pairs": src}, counts=dict(counts),
+                                           seed=seed, output={"path": dst, "format": to, "rows": written}))
+    console.print(f"{counts['pairs_in']} pairs → {written} examples ({counts['positive']} positive, "
+                  f"{counts['negative']} negative goal; {counts['ties']} ties, policy {cfg.ties}) → {dst}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(augment)

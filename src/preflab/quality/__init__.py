@@ -1,0 +1,1 @@
+"""Measuring (strength ensembles) and repairing (flip/drop/smooth/margin) preference noise."""
