@@ -75,9 +75,12 @@ def _type_problem(name: str, value: Any, hint: Any) -> str | None:
     return f"{name}: {value!r} is not a valid {hint}"
 
 
-def resolve(cls: type[T], config_file: str | Path | None, flags: dict[str, Any]) -> T:
-    """Build ``cls`` from defaults < YAML file < flags (``None`` flags mean "not given")."""
-    data = load_yaml(config_file) if config_file else {}
+def resolve(cls: type[T], config_file: str | Path | None, flags: dict[str, Any],
+            defaults: dict[str, Any] | None = None) -> T:
+    """Build ``cls`` from dataclass defaults < ``defaults`` (a named setting, e.g. a method's
+    own) < YAML file < flags (``None`` flags mean "not given")."""
+    data = dict(defaults or {})
+    data.update(load_yaml(config_file) if config_file else {})
     data.update({k: v for k, v in flags.items() if v is not None})
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}

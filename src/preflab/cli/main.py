@@ -29,8 +29,11 @@ app = typer.Typer(
 #: (module under preflab.cli, group name or None when the module registers top-level commands)
 GROUPS: list[tuple[str, str | None]] = [
     ("data", "data"),
+    ("llm", "llm"),
     ("quality", None),
     ("augment", None),
+    ("generate", None),
+    ("rm", None),
 ]
 
 

@@ -1,0 +1,164 @@
+"""A generation run that survives crashes: append-only progress, atomic final output.
+
+While a run goes, every finished prompt's outcome (pair or failure) is appended as one JSON
+line to ``OUT.partial.jsonl`` and flushed. Killed at any point, the rerun of the same command
+reads that file, skips the prompts already done (their LLM calls are not even looked up),
+and carries on; calls that finished but whose prompt did not are answered by the LLM cache.
+Only at the end are the pairs ordered by prompt, de-duplicated by id, filtered, and written
+atomically to ``OUT`` with ``OUT.failures.jsonl`` and ``OUT.run.json``; then the partial file
+goes. So a finished ``OUT`` is always complete, and equals an uninterrupted run's.
+
+The partial file starts with a header holding the fingerprint of the method, config, seed,
+generator and prompt file: resuming with anything different is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from preflab import io
+from preflab.errors import ConfigError
+from preflab.io.containers import write_jsonl
+from preflab.methods.base import Context, Failure, Method, generate
+from preflab.provenance import file_fingerprint, run_record, write_run_json
+from preflab.records import PreferencePair, PromptRecord
+
+log = logging.getLogger(__name__)
+PARTIAL_VERSION = 1
+
+
+@dataclass
+class GenerationResult:
+    pairs: list[PreferencePair]
+    failures: list[dict[str, Any]]
+    counts: Counter = field(default_factory=Counter)
+    resumed: int = 0
+    wall_s: float = 0.0
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+def partial_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".partial.jsonl")
+
+
+def _fingerprint(method: Method, cfg: Any, ctx: Context, prompts_fp: str, limit: int | None) -> str:
+    payload = {"method": method.name, "config": asdict(cfg), "seed": ctx.seed, "llm": [ctx.llm.kind, ctx.llm.model_id],
+               "scorer": getattr(ctx.scorer, "id", None) if ctx.scorer else None,
+               "judge": ctx.judge.id if ctx.judge else None, "prompts": prompts_fp, "limit": limit,
+               "version": PARTIAL_VERSION}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _read_partial(path: Path, fingerprint: str) -> dict[int, dict[str, Any]]:
+    """Outcomes already done, by prompt index. A torn last line (the crash) is cut off."""
+    done: dict[int, dict[str, Any]] = {}
+    good_bytes = 0
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if not line.endswith(b"\n"):
+                break
+            if number == 0:
+                if entry.get("fingerprint") != fingerprint:
+                    raise ConfigError(
+                        f"{path} holds a run with a different method, config, seed, model or prompt file; "
+                        "delete it to start over, or write to another --out")
+            else:
+                done[entry["index"]] = entry
+            good_bytes += len(line)
+    with open(path, "r+b") as fh:
+        fh.truncate(good_bytes)
+    return done
+
+
+def _entry(index: int, outcome: PreferencePair | Failure) -> dict[str, Any]:
+    if isinstance(outcome, Failure):
+        return {"index": index, "failure": asdict(outcome)}
+    return {"index": index, "pair": outcome.model_dump()}
+
+
+def run_generation(
+    prompts_path: str | Path, out: str | Path, method: Method, cfg: Any, ctx: Context, *,
+    limit: int | None = None, in_flight: int = 8,
+    post_filter: Callable[[list[PreferencePair]], tuple[list[PreferencePair], dict[str, Any]]] | None = None,
+    progress: Callable[[int, int], None] | None = None, extra_run: dict[str, Any] | None = None,
+) -> GenerationResult:
+    """Generate pairs for the prompts in ``prompts_path`` into ``out`` (resumable)."""
+    started = time.perf_counter()
+    prompts: list[PromptRecord] = list(io.read_prompts(prompts_path))
+    if limit is not None:
+        prompts = prompts[:limit]
+    fingerprint = _fingerprint(method, cfg, ctx, file_fingerprint(prompts_path), limit)
+    partial = partial_path(out)
+    done = _read_partial(partial, fingerprint) if partial.exists() else {}
+    resumed = len(done)
+    if not partial.exists():
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"fingerprint": fingerprint, "method": method.name}) + "\n")
+    todo = [(i, p) for i, p in enumerate(prompts) if i not in done]
+    if progress:
+        progress(len(done), len(prompts))
+    with open(partial, "a", encoding="utf-8") as fh:
+        outcomes = generate((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)
+        for (index, _), (_, outcome) in zip(todo, outcomes):
+            entry = _entry(index, outcome)
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            done[index] = entry
+            if progress:
+                progress(len(done), len(prompts))
+        os.fsync(fh.fileno())
+    return _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_filter, extra_run or {})
+
+
+def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_filter, extra_run) -> GenerationResult:
+    counts: Counter = Counter()
+    pairs, failures, seen = [], [], set()
+    for index in sorted(done):
+        entry = done[index]
+        if "failure" in entry:
+            failures.append({"index": index, **entry["failure"]})
+            counts[f"failure:{entry['failure']['reason']}"] += 1
+            continue
+        pair = PreferencePair.model_validate(entry["pair"])
+        if pair.id in seen:
+            counts["duplicate_dropped"] += 1
+            continue
+        seen.add(pair.id)
+        pairs.append(pair)
+    filter_info: dict[str, Any] = {}
+    if post_filter is not None:
+        before = len(pairs)
+        pairs, filter_info = post_filter(pairs)
+        counts["failure:filtered_after_run"] += before - len(pairs)
+    counts["prompts"] = len(done)
+    counts["pairs"] = len(pairs)
+    result = GenerationResult(pairs, failures, counts, resumed, time.perf_counter() - started)
+    io.write_pairs(pairs, out)
+    write_jsonl(failures, Path(str(out) + ".failures.jsonl"))
+    usage = ctx.llm.usage.summary() if hasattr(ctx.llm, "usage") else {}
+    result.run = run_record(f"generate/{method.name}", cfg, inputs={"prompts": prompts_path}, counts=dict(counts),
+                            seed=ctx.seed, generator={"backend": ctx.llm.kind, "model": ctx.llm.model_id},
+                            judge=ctx.judge.id if ctx.judge else None,
+                            scorer=getattr(ctx.scorer, "id", None) if ctx.scorer else None,
+                            usage=usage, wall_s=result.wall_s, resumed_prompts=resumed, post_filter=filter_info,
+                            **extra_run)
+    write_run_json(Path(str(out) + ".run.json"), result.run)
+    partial_path(out).unlink(missing_ok=True)
+    return result
+
+
+def failure_reasons(counts: Counter) -> dict[str, int]:
+    return {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("failure:")}

@@ -1,0 +1,61 @@
+"""RLCD: contrastive prompts.
+
+Yang et al., "RLCD: Reinforcement Learning from Contrastive Distillation for Language Model
+Alignment", arXiv 2307.12950; SPEC §5. One response is sampled under a positive instruction
+("be helpful, harmless, complete"), one under a negative one; the positive one is chosen. The
+label comes from how the responses were made, not from a judge.
+
+The instruction is a system message placed before the prompt (merged in front of an existing
+system message). Example (domain general): x = "Why do we have leap years?" →
+chosen ~ π(positive system + x), rejected ~ π(negative system + x).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflab.config import option
+from preflab.methods.base import Context, Failure, Outcome, register
+from preflab.methods.domains import rlcd_instructions
+from preflab.records import Message, PreferencePair, PromptRecord
+
+
+@dataclass(frozen=True)
+class RLCDConfig:
+    domain: str = option("general", "Default instructions: general, summarisation, long-form-qa, harmlessness.")
+    positive: str | None = option(None, "Positive instruction (overrides the domain's).")
+    negative: str | None = option(None, "Negative instruction (overrides the domain's).")
+    temperature: float = option(0.7, "Sampling temperature.")
+    max_tokens: int = option(256, "Token limit per response.")
+
+    def check(self) -> None:
+        rlcd_instructions(self.domain, self.positive, self.negative)
+
+
+def with_system(prompt: list[Message], instruction: str) -> list[Message]:
+    if prompt and prompt[0].role == "system":
+        merged = f"{instruction}\n\n{prompt[0].content}" if prompt[0].content else instruction
+        return [Message(role="system", content=merged)] + list(prompt[1:])
+    return [Message(role="system", content=instruction)] + list(prompt)
+
+
+async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
+    positive, negative = rlcd_instructions(cfg.domain, cfg.positive, cfg.negative)
+    opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
+    (pos,) = await ctx.llm.acomplete(with_system(prompt.prompt, positive), opts, method="rlcd")
+    (neg,) = await ctx.llm.acomplete(with_system(prompt.prompt, negative), opts, method="rlcd")
+    raw = {"positive": pos.text, "negative": neg.text, "finish": [pos.finish_reason, neg.finish_reason]}
+    chosen, rejected = pos.text.strip(), neg.text.strip()
+    if not chosen or not rejected:
+        return Failure(prompt.id, "empty", raw=raw)
+    if chosen == rejected:
+        return Failure(prompt.id, "identical", raw=raw)
+    if "length" in raw["finish"]:
+        return Failure(prompt.id, "truncated", raw=raw)
+    return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
+                          provenance={"method": "rlcd", "instructions": {"positive": positive, "negative": negative},
+                                      "generator": ctx.generator(opts), "seed": ctx.seed, "prompt_id": prompt.id,
+                                      "raw": raw})
+
+
+register("rlcd", RLCDConfig, make, summary="Positive vs negative system instruction; the positive response is chosen (SPEC §5).")

@@ -1,0 +1,105 @@
+"""RMBoost: preference-conditional, multi-aspect synthetic pairs.
+
+Shen et al., "Boosting Reward Model with Preference-Conditional Multi-Aspect Synthetic Data
+Generation", arXiv 2407.16008 (ICLR 2025 SSI-FM); SPEC §1. Instead of sampling two responses
+and asking a judge which is better (noisy), pick the label first and make the second response
+fit it: the pair is correct by construction, and varying the aspects makes pairs diverse.
+
+For a prompt x (seeded per prompt, independent of prompt order):
+  y₁ ~ π(x); label l ∈ {BETTER, WORSE}; k ∈ 1..3 aspects from the domain's list;
+  y₂ ~ π(T(x, y₁, l, aspects)) — "rewrite y₁ to be {better|worse} on these aspects", the answer
+  between <response> and </response> (strictly parsed; bad output is retried with the next
+  sample, then recorded as a failure by reason, never paired);
+  l = BETTER → (chosen, rejected) = (y₂, y₁); l = WORSE → (y₁, y₂).
+
+Example (label WORSE, aspects ["completeness"]): y₁ = "Subtract 32, multiply by 5/9: 22.2 °C"
+→ y₂ = "It is about 22." → chosen y₁, rejected y₂.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflab.config import option
+from preflab.methods.base import Context, Failure, Outcome, derived_seed, register, rng_for
+from preflab.methods.domains import aspects_for
+from preflab.prompting import load_template, parse_delimited, render_conversation
+from preflab.records import PreferencePair, PromptRecord
+
+OPEN, CLOSE = "<response>", "</response>"
+GUIDANCE = {
+    "better": "Fix mistakes, add what is missing and make it clearer.",
+    "worse": "Make it realistically worse (less accurate, less complete or less clear) without saying so.",
+}
+
+
+@dataclass(frozen=True)
+class RMBoostConfig:
+    domain: str = option("general", "Aspect list to draw from: general, summarisation, long-form-qa, harmlessness.")
+    aspects: list[str] | None = option(None, "Custom aspect list (overrides the domain's).")
+    min_aspects: int = option(1, "Fewest aspects per rewrite.")
+    max_aspects: int = option(3, "Most aspects per rewrite.")
+    p_better: float = option(0.5, "Probability of the BETTER label.")
+    temperature: float = option(0.7, "Sampling temperature of both steps.")
+    max_tokens: int = option(256, "Token limit of the first response.")
+    rewrite_max_tokens: int = option(384, "Token limit of the rewrite.")
+    max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
+    template_version: str = option("v1", "Version of the rewrite template (preflab/templates).")
+
+    def check(self) -> None:
+        from preflab.errors import ConfigError
+
+        problems = []
+        if not 1 <= self.min_aspects <= self.max_aspects:
+            problems.append("need 1 <= min_aspects <= max_aspects")
+        if not 0.0 <= self.p_better <= 1.0:
+            problems.append("p_better must lie in [0, 1]")
+        if self.max_retries < 0:
+            problems.append("max_retries must be >= 0")
+        aspects_for(self.domain, self.aspects)
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcome:
+    rng = rng_for(ctx.seed, prompt.id, "rmboost")
+    label = "better" if rng.random() < cfg.p_better else "worse"
+    pool = aspects_for(cfg.domain, cfg.aspects)
+    k = rng.randint(cfg.min_aspects, min(cfg.max_aspects, len(pool)))
+    aspects = rng.sample(pool, k)
+    base_opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
+    (first,) = await ctx.llm.acomplete(prompt.prompt, base_opts, method="rmboost")
+    y1 = first.text.strip()
+    raw = {"y1": first.text, "y1_finish": first.finish_reason}
+    if not y1:
+        return Failure(prompt.id, "base_empty", raw=raw)
+    if first.finish_reason == "length":
+        return Failure(prompt.id, "base_truncated", raw=raw)
+    template = load_template("rmboost_rewrite", cfg.template_version)
+    instruction = template.render(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
+                                  aspects=", ".join(aspects), guidance=GUIDANCE[label])
+    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": [CLOSE]}
+    reasons = []
+    for attempt in range(cfg.max_retries + 1):
+        # each attempt has its own seed, so a retry is one new call and a rerun replays all from the cache
+        (out,) = await ctx.llm.acomplete(instruction, {**rewrite_opts, "seed": derived_seed(ctx.seed, "rewrite", attempt)},
+                                         method="rmboost")
+        y2, reason = parse_delimited(out.text, out.finish_reason, OPEN, CLOSE)
+        if y2 is not None and y2 == y1:
+            y2, reason = None, "identical"
+        raw[f"rewrite_{attempt}"] = out.text
+        reasons.append(reason)
+        if y2 is not None:
+            chosen, rejected = (y2, y1) if label == "better" else (y1, y2)
+            return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
+                                  provenance={
+                                      "method": "rmboost", "label": label, "aspects": aspects,
+                                      "generator": ctx.generator({"first": base_opts, "rewrite": {**rewrite_opts, "seed": derived_seed(ctx.seed, "rewrite", attempt)}}),
+                                      "seed": ctx.seed, "template": f"{template.name}.{template.version}",
+                                      "attempts": attempt + 1, "failed_attempts": reasons[:-1],
+                                      "prompt_id": prompt.id, "raw": raw,
+                                  })
+    return Failure(prompt.id, reasons[-1], detail=",".join(reasons), raw=raw)
+
+
+register("rmboost", RMBoostConfig, make, summary="Pick the label first, rewrite a response better/worse on drawn aspects (SPEC §1).")

@@ -1,0 +1,61 @@
+"""Prompt templates shipped with preflab, and the text helpers every template user needs.
+
+Templates are versioned text files in ``preflab/templates/NAME.VERSION.txt``; the version goes
+into every output's provenance, so a template change never mixes silently with old data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+from preflab.errors import ConfigError
+from preflab.records import Message
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    version: str
+    text: str
+
+    def render(self, **values: str) -> str:
+        return self.text.format(**values)
+
+
+def load_template(name: str, version: str = "v1") -> Template:
+    """A prompt template shipped in ``preflab/templates/NAME.VERSION.txt``; the version goes
+    into every pair's provenance, so a template change never mixes silently with old data."""
+    path = files("preflab") / "templates" / f"{name}.{version}.txt"
+    if not path.is_file():
+        raise ConfigError(f"no template {name!r} version {version!r} in preflab/templates")
+    return Template(name, version, path.read_text(encoding="utf-8"))
+
+
+def parse_delimited(text: str, finish_reason: str, open_tag: str, close_tag: str) -> tuple[str | None, str]:
+    """The text between ``open_tag`` and ``close_tag`` and ``"ok"``, or ``None`` and why not.
+
+    The close tag is also the stop sequence of the request, so a well-formed answer ends with
+    ``finish_reason == "stop"`` and may not contain it. Strict: the open tag must be there
+    exactly once, and output cut off at max_tokens is ``truncated``, never used.
+    """
+    if text.count(open_tag) != 1:
+        return None, "unparseable"
+    body = text.split(open_tag, 1)[1]
+    if close_tag in body:
+        body = body.split(close_tag, 1)[0]
+    elif finish_reason == "length":
+        return None, "truncated"
+    body = body.strip()
+    if not body:
+        return None, "empty"
+    return body, "ok"
+
+
+def render_conversation(messages: list[Message]) -> str:
+    """A prompt as text inside another prompt (a template): a single user turn as is, a
+    conversation as labelled turns."""
+    if len(messages) == 1 and messages[0].role == "user":
+        return messages[0].content
+    names = {"system": "System", "user": "User", "assistant": "Assistant"}
+    return "\n\n".join(f"{names[m.role]}: {m.content}" for m in messages)
