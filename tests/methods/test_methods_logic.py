@@ -221,3 +221,21 @@ def test_scorer_baselines(name, defaults):
     llm = fake_llm(default=answer)
     ((_, pair),) = generate(PROMPTS[:1], name, ScoredSamplesConfig(**defaults), Context(llm=llm, scorer=LengthScorer()))
     assert len(pair.chosen) > len(pair.rejected) and pair.chosen_score > pair.rejected_score
+
+
+def test_judge_agreement_summary_measures_position_bias_and_groups():
+    from preflab.judges.agreement import agreement_summary, judge_pairs
+
+    pairs = [PreferencePair(prompt=text_prompt(f"q{i}"), chosen=f"sample {10 + i}", rejected=f"sample {i}",
+                            provenance={"agreement": "unanimous" if i % 2 else "majority"}) for i in range(6)]
+    llm = fake_llm(default=_number_judge)  # a content-driven judge: always agrees with these labels
+    summary = agreement_summary(judge_pairs(PairwiseJudge(llm), pairs, in_flight=4))
+    assert summary["all"]["order_consistency"] == 1.0 and summary["all"]["agreement_with_label_all"] == 1.0
+    assert summary["all"]["share_of_A_votes"] == 0.5
+    assert summary["group:unanimous"]["pairs"] == 3
+
+    def always_a(messages, options, seed):
+        return "[[A]]"
+    summary = agreement_summary(judge_pairs(PairwiseJudge(fake_llm(default=always_a)), pairs))
+    assert summary["all"]["order_consistency"] == 0.0 and summary["all"]["share_of_A_votes"] == 1.0
+    assert summary["all"]["agreement_with_label_when_decided"] is None

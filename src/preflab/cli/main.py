@@ -33,6 +33,7 @@ GROUPS: list[tuple[str, str | None]] = [
     ("quality", None),
     ("augment", None),
     ("generate", None),
+    ("judge", None),
     ("rm", None),
 ]
 
