@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a fresh virtual environment with every extra and run the whole test suite.
+# Set up the virtual environment with every extra and run the whole test suite.
 # This is the README's test command; .ci/run calls it. Works from a clean clone, offline
 # except for the package registries. The CPU build of torch is pinned here only (the package
 # itself asks for a range), so pip does not pull a multi-GB CUDA build.
@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 VENV="${PREFLAB_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[train,local,openai,dev]"
+bash scripts/install.sh "train,local,openai,dev"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 exec "$VENV/bin/python" -m pytest -q "$@"

@@ -6,6 +6,7 @@ into every output's provenance, so a template change never mixes silently with o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -13,14 +14,32 @@ from preflab.errors import ConfigError
 from preflab.records import Message
 
 
+_TURN = re.compile(r"^<<(system|user|assistant)>>$", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Template:
+    """A prompt template: plain text (one user message) or turns marked by lines
+    ``<<system>>``, ``<<user>>``, ``<<assistant>>`` (few-shot demonstrations: small models follow
+    an output format they have seen far more reliably than one they are told about)."""
+
     name: str
     version: str
     text: str
 
-    def render(self, **values: str) -> str:
-        return self.text.format(**values)
+    @property
+    def ref(self) -> str:
+        return f"{self.name}.{self.version}"
+
+    def messages(self, **values: str) -> list[Message]:
+        parts = _TURN.split(self.text)
+        if len(parts) == 1:
+            return [Message(role="user", content=self.text.strip().format(**values))]
+        turns = zip(parts[1::2], parts[2::2])
+        out = [Message(role=role, content=body.strip("\n")) for role, body in turns]
+        last = out[-1]
+        # only the final turn is filled in: the demonstrations are fixed text
+        return out[:-1] + [Message(role=last.role, content=last.content.format(**values))]
 
 
 def load_template(name: str, version: str = "v1") -> Template:

@@ -20,7 +20,7 @@ PROMPTS = [PromptRecord(prompt=text_prompt(q)) for q in ("Why is the sky blue?",
 def rewriter(answer_for_rewrite):
     def answer(messages, options, seed):
         text = messages[-1].content
-        if "### Task" in text:  # the RMBoost rewrite template
+        if "Rewrite the response so that" in text:  # the RMBoost rewrite template
             return answer_for_rewrite(text, seed)
         return f"first answer to {text} (seed {seed})"
     return answer
@@ -49,10 +49,11 @@ def test_rmboost_pairs_follow_the_label():
         assert 1 <= len(prov["aspects"]) <= 3 and prov["template"] == "rmboost_rewrite.v1"
         assert prov["generator"]["model"] == "fake-model" and prov["seed"] == 3
     # the rewrite prompt carries the request, y1, the direction and the aspects
-    rewrite_calls = [c for c in llm.backend.generate_calls if "### Task" in c.messages[-1].content]
+    rewrite_calls = [c for c in llm.backend.generate_calls if "Rewrite the response so that" in c.messages[-1].content]
     assert len(rewrite_calls) == 3
     sent = rewrite_calls[0].messages[-1].content
-    assert "first answer to" in sent and ("clearly better" in sent or "clearly worse" in sent)
+    assert "first answer to" in sent and ("is better in" in sent or "is worse in" in sent)
+    assert [m.role for m in rewrite_calls[0].messages] == ["system", "user", "assistant", "user", "assistant", "user"]
     assert rewrite_calls[0].options.stop == ["</response>"]
 
 
@@ -82,13 +83,13 @@ def test_rmboost_retries_then_records_the_failure_reason():
         llm = fake_llm(default=rewriter(lambda t, s, a=answer: a))
         ((_, failure),) = generate(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=1), Context(llm=llm))
         assert isinstance(failure, Failure) and failure.reason == reason
-        assert len([c for c in llm.backend.generate_calls if "### Task" in c.messages[-1].content]) == 2
+        assert len([c for c in llm.backend.generate_calls if "Rewrite the response so that" in c.messages[-1].content]) == 2
 
 
 def test_rmboost_identical_rewrite_is_not_paired():
     def echo(messages, options, seed):
         text = messages[-1].content
-        return "<response>same text</response>" if "### Task" in text else "same text"
+        return "<response>same text</response>" if "Rewrite the response so that" in text else "same text"
     ((_, failure),) = generate(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=0), Context(llm=fake_llm(default=echo)))
     assert failure.reason == "identical"
 
@@ -168,9 +169,9 @@ def test_verdict_parsing_and_order_consistency():
 def _number_judge(messages, options, seed):
     """Samples are "sample <seed>"; the judge prefers the larger number, whatever the order."""
     text = messages[-1].content
-    if "### Verdict" in text:
-        a = int(text.split("### Response A")[1].split()[1])
-        b = int(text.split("### Response B")[1].split()[1])
+    if "Which response is better" in text:
+        a = int(text.split("Response A:")[1].split()[1])
+        b = int(text.split("Response B:")[1].split()[1])
         return "[[A]]" if a > b else "[[B]]"
     return f"sample {seed}"
 
@@ -188,7 +189,7 @@ def test_rlaif_consistent_judge_labels_pairs():
 @pytest.mark.parametrize("policy, expect", [("drop", "judge_inconsistent"), ("tie", "judge_tie"), ("keep", "pair")])
 def test_rlaif_position_biased_judge(policy, expect):
     def always_a(messages, options, seed):
-        return "[[A]]" if "### Verdict" in messages[-1].content else f"sample {seed}"
+        return "[[A]]" if "Which response is better" in messages[-1].content else f"sample {seed}"
     llm = fake_llm(default=always_a)
     ((_, outcome),) = generate(PROMPTS[:1], "rlaif", RLAIFConfig(inconsistent=policy),
                                Context(llm=llm, judge=PairwiseJudge(llm)))
@@ -201,9 +202,9 @@ def test_rlaif_position_biased_judge(policy, expect):
 def test_pairwise_west_of_n_knockout():
     def answer(messages, options, seed):
         text = messages[-1].content
-        if "### Verdict" in text:
-            a = text.split("### Response A")[1].split("### Response B")[0]
-            b = text.split("### Response B")[1].split("### Verdict")[0]
+        if "Which response is better" in text:
+            a = text.split("Response A:")[1].split("Response B:")[0]
+            b = text.split("Response B:")[1].split("Which response")[0]
             return "[[A]]" if len(a.strip()) > len(b.strip()) else "[[B]]"
         return "y" * (seed % 7 + 1)
     llm = fake_llm(default=answer)

@@ -71,7 +71,14 @@ def _post_filter(method: Method, cfg: Any):
     return keep
 
 
-def _run(method: Method, *, prompts: Path, llm: str, out: str, limit: Optional[int], seed: int, in_flight: int,
+def example_prompts() -> Path:
+    """The small prompt set shipped with preflab (written for it; see preflab/data)."""
+    from importlib.resources import files
+
+    return Path(str(files("preflab") / "data" / "example_prompts.txt"))
+
+
+def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: Optional[int], seed: int, in_flight: int,
          config: Optional[Path], cache: bool, cache_path: Optional[Path], scorer: Optional[str],
          judge_llm: Optional[str], judge_criteria: Optional[str], max_tokens_budget: Optional[int],
          max_cost: Optional[float], prices: Optional[Path], config_flags: dict[str, Any]) -> None:
@@ -79,6 +86,7 @@ def _run(method: Method, *, prompts: Path, llm: str, out: str, limit: Optional[i
     from preflab.llm.usage import BudgetExceeded
 
     cfg = resolve(method.config, config, config_flags, defaults=method.defaults)
+    prompts = prompts or example_prompts()
     generator = _open_llm(llm, cache, cache_path, max_tokens_budget, max_cost, prices)
     ctx = Context(llm=generator, seed=seed)
     if scorer:
@@ -116,7 +124,7 @@ def _run(method: Method, *, prompts: Path, llm: str, out: str, limit: Optional[i
 
 def _command_for(method: Method):
     def command(
-        prompts: Path = typer.Option(..., "--prompts", "-p", help="Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any pair file."),
+        prompts: Optional[Path] = typer.Option(None, "--prompts", "-p", help="Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any pair file (default: preflab's 20 example prompts)."),
         llm: str = typer.Option("llamacpp", "--llm", help=LLM_HELP),
         out: str = typer.Option(..., "--out", "-o", help="Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and OUT.run.json."),
         limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),

@@ -97,10 +97,10 @@ class PairwiseJudge:
     @property
     def id(self) -> dict[str, Any]:
         return {"backend": self.llm.kind, "model": self.llm.model_id,
-                "template": f"{self.template.name}.{self.template.version}", "criteria": self.cfg.criteria}
+                "template": self.template.ref, "criteria": self.cfg.criteria}
 
-    def _ask(self, prompt: list[Message], a: str, b: str) -> str:
-        return self.template.render(criteria=self.cfg.criteria, prompt=render_conversation(prompt),
+    def _ask(self, prompt: list[Message], a: str, b: str) -> list[Message]:
+        return self.template.messages(criteria=self.cfg.criteria, prompt=render_conversation(prompt),
                                     response_a=a, response_b=b)
 
     async def compare(self, prompt: list[Message], first: str, second: str, *, method: str = "judge") -> Verdict:

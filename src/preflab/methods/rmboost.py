@@ -76,8 +76,8 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     if first.finish_reason == "length":
         return Failure(prompt.id, "base_truncated", raw=raw)
     template = load_template("rmboost_rewrite", cfg.template_version)
-    instruction = template.render(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
-                                  aspects=", ".join(aspects), guidance=GUIDANCE[label])
+    instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
+                                    aspects=", ".join(aspects), guidance=GUIDANCE[label])
     rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": [CLOSE]}
     reasons = []
     for attempt in range(cfg.max_retries + 1):
@@ -95,7 +95,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
                                   provenance={
                                       "method": "rmboost", "label": label, "aspects": aspects,
                                       "generator": ctx.generator({"first": base_opts, "rewrite": {**rewrite_opts, "seed": derived_seed(ctx.seed, "rewrite", attempt)}}),
-                                      "seed": ctx.seed, "template": f"{template.name}.{template.version}",
+                                      "seed": ctx.seed, "template": template.ref,
                                       "attempts": attempt + 1, "failed_attempts": reasons[:-1],
                                       "prompt_id": prompt.id, "raw": raw,
                                   })
