@@ -243,7 +243,9 @@ def _split_implicit(chosen: list[dict], rejected: list[dict]) -> tuple[list, Any
 
 def from_trl(row: dict[str, Any], **extra: Any) -> PreferencePair:
     """A :class:`PreferencePair` from a TRL preference row (standard, conversational, or
-    implicit prompt). ``extra`` fields (scores, provenance, ...) are passed through."""
+    implicit prompt). ``extra`` fields (scores, provenance, ...) are passed through. A pair
+    whose provenance says ``empty_response`` (set by a source adapter) may keep an empty
+    response."""
     for key in ("chosen", "rejected"):
         if key not in row or row[key] is None:
             raise InputError("missing required field", field=key)
@@ -262,4 +264,5 @@ def from_trl(row: dict[str, Any], **extra: Any) -> PreferencePair:
             "rejected": _response_text(rejected, "rejected"),
             **extra,
         },
+        allow_empty=bool((extra.get("provenance") or {}).get("empty_response")),
     )

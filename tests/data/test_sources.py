@@ -90,3 +90,13 @@ def test_openrlhf_style_keys_with_column_map(tmp_path):
 def test_transcript_parsing_keeps_inner_spacing():
     msgs = parse_transcript("\n\nHuman:  two spaces\n\nAssistant: ok\nline2")
     assert [(m.role, m.content) for m in msgs] == [("user", " two spaces"), ("assistant", "ok\nline2")]
+
+
+def test_real_empty_responses_survive_a_round_trip(shared_data, tmp_path):
+    from preflab.io import write_pairs
+
+    pairs = list(read_pairs(shared_data / "pandalm_testset_v1.json"))
+    empty = [p for p in pairs if not p.rejected.strip() or not p.chosen.strip()]
+    assert empty and all(p.provenance["empty_response"] for p in empty)
+    write_pairs(pairs, tmp_path / "p.parquet")
+    assert list(read_pairs(tmp_path / "p.parquet")) == pairs

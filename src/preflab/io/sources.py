@@ -53,6 +53,13 @@ def _strip_marker_space(text: str) -> str:
     return text[1:] if text.startswith(" ") else text
 
 
+def _mark_empty(pair: PreferencePair, notes: Notes) -> PreferencePair:
+    """Record on the pair itself that its empty response is real data, so the pair can be
+    written and read back (readers otherwise refuse empty responses)."""
+    notes.add("empty_response", pair.id)
+    return pair.model_copy(update={"provenance": {**pair.provenance, "empty_response": True}})
+
+
 def parse_transcript(text: str) -> list[Message]:
     """HH-style transcript → chat messages.
 
@@ -93,7 +100,7 @@ def hh_rlhf_pair(row: dict[str, Any], notes: Notes) -> PreferencePair:
     if mismatch:
         notes.add("hh_prefix_mismatch", pair.id)
     if not pair.chosen.strip() or not pair.rejected.strip():
-        notes.add("empty_response", pair.id)
+        pair = _mark_empty(pair, notes)
     return pair
 
 
@@ -153,7 +160,7 @@ def pandalm_pair(row: dict[str, Any], notes: Notes) -> PreferencePair | None:
         },
     }, allow_empty=True)
     if not pair.rejected.strip() or not pair.chosen.strip():
-        notes.add("empty_response", pair.id)
+        pair = _mark_empty(pair, notes)
     return pair
 
 

@@ -1,0 +1,91 @@
+"""Preference strength: ensemble arithmetic, bootstrap out-of-bag scoring, real MiniLM heads."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from preflab.errors import ConfigError
+from preflab.io import read_pairs, write_pairs
+from preflab.quality.strength import StrengthConfig, compute_strength, sigma_by_mu_bins
+from preflab.records import PreferencePair, text_prompt
+
+
+class OffsetScorer:
+    """Reward = len(response) + a member-specific offset on the chosen side's first letter."""
+
+    def __init__(self, bias):
+        self.bias = bias
+
+    def score(self, prompt, responses):
+        return [len(r) + (self.bias if r.startswith("c") else 0.0) for r in responses]
+
+
+def pairs(n=12):
+    return [PreferencePair(prompt=text_prompt(f"q{i}"), chosen="c" * (i + 1), rejected="r" * 5) for i in range(n)]
+
+
+def test_seeds_mode_mean_and_population_std():
+    seen_seeds = []
+
+    def trainer(train_pairs, seed):
+        seen_seeds.append(seed)
+        return OffsetScorer(float(seed))
+    result = compute_strength(pairs(), StrengthConfig(mode="seeds", members=3, seed=10), trainer=trainer)
+    assert seen_seeds == [10, 11, 12]
+    first = result.pairs[0]  # len 1 vs 5: d = -4 + {10, 11, 12}
+    assert first.strength_mean == pytest.approx(7.0)
+    assert first.strength_std == pytest.approx(np.std([6.0, 7.0, 8.0]))  # population std
+    assert first.provenance["strength"]["diffs"] == [6.0, 7.0, 8.0]
+    assert result.info["mu_below_zero"] == 0
+
+
+def test_bootstrap_scores_out_of_bag_where_possible():
+    trained_on = []
+
+    def trainer(train_pairs, seed):
+        trained_on.append({p.id for p in train_pairs})
+        return OffsetScorer(0.0)
+    data = pairs(30)
+    result = compute_strength(data, StrengthConfig(mode="bootstrap", members=8, min_oob=2), trainer=trainer)
+    for i, pair in enumerate(data):
+        diffs = result.pairs[i].provenance["strength"]["diffs"]
+        out_of_bag = [m for m, seen in enumerate(trained_on) if pair.id not in seen]
+        if len(out_of_bag) >= 2:
+            assert [m for m, d in enumerate(diffs) if d is not None] == out_of_bag
+        else:
+            assert all(d is not None for d in diffs)
+    assert result.info["out_of_bag_pairs"] > 0
+
+
+def test_bad_config():
+    with pytest.raises(ConfigError):
+        compute_strength(pairs(), StrengthConfig(members=1))
+
+
+def test_sigma_bins_cover_all_pairs():
+    mu, sigma = np.linspace(-1, 1, 100), np.abs(np.linspace(-1, 1, 100))
+    bins = sigma_by_mu_bins(mu, sigma, 20)
+    assert len(bins) == 20 and sum(b["pairs"] for b in bins) == 100
+    assert bins[0]["sigma_mean"] > bins[10]["sigma_mean"] < bins[-1]["sigma_mean"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_cli_heads_mode_on_real_pandalm_subset(shared_data, tmp_path):
+    src = tmp_path / "pandalm.jsonl"
+    write_pairs(list(read_pairs(shared_data / "pandalm_testset_v1.json"))[:60], src)
+    out = tmp_path / "strength.jsonl"
+    result = subprocess.run([sys.executable, "-m", "preflab", "strength", str(src), str(out), "--mode", "heads",
+                             "--members", "3", "--head-epochs", "50", "--max-length", "128"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    scored = list(read_pairs(out))
+    assert len(scored) == 60 and all(p.strength_std is not None for p in scored)
+    assert len({round(p.strength_mean, 6) for p in scored}) > 30  # real, pair-specific values
+    run = json.loads((tmp_path / "strength.jsonl.run.json").read_text())
+    assert len(run["sigma_by_mu"]) == 20 and run["counts"]["pairs"] == 60
+    for png in run["plots"]:
+        assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
