@@ -240,3 +240,13 @@ def test_judge_agreement_summary_measures_position_bias_and_groups():
     summary = agreement_summary(judge_pairs(PairwiseJudge(fake_llm(default=always_a)), pairs))
     assert summary["all"]["order_consistency"] == 0.0 and summary["all"]["share_of_A_votes"] == 1.0
     assert summary["all"]["agreement_with_label_when_decided"] is None
+
+
+def test_random_label_is_a_seeded_coin():
+    def answer(messages, options, seed):
+        return f"text {seed}"
+    prompts = [PromptRecord(prompt=text_prompt(f"q{i}")) for i in range(40)]
+    out = [o for _, o in generate(prompts, "random-label", __import__("preflab.methods.baselines", fromlist=["x"]).RandomLabelConfig(),
+                                  Context(llm=fake_llm(default=answer), seed=1))]
+    firsts = sum(o.chosen == o.provenance["raw"]["samples"][0] for o in out)
+    assert 8 < firsts < 32

@@ -34,6 +34,7 @@ GROUPS: list[tuple[str, str | None]] = [
     ("augment", None),
     ("generate", None),
     ("judge", None),
+    ("bench", None),
     ("rm", None),
 ]
 

@@ -5,6 +5,8 @@ in :mod:`preflab.methods.west_of_n`.)
 - ``random-pair``: two samples; the scorer's higher reward is chosen.
 - ``best-vs-random``: N samples; the scorer's best against a seeded random other sample
   (West-of-N's "best-of-N vs random" ablation).
+- ``random-label``: two samples and a seeded coin flip for the label — the null method: a
+  reward model trained on it can only learn what the generator's own samples share.
 """
 
 from __future__ import annotations
@@ -61,3 +63,25 @@ register("random-pair", ScoredSamplesConfig, _make("random-pair", False), needs=
          summary="Two samples labelled by a reward-model scorer.")
 register("best-vs-random", ScoredSamplesConfig, _make("best-vs-random", True), needs=("scorer",), defaults={"n": 8},
          summary="The scorer's best of N against a random other sample.")
+
+
+@dataclass(frozen=True)
+class RandomLabelConfig:
+    temperature: float = option(0.7, "Sampling temperature.")
+    max_tokens: int = option(256, "Token limit per sample.")
+
+
+async def _random_label(prompt: PromptRecord, cfg: RandomLabelConfig, ctx: Context) -> Outcome:
+    opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed, "n": 2}
+    texts = [s.text.strip() for s in await ctx.llm.acomplete(prompt.prompt, opts, method="random-label")]
+    if not all(texts) or texts[0] == texts[1]:
+        return Failure(prompt.id, "empty" if not all(texts) else "identical", raw={"samples": texts})
+    first_wins = rng_for(ctx.seed, prompt.id, "random-label").random() < 0.5
+    chosen, rejected = (texts[0], texts[1]) if first_wins else (texts[1], texts[0])
+    return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
+                          provenance={"method": "random-label", "generator": ctx.generator(opts), "seed": ctx.seed,
+                                      "prompt_id": prompt.id, "raw": {"samples": texts}})
+
+
+register("random-label", RandomLabelConfig, _random_label,
+         summary="Two samples, a seeded coin flip for the label: the null method.")

@@ -1,0 +1,299 @@
+"""Run a bench: data → (scorer) → generate per method → train RMs per row and seed →
+evaluate on every set and the null baselines → results.json, results.md, results.png.
+
+Rows: ``base-only`` and ``base+METHOD`` when labelled base data is given (West-of-N's
+HF50% setting), else ``METHOD`` alone. Every row is trained with the same RM recipe and
+seeds and evaluated on the same sets. Each step is cached by fingerprint
+(:mod:`preflab.bench.steps`), so a rerun redoes only what changed or never finished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from preflab import io
+from preflab.bench.config import BenchConfig, resolve_path
+from preflab.bench.steps import Steps
+from preflab.provenance import file_fingerprint, run_record, write_run_json
+from preflab.records import PreferencePair
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BenchState:
+    cfg: BenchConfig
+    root: Path
+    run_dir: Path
+    steps: Steps
+    say: Progress
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# -- data --------------------------------------------------------------------------------
+def _source_fp(state: BenchState, source) -> dict[str, Any]:
+    path = resolve_path(source.path, state.root)
+    return {"fp": file_fingerprint(path) if path.exists() else str(path), **source.model_dump(exclude={"path"})}
+
+
+def _data_step(state: BenchState) -> dict[str, Any]:
+    cfg = state.cfg
+    payload = {"seed": cfg.seed,
+               "split": _source_fp(state, cfg.split) if cfg.split else None,
+               "prompts": _source_fp(state, cfg.prompts) if cfg.prompts else None,
+               "base": _source_fp(state, cfg.base) if cfg.base else None,
+               "eval": [_source_fp(state, e) if e.path else e.model_dump() for e in cfg.eval]}
+
+    def work(folder: Path) -> dict[str, Any]:
+        counts: dict[str, Any] = {}
+        held_out: list[PreferencePair] = []
+        if cfg.split:
+            pairs = list(io.read_pairs(resolve_path(cfg.split.path, state.root), cfg.split.format))
+            rest, held_out = io.split_pairs(pairs, cfg.split.eval_fraction, cfg.split.seed)
+            prompt_share = 1 - cfg.split.base_fraction - cfg.split.eval_fraction
+            base, for_prompts = io.split_pairs(rest, prompt_share / (1 - cfg.split.eval_fraction), cfg.split.seed + 1)
+            io.write_pairs(base, folder / "base.jsonl")
+            counts["prompts"] = io.write_prompts(io.prompts_of(for_prompts), folder / "prompts.jsonl")
+            counts.update(base=len(base), held_out=len(held_out), split_source=len(pairs))
+        else:
+            prompts = list(io.read_prompts(resolve_path(cfg.prompts.path, state.root)))[: cfg.prompts.limit]
+            counts["prompts"] = io.write_prompts(prompts, folder / "prompts.jsonl")
+            if cfg.base:
+                base = list(io.read_pairs(resolve_path(cfg.base.path, state.root), cfg.base.format))[: cfg.base.limit]
+                counts["base"] = io.write_pairs(base, folder / "base.jsonl")
+        for ev in cfg.eval:
+            pairs = held_out if ev.from_split else list(io.read_pairs(resolve_path(ev.path, state.root), ev.format))
+            counts[f"eval:{ev.name}"] = io.write_pairs(pairs[: ev.limit], folder / f"eval_{ev.name}.jsonl")
+        return {"counts": counts}
+
+    folder, info = state.steps.run("data", 1, payload, work)
+    state.say(f"data: {info['counts']}")
+    return {"folder": folder, **info}
+
+
+# -- reward models -----------------------------------------------------------------------
+def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
+    rm = state.cfg.rm
+    if rm.recipe == "embed-head":
+        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+
+        options = {"cache_dir": str(state.run_dir / "embeddings"), **rm.options, "seed": seed}
+        return train_embed_head(pairs, EmbedHeadConfig(**options)).save(out / "model")
+    from preflab.rm import TrainConfig, train_reward_model
+
+    train_reward_model(pairs, TrainConfig(**{**rm.options, "seed": seed, "output_dir": str(out / "model"), "progress": False}))
+    return str(out / "model")
+
+
+def _scorer_step(state: BenchState, data: dict[str, Any]):
+    from preflab.rm.scorer import load_scorer
+
+    if state.cfg.scorer is None:
+        return None, None
+    if state.cfg.scorer != "base-embed-head":
+        path = resolve_path(state.cfg.scorer, state.root)
+        return load_scorer(str(path)), {"path": str(path), "fp": file_fingerprint(path)}
+
+    def work(folder: Path) -> dict[str, Any]:
+        pairs = list(io.read_pairs(data["folder"] / "base.jsonl"))
+        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+
+        train_embed_head(pairs, EmbedHeadConfig(seed=state.cfg.seed, cache_dir=str(state.run_dir / "embeddings"))).save(folder / "model")
+        return {"pairs": len(pairs)}
+
+    folder, info = state.steps.run("scorer", 1, {"data": data["fingerprint"], "seed": state.cfg.seed}, work)
+    return load_scorer(str(folder / "model")), {"fp": info["fingerprint"]}
+
+
+# -- generation --------------------------------------------------------------------------
+def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, scorer_fp, llm) -> dict[str, Any]:
+    from preflab.config import resolve
+    from preflab.generation import failure_reasons, run_generation
+    from preflab.methods import Context, get_method
+
+    method = get_method(entry.name)
+    method_cfg = resolve(method.config, None, entry.options, defaults=method.defaults)
+    cfg = state.cfg
+    payload = {"data": data["fingerprint"], "method": entry.name, "options": entry.options, "llm": [llm.kind, llm.model_id],
+               "judge": cfg.judge_llm, "seed": cfg.seed, "budget": cfg.budget_prompts, "scorer": scorer_fp}
+
+    def work(folder: Path) -> dict[str, Any]:
+        from preflab.llm.usage import Usage
+
+        view = llm.with_method(entry.key)
+        view.usage = Usage()  # this method's own tokens, judge calls included
+        ctx = Context(llm=view, seed=cfg.seed, scorer=scorer)
+        if entry.name == "rlaif" or getattr(method_cfg, "mode", None) == "pairwise":
+            from preflab.judges import PairwiseJudge
+            from preflab.llm.client import open_llm
+
+            judge_llm = open_llm(cfg.judge_llm, cache=state.run_dir / "llm_cache.sqlite") if cfg.judge_llm else view
+            ctx.judge = PairwiseJudge(judge_llm)
+        started = time.perf_counter()
+        result = run_generation(data["folder"] / "prompts.jsonl", folder / "pairs.jsonl", method, method_cfg, ctx,
+                                limit=cfg.budget_prompts, in_flight=cfg.in_flight)
+        usage = result.run["usage"]["total"]
+        return {"pairs": len(result.pairs), "prompts": result.counts["prompts"], "failures": failure_reasons(result.counts),
+                "tokens_in": usage.get("prompt_tokens", 0), "tokens_out": usage.get("completion_tokens", 0),
+                "wall_s": time.perf_counter() - started}
+
+    state.say(f"generate: {entry.key}")
+    folder, info = state.steps.run(f"generate-{entry.key}", 1, payload, work, resumable=True)
+    state.say(f"generate: {entry.key}: {info['pairs']} pairs from {info['prompts']} prompts")
+    return {"folder": folder, **info}
+
+
+def _gold_agreement(state: BenchState, gen: dict[str, Any]) -> dict[str, Any] | None:
+    """Synthetic-label accuracy: how often a stronger (gold) judge agrees with the label."""
+    if not state.cfg.gold_judge_llm:
+        return None
+    from preflab.judges import PairwiseJudge
+    from preflab.judges.agreement import agreement_summary, judge_pairs
+    from preflab.llm.client import open_llm
+
+    def work(folder: Path) -> dict[str, Any]:
+        with open_llm(state.cfg.gold_judge_llm, cache=state.run_dir / "llm_cache.sqlite") as gold:
+            rows = judge_pairs(PairwiseJudge(gold), list(io.read_pairs(gen["folder"] / "pairs.jsonl")))
+        return agreement_summary(rows)["all"]
+
+    _, info = state.steps.run("gold-judge", 1, {"pairs": gen["fingerprint"], "judge": state.cfg.gold_judge_llm}, work)
+    return info
+
+
+# -- rows, training and evaluation --------------------------------------------------------
+def _rows(state: BenchState, data: dict[str, Any], gens: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    base = list(io.read_pairs(data["folder"] / "base.jsonl")) if state.cfg.has_base else []
+    rows: dict[str, dict[str, Any]] = {}
+    if base:
+        rows["base-only"] = {"pairs": base, "fp": [data["fingerprint"]]}
+    for key, gen in gens.items():
+        synthetic = list(io.read_pairs(gen["folder"] / "pairs.jsonl"))
+        if base:
+            n = min(len(synthetic), round(state.cfg.rm.mix * len(base)))
+            rng = random.Random(state.cfg.seed)
+            chosen = rng.sample(synthetic, n) if n < len(synthetic) else synthetic
+            rows[f"base+{key}"] = {"pairs": base + chosen, "fp": [data["fingerprint"], gen["fingerprint"]], "synthetic": len(chosen)}
+        else:
+            rows[key] = {"pairs": synthetic, "fp": [gen["fingerprint"]], "synthetic": len(synthetic)}
+    return rows
+
+
+def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[PreferencePair]]:
+    return {ev.name: list(io.read_pairs(data["folder"] / f"eval_{ev.name}.jsonl")) for ev in state.cfg.eval}
+
+
+def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int, evals: dict[str, list[PreferencePair]],
+                    data_fp: str) -> dict[str, Any]:
+    from preflab.rm.scorer import load_scorer, score_pairs
+
+    payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds"}), "seed": seed, "evals": data_fp}
+
+    def work(folder: Path) -> dict[str, Any]:
+        if len(spec["pairs"]) < 2:
+            return {"skipped": f"only {len(spec['pairs'])} training pairs"}
+        started = time.perf_counter()
+        model = _train_rm(state, spec["pairs"], seed, folder)
+        train_s = time.perf_counter() - started
+        scorer = load_scorer(model)
+        results = {}
+        for name, pairs in evals.items():
+            rewards = score_pairs(scorer, pairs)
+            results[name] = {"correct": [int(c > r) + 0.5 * (c == r) for c, r in rewards]}
+        return {"train_pairs": len(spec["pairs"]), "train_s": train_s, "eval": results}
+
+    state.say(f"train+eval: {row} seed {seed}")
+    _, info = state.steps.run("rm", 1, payload, work)
+    return info
+
+
+def _ci(correct: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    if len(correct) == 0:
+        return float("nan"), float("nan")
+    means = rng.choice(correct, size=(n_boot, len(correct)), replace=True).mean(axis=1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def summarise(per_seed: list[dict[str, Any]], eval_name: str) -> dict[str, Any]:
+    """Accuracy over seeds: mean, seed std, and a bootstrap 95% interval over the eval pairs of
+    the seed-averaged correctness (the data's uncertainty, seeds averaged out)."""
+    runs = [np.asarray(r["eval"][eval_name]["correct"], dtype=float) for r in per_seed if "eval" in r]
+    if not runs:
+        return {"n": 0}
+    accs = [float(r.mean()) for r in runs]
+    lo, hi = _ci(np.mean(runs, axis=0))
+    return {"accuracy": float(np.mean(accs)), "seed_std": float(np.std(accs)), "ci95": [lo, hi],
+            "seeds": len(runs), "per_seed": accs, "n": int(len(runs[0]))}
+
+
+def _baselines(evals: dict[str, list[PreferencePair]]) -> dict[str, dict[str, Any]]:
+    from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, pairs in evals.items():
+        for label, deltas in (("longer-response-wins", longer_response_deltas(pairs)),
+                              ("first-position-wins", first_position_deltas(pairs))):
+            if deltas is None:
+                continue
+            correct = np.array([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in deltas])
+            lo, hi = _ci(correct)
+            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": [lo, hi], "n": len(correct),
+                                               "seed_std": 0.0, "seeds": 0}
+    return out
+
+
+def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.info) -> dict[str, Any]:
+    """Run (or resume) the whole bench; returns the results dictionary also written to
+    ``run_dir/results.json``."""
+    from preflab.llm.client import open_llm
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    state = BenchState(cfg, root, run_dir, Steps(run_dir), say)
+    data = _data_step(state)
+    scorer, scorer_fp = _scorer_step(state, data)
+    gens, gold = {}, {}
+    with open_llm(cfg.llm, cache=run_dir / "llm_cache.sqlite") as llm:
+        for entry in cfg.methods:
+            gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
+            gold[entry.key] = _gold_agreement(state, gens[entry.key])
+    evals = _eval_sets(state, data)
+    table: dict[str, dict[str, Any]] = {}
+    for row, spec in _rows(state, data, gens).items():
+        per_seed = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
+        table[row] = {name: summarise(per_seed, name) for name in evals}
+        table[row]["_train_pairs"] = len(spec["pairs"])
+    results = {
+        "name": cfg.name, "table": table, "baselines": _baselines(evals),
+        "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
+                        "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir))}
+                    for k, g in gens.items()},
+        "gold_agreement": {k: v for k, v in gold.items() if v is not None},
+        "eval_sets": {name: len(pairs) for name, pairs in evals.items()},
+        "steps": {"reused": state.steps.reused, "ran": state.steps.ran},
+        "wall_s": time.perf_counter() - started,
+    }
+    write_results(results, run_dir)
+    write_run_json(run_dir / "run.json", run_record("bench", cfg, counts={"rows": len(table)}, seed=cfg.seed,
+                                                    steps=results["steps"]))
+    return results
+
+
+def write_results(results: dict[str, Any], run_dir: Path) -> None:
+    from preflab.bench.table import plot_results, results_markdown
+    from preflab.io.atomic import atomic_path
+
+    with atomic_path(run_dir / "results.json") as tmp:
+        tmp.write_text(json.dumps(results, indent=2, default=str))
+    with atomic_path(run_dir / "results.md") as tmp:
+        tmp.write_text(results_markdown(results))
+    plot_results(results, run_dir / "results.png")

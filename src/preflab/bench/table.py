@@ -1,0 +1,80 @@
+"""The bench results as a markdown table, a rich table and a plot (accuracy ± 95% interval
+per row and evaluation set, null baselines beside them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+
+def _cell(r: dict[str, Any]) -> str:
+    if not r or "accuracy" not in r:
+        return "—"
+    lo, hi = r["ci95"]
+    spread = f" ±{r['seed_std']:.3f}" if r.get("seeds", 0) > 1 else ""
+    return f"{r['accuracy']:.3f}{spread} [{lo:.3f}, {hi:.3f}]"
+
+
+def rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    evals = list(results["eval_sets"])
+    header = ["row", "train pairs"] + [f"{e} (n={results['eval_sets'][e]})" for e in evals]
+    body = []
+    for row, cells in results["table"].items():
+        body.append([row, str(cells.get("_train_pairs", ""))] + [_cell(cells.get(e, {})) for e in evals])
+    for name, cells in results["baselines"].items():
+        body.append([f"null: {name}", "—"] + [_cell(cells.get(e, {})) for e in evals])
+    return header, body
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    header, body = rows(results)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    cost = ["", "| method | prompts | pairs kept | failures | tokens in / out | wall time |", "|---|---|---|---|---|---|"]
+    for key, m in results["methods"].items():
+        failures = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
+        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {failures} | {m['tokens_in']} / {m['tokens_out']} | {m['wall_s']:.0f} s |")
+    note = ("\nAccuracy: mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs of the "
+            "seed-averaged correctness]. Null baselines use no model.\n")
+    return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"
+
+
+def rich_table(results: dict[str, Any]) -> Table:
+    header, body = rows(results)
+    table = Table(title=f"preflab bench: {results['name']}")
+    for i, col in enumerate(header):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for r in body:
+        table.add_row(*r)
+    return table
+
+
+def plot_results(results: dict[str, Any], path: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    evals = list(results["eval_sets"])
+    names = list(results["table"]) + [f"null: {b}" for b in results["baselines"]]
+    cells = {**results["table"], **{f"null: {b}": v for b, v in results["baselines"].items()}}
+    fig, axes = plt.subplots(1, len(evals), figsize=(max(5, 1.2 + 0.7 * len(names)) * len(evals), 3.6), squeeze=False, dpi=100)
+    for ax, ev in zip(axes[0], evals):
+        acc = [cells[n].get(ev, {}).get("accuracy", np.nan) for n in names]
+        ci = [cells[n].get(ev, {}).get("ci95", [np.nan, np.nan]) for n in names]
+        err = np.array([[a - c[0], c[1] - a] for a, c in zip(acc, ci)]).T
+        colors = ["#888888" if n.startswith("null") else "#4c72b0" if n == "base-only" else "#dd8452" for n in names]
+        ax.bar(range(len(names)), acc, yerr=err, color=colors, capsize=3)
+        ax.axhline(0.5, color="k", lw=0.7, ls="--")
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+        ax.set_ylim(0.3, 1.0)
+        ax.set_title(f"{ev} (n={results['eval_sets'][ev]})", fontsize=9)
+        ax.set_ylabel("pairwise accuracy")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)

@@ -1,0 +1,100 @@
+"""``preflab bench CONFIG``, ``preflab report RUN_DIR`` and ``preflab quickstart``."""
+
+from __future__ import annotations
+
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _say(message: str) -> None:
+    err.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}", highlight=False)
+
+
+def _finish(results: dict[str, Any], run_dir: Path) -> Path:
+    from preflab.bench.table import rich_table
+    from preflab.report.html import write_report
+
+    console.print(rich_table(results))
+    page = write_report(run_dir)
+    console.print(f"steps reused: {len(results['steps']['reused'])}, ran: {len(results['steps']['ran'])}; "
+                  f"wall time {results['wall_s']:.0f} s")
+    console.print(f"results: {run_dir / 'results.md'}\nreport:  {page}")
+    return page
+
+
+def bench(
+    config: Path = typer.Argument(..., help="Bench YAML (see examples/*.yaml)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME). A rerun reuses every finished step."),
+) -> None:
+    """Run every method through the same prompts, generator and budget, train the same RM
+    recipe on each (several seeds), evaluate on real human data beside null baselines."""
+    from preflab.bench.config import load_bench_config
+    from preflab.bench.run import run_bench
+
+    cfg, root = load_bench_config(config)
+    run_dir = out or Path("runs") / cfg.name
+    _finish(run_bench(cfg, root, run_dir, say=_say), run_dir)
+
+
+def report(
+    run_dir: Path = typer.Argument(..., help="A folder written by preflab bench."),
+    samples: int = typer.Option(20, "--samples", help="Pairs shown per method."),
+) -> None:
+    """Write RUN_DIR/report.html: one self-contained page (table, plots, sample pairs with provenance)."""
+    from preflab.report.html import write_report
+
+    console.print(f"report: {write_report(run_dir, samples)}")
+
+
+def quickstart_config(prompts: Optional[Path], llm: str, eval_path: Optional[Path], eval_format: str,
+                      budget: int, max_tokens: int) -> dict[str, Any]:
+    """The quickstart bench: RMBoost, RLCD and random labels on the shipped prompts, a MiniLM
+    embedding-head RM, evaluated on the shipped check set (or the user's data)."""
+    data = files("preflab") / "data"
+    short = {"max_tokens": max_tokens}
+    return {
+        "name": "quickstart",
+        "llm": llm,
+        "prompts": {"path": str(prompts or data / "example_prompts.txt")},
+        "budget_prompts": budget,
+        "methods": [
+            {"name": "rmboost", "options": {**short, "rewrite_max_tokens": max_tokens, "max_retries": 1}},
+            {"name": "rlcd", "options": short},
+            {"name": "random-label", "options": short},
+        ],
+        "rm": {"recipe": "embed-head", "seeds": [0, 1, 2]},
+        "eval": [{"name": "eval" if eval_path else "preflab-check", "path": str(eval_path or data / "quickstart_eval.jsonl"),
+                  "format": eval_format}],
+    }
+
+
+def quickstart(
+    prompts: Optional[Path] = typer.Option(None, "--prompts", help="Your prompts (default: preflab's 20 example prompts)."),
+    llm: str = typer.Option("llamacpp", "--llm", help="Generator spec (default: the embedded SmolLM2 via llama.cpp)."),
+    eval_path: Optional[Path] = typer.Option(None, "--eval", help="Your labelled pairs to evaluate on (default: preflab's 30-pair check set)."),
+    eval_format: str = typer.Option("auto", "--eval-format", help="Layout of --eval (auto, pairs, hh-rlhf, pandalm, ...)."),
+    budget: int = typer.Option(20, "--budget", help="Prompts per method."),
+    max_tokens: int = typer.Option(200, "--max-tokens", help="Token limit per generated response."),
+    out: Path = typer.Option(Path("runs/quickstart"), "--out", "-o", help="Run folder."),
+) -> None:
+    """The whole chain on the embedded defaults, offline: generate with RMBoost, RLCD and
+    random labels; train a MiniLM RM per method (3 seeds); evaluate; write the HTML report."""
+    from preflab.bench.config import load_bench_config
+    from preflab.bench.run import run_bench
+
+    cfg, root = load_bench_config(data=quickstart_config(prompts, llm, eval_path, eval_format, budget, max_tokens))
+    _finish(run_bench(cfg, root, out, say=_say), out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(bench)
+    app.command()(report)
+    app.command()(quickstart)

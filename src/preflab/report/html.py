@@ -1,0 +1,118 @@
+"""``preflab report RUN_DIR``: one self-contained HTML page for a bench run.
+
+No network requests: styles are inline and plots are embedded as base64 PNG, so the page can
+be mailed or archived as one file. It holds the results table, the cost table, the plot, and a
+browsable sample of each method's pairs with their provenance (label, aspects, scores,
+confidence, strength).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from preflab import io
+from preflab.bench.table import rows
+from preflab.io.atomic import atomic_path
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}tr.null td{color:#777}tr.base td{font-weight:600}
+details{border:1px solid #ddd;border-radius:4px;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}.pair div{white-space:pre-wrap;font-size:.8rem;padding:.4rem;border-radius:4px}
+.chosen{background:#eaf6ea}.rejected{background:#fbeaea}.prov{font-size:.75rem;color:#555}code{font-size:.75rem}
+img{max-width:100%}.muted{color:#777;font-size:.8rem}
+"""
+
+_PROVENANCE_KEYS = ("method", "label", "aspects", "mode", "n", "confidence", "scores", "votes", "order_consistent",
+                    "attempts", "template", "strength")
+
+
+def _table(header: list[str], body: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    out = []
+    for r in body:
+        cls = "null" if r[0].startswith("null:") else "base" if r[0] == "base-only" else ""
+        out.append(f'<tr class="{cls}">' + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
+    return f'<table id="results"><thead><tr>{head}</tr></thead><tbody>{"".join(out)}</tbody></table>'
+
+
+def _cost_table(methods: dict[str, Any]) -> str:
+    body = [[k, str(m["prompts"]), str(m["pairs"]), ", ".join(f"{r} {c}" for r, c in sorted(m["failures"].items())) or "—",
+             f"{m['tokens_in']} / {m['tokens_out']}", f"{m['wall_s']:.0f} s"] for k, m in methods.items()]
+    return _table(["method", "prompts", "pairs kept", "failures", "tokens in / out", "wall time"], body).replace(
+        'id="results"', 'id="cost"')
+
+
+def _prompt_text(pair) -> str:
+    return "\n\n".join(f"[{m.role}] {m.content}" if len(pair.prompt) > 1 else m.content for m in pair.prompt)
+
+
+def _samples(run_dir: Path, key: str, spec: dict[str, Any], limit: int) -> str:
+    path = run_dir / spec["pairs_file"]
+    if not path.exists():
+        return '<p class="muted">no pairs file</p>'
+    items = []
+    for i, pair in enumerate(io.read_pairs(path)):
+        if i >= limit:
+            break
+        prov = {k: pair.provenance[k] for k in _PROVENANCE_KEYS if k in pair.provenance}
+        label = prov.get("label") or prov.get("mode") or ""
+        items.append(
+            f"<details><summary>{html.escape(pair.prompt[-1].content[:110])} "
+            f'<span class="muted">{html.escape(str(label))}</span></summary>'
+            f'<p class="muted">{html.escape(_prompt_text(pair))}</p>'
+            f'<div class="pair"><div class="chosen"><b>chosen</b>\n{html.escape(pair.chosen)}</div>'
+            f'<div class="rejected"><b>rejected</b>\n{html.escape(pair.rejected)}</div></div>'
+            f'<p class="prov"><code>{html.escape(json.dumps(prov, ensure_ascii=False, default=str))}</code></p></details>'
+        )
+    return f'<section class="samples" data-method="{html.escape(key)}"><h3>{html.escape(key)}</h3>{"".join(items) or "<p>no pairs</p>"}</section>'
+
+
+def _image(path: Path) -> str:
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="accuracy by row and evaluation set" src="data:image/png;base64,{data}">'
+
+
+def write_report(run_dir: str | Path, samples: int = 20) -> Path:
+    """Render ``run_dir/report.html`` from ``results.json`` (and ``run.json``)."""
+    run_dir = Path(run_dir)
+    results_file = run_dir / "results.json"
+    if not results_file.exists():
+        from preflab.errors import InputError
+
+        raise InputError("no results.json: run `preflab bench CONFIG` into this folder first", path=str(run_dir))
+    results = json.loads(results_file.read_text())
+    run = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    header, body = rows(results)
+    gold = results.get("gold_agreement") or {}
+    gold_html = "".join(f"<li>{html.escape(k)}: {v['agreement_with_label_all']:.1%} of {v['pairs']} pairs</li>"
+                        for k, v in gold.items() if v.get("agreement_with_label_all") is not None)
+    versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>preflab bench: {html.escape(results['name'])}</title>
+<style>{STYLE}</style></head><body>
+<h1>preflab bench: {html.escape(results['name'])}</h1>
+<p class="muted">generator {html.escape(str(run.get('config', {}).get('llm', '')))} · seed {html.escape(str(run.get('seed', '')))} ·
+wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']['reused'])}, ran {len(results['steps']['ran'])}</p>
+<h2>Reward-model accuracy on human preferences</h2>
+{_table(header, body)}
+<p class="muted">Mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs]. Rows marked null use no model.</p>
+{_image(run_dir / 'results.png')}
+<h2>Cost per method</h2>
+{_cost_table(results['methods'])}
+{f'<h2>Synthetic-label agreement with the gold judge</h2><ul>{gold_html}</ul>' if gold_html else ''}
+<h2>Sample pairs</h2>
+{''.join(_samples(run_dir, k, m, samples) for k, m in results['methods'].items())}
+<h2>Provenance</h2><p class="muted">{html.escape(versions)}</p>
+<details><summary>config</summary><pre>{html.escape(json.dumps(run.get('config', {}), indent=2))}</pre></details>
+</body></html>"""
+    with atomic_path(run_dir / "report.html") as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return run_dir / "report.html"

@@ -1,0 +1,145 @@
+"""``preflab bench``/``report``: rows, baselines, caching, partial reruns, resume after a kill,
+config validation; the report rendered in real headless Chromium."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflab.bench.config import load_bench_config
+from preflab.errors import ConfigError
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[1]
+DATA = REPO / "src" / "preflab" / "data"
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def config(tmp_path, **changes):
+    cfg = {
+        "name": "t", "llm": "varied", "seed": 0,
+        "prompts": {"path": str(DATA / "example_prompts.txt")}, "budget_prompts": 6, "in_flight": 3,
+        "methods": [{"name": "random-label"}, {"name": "rlcd"}, {"name": "rmboost", "options": {"max_retries": 0}}],
+        "rm": {"recipe": "embed-head", "seeds": [0, 1], "options": {"epochs": 40}},
+        "eval": [{"name": "check", "path": str(DATA / "quickstart_eval.jsonl")}],
+        **changes,
+    }
+    path = tmp_path / f"bench{len(list(tmp_path.glob('bench*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def run(*args, **kw):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, str(HERE / "launcher.py"), *map(str, args)], capture_output=True, text=True, env=env, **kw)
+
+
+def test_bench_runs_caches_and_reruns_only_what_changed(tmp_path):
+    run_dir = tmp_path / "run"
+    first = run("bench", config(tmp_path), "-o", run_dir)
+    assert first.returncode == 0, first.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert set(results["table"]) == {"random-label", "rlcd", "rmboost"}
+    for row in results["table"].values():
+        cell = row["check"]
+        assert cell["n"] == 30 and cell["seeds"] == 2 and cell["ci95"][0] <= cell["accuracy"] <= cell["ci95"][1]
+    assert "longer-response-wins" in results["baselines"]
+    assert results["methods"]["rlcd"]["pairs"] == 6 and results["methods"]["rlcd"]["tokens_out"] > 0
+    assert "| row |" in (run_dir / "results.md").read_text()
+    assert (run_dir / "results.png").read_bytes()[:4] == b"\x89PNG"
+    ran_first = set(results["steps"]["ran"])
+
+    again = run("bench", config(tmp_path), "-o", run_dir)
+    assert again.returncode == 0, again.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["steps"]["ran"] == [] and set(results["steps"]["reused"]) == ran_first
+
+    changed = config(tmp_path, methods=[{"name": "random-label"}, {"name": "rlcd", "options": {"max_tokens": 5}},
+                                        {"name": "rmboost", "options": {"max_retries": 0}}])
+    third = run("bench", changed, "-o", run_dir)
+    assert third.returncode == 0, third.stderr
+    ran = json.loads((run_dir / "results.json").read_text())["steps"]["ran"]
+    assert sorted(s.split("-")[0] + "-" + s.split("-")[1] if s.startswith("generate") else s.split("-")[0] for s in ran) == \
+        ["generate-rlcd", "rm", "rm"]
+
+    page = run("report", run_dir)
+    assert page.returncode == 0, page.stderr
+    text = (run_dir / "report.html").read_text()
+    assert "data:image/png;base64," in text and 'data-method="rmboost"' in text
+    assert "http://" not in text and "https://" not in text  # self-contained
+
+
+def test_killed_bench_resumes_without_redoing_finished_steps(tmp_path):
+    run_dir = tmp_path / "run"
+    cfg = config(tmp_path, llm="varied#delay=0.15")
+    proc = subprocess.Popen([sys.executable, str(HERE / "launcher.py"), "bench", str(cfg), "-o", str(run_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    steps = run_dir / "steps"
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until the first method is done and the second has started
+        done = [p for p in steps.glob("generate-*") if not p.name.endswith(".tmp")] if steps.exists() else []
+        partial = list(steps.glob("generate-*.tmp/pairs.jsonl.partial.jsonl")) if steps.exists() else []
+        if done and partial and partial[0].read_text().count("\n") >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = {p.name for p in steps.iterdir() if not p.name.endswith(".tmp")}
+    assert any(n.startswith("generate-random-label") for n in finished_before)
+    assert not (run_dir / "results.json").exists()
+    result = run("bench", cfg, "-o", run_dir)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert finished_before <= set(results["steps"]["reused"])
+    assert not set(results["steps"]["ran"]) & finished_before
+    gen = [p for p in steps.iterdir() if p.name.startswith("generate-rlcd")][0]
+    run_json = json.loads((gen / "pairs.jsonl.run.json").read_text())
+    assert run_json["resumed_prompts"] >= 3  # the killed method picked up where it stopped
+
+
+def test_config_errors_are_reported_together(tmp_path):
+    bad = {"name": "x", "prompts": {"path": "nope.txt"}, "budget_prompts": 0,
+           "methods": [{"name": "rmbost"}, {"name": "west-of-n", "options": {"n": "many"}}],
+           "eval": [{"name": "e", "path": "missing.jsonl"}], "colour": 1}
+    with pytest.raises(ConfigError) as info:
+        load_bench_config(data=bad)
+    msg = str(info.value)
+    assert "colour" in msg and "budget_prompts" in msg
+    ok_shape = {**bad, "budget_prompts": 2}
+    ok_shape.pop("colour")
+    with pytest.raises(ConfigError) as info:
+        load_bench_config(data=ok_shape)
+    msg = str(info.value)
+    assert "unknown method 'rmbost'" in msg and "methods.1.options" in msg and "nope.txt does not exist" in msg
+
+
+def test_example_configs_validate():
+    for path in sorted((REPO / "examples").glob("*.yaml")):
+        load_bench_config(path)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (scripts/test.sh installs it)")
+def test_report_renders_in_headless_chromium(tmp_path):
+    run_dir = tmp_path / "run"
+    assert run("bench", config(tmp_path, methods=[{"name": "rlcd"}]), "-o", run_dir).returncode == 0
+    assert run("report", run_dir).returncode == 0
+    shot = tmp_path / "shot.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", (run_dir / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count('<tr class=""><td>rlcd</td>') == 1
+    assert "null: longer-response-wins" in dom.stdout
+    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,1600", (run_dir / "report.html").as_uri()],
+                   capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data[:4] == b"\x89PNG" and len(data) > 20_000
