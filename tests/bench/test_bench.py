@@ -107,7 +107,8 @@ def test_killed_bench_resumes_without_redoing_finished_steps(tmp_path):
 def test_config_errors_are_reported_together(tmp_path):
     bad = {"name": "x", "prompts": {"path": "nope.txt"}, "budget_prompts": 0,
            "methods": [{"name": "rmbost"}, {"name": "west-of-n", "options": {"n": "many"}}],
-           "eval": [{"name": "e", "path": "missing.jsonl"}], "colour": 1}
+           "eval": [{"name": "e", "path": "missing.jsonl"}], "colour": 1,
+           "rm": {"recipe": "embed-head", "options": {"epochz": 3}}}
     with pytest.raises(ConfigError) as info:
         load_bench_config(data=bad)
     msg = str(info.value)
@@ -118,11 +119,17 @@ def test_config_errors_are_reported_together(tmp_path):
         load_bench_config(data=ok_shape)
     msg = str(info.value)
     assert "unknown method 'rmbost'" in msg and "methods.1.options" in msg and "nope.txt does not exist" in msg
+    assert "rm.options.epochz" in msg
 
 
 def test_example_configs_validate():
-    for path in sorted((REPO / "examples").glob("*.yaml")):
-        load_bench_config(path)
+    examples = sorted((REPO / "examples").glob("*.yaml"))
+    assert {p.name for p in examples} >= {"hh_harmless_west_of_n.yaml", "openai_endpoint.yaml"}
+    if not (REPO.parent / "shared" / "data").is_dir():
+        pytest.skip("the examples read ../shared/data")
+    for path in examples:
+        cfg, _ = load_bench_config(path)
+        assert cfg.methods and cfg.eval
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed (scripts/test.sh installs it)")

@@ -136,6 +136,19 @@ def _method_problems(cfg: BenchConfig) -> list[str]:
     return problems
 
 
+def _rm_problems(cfg: BenchConfig) -> list[str]:
+    """RM options checked against the recipe's own config fields."""
+    import dataclasses
+
+    if cfg.rm.recipe == "embed-head":
+        from preflab.rm.embed_head import EmbedHeadConfig as recipe_config
+    else:
+        from preflab.rm.config import TrainConfig as recipe_config
+    known = {f.name for f in dataclasses.fields(recipe_config)} - {"seed", "output_dir"}
+    return [f"rm.options.{key}: unknown option of the {cfg.rm.recipe} recipe (known: {', '.join(sorted(known))})"
+            for key in cfg.rm.options if key not in known]
+
+
 def _file_problems(cfg: BenchConfig, root: Path) -> list[str]:
     problems = []
     sources = [("prompts", cfg.prompts), ("base", cfg.base), ("split", cfg.split)]
@@ -172,7 +185,7 @@ def load_bench_config(path: str | Path | None = None, data: dict[str, Any] | Non
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError(f"{where}: " + "; ".join(problems)) from None
-    problems = _method_problems(cfg) + _file_problems(cfg, root)
+    problems = _method_problems(cfg) + _rm_problems(cfg) + _file_problems(cfg, root)
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return cfg, root
