@@ -144,8 +144,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
     dom = subprocess.run(["chromium", *flags, "--dump-dom", (run_dir / "report.html").as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert dom.stdout.count('<tr class=""><td>rlcd</td>') == 1
-    assert "null: longer-response-wins" in dom.stdout
+    table = dom.stdout.split('<table id="results">')[1].split("</table>")[0]
+    assert [row.split("</td>")[0] for row in table.split("<td>")[1:] if row.split("</td>")[0] in
+            ("rlcd", "null: longer-response-wins")] == ["rlcd", "null: longer-response-wins"]
     subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,1600", (run_dir / "report.html").as_uri()],
                    capture_output=True, timeout=120)
     data = shot.read_bytes()
