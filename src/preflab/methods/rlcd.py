@@ -27,6 +27,7 @@ class RLCDConfig:
     negative: str | None = option(None, "Negative instruction (overrides the domain's).")
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per response.")
+    keep_truncated: bool = option(False, "Keep responses cut off at max_tokens (flagged in provenance) instead of counting a failure.")
 
     def check(self) -> None:
         rlcd_instructions(self.domain, self.positive, self.negative)
@@ -50,10 +51,11 @@ async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
         return Failure(prompt.id, "empty", raw=raw)
     if chosen == rejected:
         return Failure(prompt.id, "identical", raw=raw)
-    if "length" in raw["finish"]:
+    if "length" in raw["finish"] and not cfg.keep_truncated:
         return Failure(prompt.id, "truncated", raw=raw)
     return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
-                          provenance={"method": "rlcd", "instructions": {"positive": positive, "negative": negative},
+                          provenance={"method": "rlcd", "truncated": [f == "length" for f in raw["finish"]],
+                                      "instructions": {"positive": positive, "negative": negative},
                                       "generator": ctx.generator(opts), "seed": ctx.seed, "prompt_id": prompt.id,
                                       "raw": raw})
 

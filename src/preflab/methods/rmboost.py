@@ -44,6 +44,7 @@ class RMBoostConfig:
     max_tokens: int = option(256, "Token limit of the first response.")
     rewrite_max_tokens: int = option(384, "Token limit of the rewrite.")
     max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
+    keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v1", "Version of the rewrite template (preflab/templates).")
 
     def check(self) -> None:
@@ -73,7 +74,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     raw = {"y1": first.text, "y1_finish": first.finish_reason}
     if not y1:
         return Failure(prompt.id, "base_empty", raw=raw)
-    if first.finish_reason == "length":
+    if first.finish_reason == "length" and not cfg.keep_truncated:
         return Failure(prompt.id, "base_truncated", raw=raw)
     template = load_template("rmboost_rewrite", cfg.template_version)
     instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
@@ -97,6 +98,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
                                       "generator": ctx.generator({"first": base_opts, "rewrite": {**rewrite_opts, "seed": derived_seed(ctx.seed, "rewrite", attempt)}}),
                                       "seed": ctx.seed, "template": template.ref,
                                       "attempts": attempt + 1, "failed_attempts": reasons[:-1],
+                                      "base_truncated": first.finish_reason == "length",
                                       "prompt_id": prompt.id, "raw": raw,
                                   })
     return Failure(prompt.id, reasons[-1], detail=",".join(reasons), raw=raw)
