@@ -151,3 +151,15 @@ def test_report_renders_in_headless_chromium(tmp_path):
                    capture_output=True, timeout=120)
     data = shot.read_bytes()
     assert data[:4] == b"\x89PNG" and len(data) > 20_000
+
+
+def test_quickstart_command_path(tmp_path):
+    """The quickstart's own config and flow (a fast scripted LLM stands in for SmolLM2 here;
+    the real run is timed in benchmarks/README.md)."""
+    result = run("quickstart", "--llm", "varied", "--budget", "3", "--out", tmp_path / "qs")
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "qs" / "results.json").read_text())
+    assert set(results["table"]) == {"rmboost", "rlcd", "random-label"}
+    assert results["eval_sets"] == {"preflab-check": 30}
+    assert (tmp_path / "qs" / "report.html").exists()
+    assert "report:" in result.stdout

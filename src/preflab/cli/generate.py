@@ -18,14 +18,14 @@ from rich.table import Table
 from preflab.cli.options import with_config_options
 from preflab.config import resolve
 from preflab.errors import ConfigError
+from preflab.llm.spec import SPEC_HELP
 from preflab.methods.base import Context, Method, methods
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
                   no_args_is_help=True)
 
-LLM_HELP = ("Generator: llamacpp (embedded SmolLM2), llamacpp:/path/model.gguf, "
-            "openai:http://HOST:PORT/v1#model=NAME&key_env=VAR&concurrency=8, hf:/path/to/model, fake.")
+LLM_HELP = "Generator. " + SPEC_HELP
 
 
 def _open_llm(spec: str, cache: bool, cache_path: Optional[Path], max_tokens_budget: Optional[int],
