@@ -20,9 +20,9 @@ label keeps its id and the same comparison read twice is recognised as a duplica
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from preflab.errors import InputError
 
@@ -79,19 +79,18 @@ def _check_prompt(messages: list[Message]) -> list[Message]:
     return messages
 
 
+#: A prompt: at least one message, ending with a non-empty user turn.
+Prompt = Annotated[list[Message], AfterValidator(_check_prompt)]
+
+
 class PromptRecord(BaseModel):
     """An unlabelled prompt (generation input)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str = ""
-    prompt: list[Message]
+    prompt: Prompt
     category: str | None = None
     provenance: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("prompt")
-    @classmethod
-    def _valid_prompt(cls, v: list[Message]) -> list[Message]:
-        return _check_prompt(v)
 
     @model_validator(mode="after")
     def _fill_id(self) -> "PromptRecord":
@@ -112,7 +111,7 @@ class PreferencePair(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str = ""
-    prompt: list[Message]
+    prompt: Prompt
     chosen: str
     rejected: str
     chosen_score: float | None = None
@@ -125,11 +124,6 @@ class PreferencePair(BaseModel):
     flipped: bool = False
     category: str | None = None
     provenance: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("prompt")
-    @classmethod
-    def _valid_prompt(cls, v: list[Message]) -> list[Message]:
-        return _check_prompt(v)
 
     @field_validator("chosen", "rejected")
     @classmethod
