@@ -35,6 +35,7 @@ GROUPS: list[tuple[str, str | None]] = [
     ("generate", None),
     ("judge", None),
     ("bench", None),
+    ("meta", None),
     ("rm", None),
 ]
 
