@@ -142,7 +142,8 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_fi
     if post_filter is not None:
         before = len(pairs)
         pairs, filter_info = post_filter(pairs)
-        counts["failure:filtered_after_run"] += before - len(pairs)
+        if before > len(pairs):
+            counts["failure:filtered_after_run"] += before - len(pairs)
     counts["prompts"] = len(done)
     counts["pairs"] = len(pairs)
     result = GenerationResult(pairs, failures, counts, resumed, time.perf_counter() - started)

@@ -78,3 +78,18 @@ def test_resume_with_a_different_config_is_refused(tmp_path):
     partial.write_text(json.dumps({"fingerprint": "0000", "method": "rlcd"}) + "\n")
     result = subprocess.run(_cmd(prompts, out, tmp_path / "c.sqlite"), capture_output=True, text=True)
     assert result.returncode == 2 and "different method, config" in result.stderr
+
+
+def test_token_budget_stops_cleanly_and_a_rerun_finishes(tmp_path):
+    prompts = _prompts(tmp_path, 12)
+    out, cache = tmp_path / "b.jsonl", tmp_path / "b.sqlite"
+    stopped = subprocess.run(_cmd(prompts, out, cache, "--max-tokens-budget", "150"), capture_output=True, text=True)
+    assert stopped.returncode == 1
+    assert "token budget reached" in stopped.stderr and "rerun the same command" in stopped.stderr
+    assert "Traceback" not in stopped.stderr and not out.exists()
+    done_before = Path(str(out) + ".partial.jsonl").read_text().count("\n") - 1
+    assert 0 < done_before < 12
+    finished = subprocess.run(_cmd(prompts, out, cache), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    run = json.loads(Path(str(out) + ".run.json").read_text())
+    assert run["counts"]["prompts"] == 12 and run["resumed_prompts"] == done_before
