@@ -164,6 +164,40 @@ def list_methods() -> None:
     Console().print(table)
 
 
+def west_of_n_rounds(
+    base: Path = typer.Option(..., "--base", help="Labelled pairs D_L (the base model's data)."),
+    prompts: Path = typer.Option(..., "--prompts", "-p", help="Unlabelled prompts."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder: roundN/pairs.jsonl, roundN/model, rounds.json."),
+    llm: str = typer.Option("llamacpp", "--llm", help=LLM_HELP),
+    eval_pairs: Optional[Path] = typer.Option(None, "--eval", help="Labelled pairs to score every round's model on."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML with the same keys as the flags."),
+    config_flags: dict[str, Any] | None = None,
+) -> None:
+    """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
+    from preflab import io
+    from preflab.llm.client import open_llm
+    from preflab.west_of_n_rounds import RoundsConfig, run_rounds
+
+    cfg = resolve(RoundsConfig, config, config_flags or {})
+    labelled = list(io.read_pairs(base))
+    held = list(io.read_pairs(eval_pairs)) if eval_pairs else None
+    with open_llm(llm, cache=True) as model:
+        summary = run_rounds(labelled, prompts, model, cfg, out, eval_pairs=held, limit=limit,
+                             say=lambda m: console.print(m, highlight=False))
+    table = Table(title=f"West-of-N rounds → {out}")
+    for column in ("round", "synthetic pairs", "train pairs", "eval accuracy"):
+        table.add_column(column, justify="right")
+    for r in summary["rounds"]:
+        acc = r["eval_accuracy"]
+        table.add_row(str(r["round"]), str(r.get("synthetic_pairs", "—")), str(r["train_pairs"]),
+                      "—" if acc is None else f"{acc:.3f}")
+    Console().print(table)
+
+
 def register(root: typer.Typer) -> None:
+    from preflab.west_of_n_rounds import RoundsConfig
+
     root.add_typer(app, name="generate")
     root.command(name="methods")(list_methods)
+    root.command(name="west-of-n-rounds")(with_config_options(west_of_n_rounds, RoundsConfig))
