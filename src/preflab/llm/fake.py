@@ -1,0 +1,140 @@
+"""A fake LLM for fast unit tests: a queue of scripted answers plus the history of calls.
+
+It knows nothing about the test that uses it (simonw/llm ``tests/conftest.py``): tests push
+the answers they need and then assert on the prompts that were sent. It is registered like a
+real backend (spec ``fake``), so code under test goes through the same client, cache and
+usage path as production.
+
+>>> llm = fake_llm(["Paris", "Rome"])
+>>> [c.text for c in llm.complete("Capital of France?", n=2)]
+['Paris', 'Rome']
+>>> llm.backend.calls[0].messages[-1].content
+'Capital of France?'
+>>> llm.complete("Again?")[0].text  # queue empty: a deterministic default answer
+'fake answer to: Again?'
+
+Queue items may be strings, :class:`~preflab.llm.base.Completion` objects, exceptions (raised
+by that call) or callables ``(messages, options, seed) -> str``. Spec options:
+``fake#answer=TEXT&strict=true&model=NAME&concurrency=4&delay=0.01``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from preflab.llm.base import BackendError, Completion, LogLikelihood, Options
+from preflab.llm.spec import check_params
+from preflab.records import Message
+
+
+@dataclass(frozen=True)
+class FakeCall:
+    """One call the fake received."""
+
+    kind: str  # "generate" or "loglikelihood"
+    messages: list[Message]
+    options: Options | None = None
+    seed: int | None = None
+    responses: list[str] | None = None
+
+
+def _default_loglik(messages: list[Message], response: str) -> LogLikelihood:
+    """Deterministic, response-dependent scores: one token per word, -0.5 .. -2.0 per token."""
+    words = response.split()
+    per_token = -0.5 - (int(hashlib.sha256(response.encode()).hexdigest(), 16) % 16) / 10
+    return LogLikelihood.of([per_token] * len(words))
+
+
+class FakeBackend:
+    """Scripted backend. ``strict=True`` makes an empty queue an error (catches extra calls)."""
+
+    kind = "fake"
+    supports_loglikelihood = True
+
+    def __init__(self, answers: Iterable[Any] = (), *, default: str | Callable[..., str] | None = None,
+                 strict: bool = False, model: str = "fake-model", max_concurrency: int = 4,
+                 delay_s: float = 0.0,
+                 loglikelihood_fn: Callable[[list[Message], str], LogLikelihood] = _default_loglik) -> None:
+        self.queue: collections.deque = collections.deque(answers)
+        self.default, self.strict, self.model_id = default, strict, model
+        self.max_concurrency, self.delay_s, self.loglikelihood_fn = max_concurrency, delay_s, loglikelihood_fn
+        self.calls: list[FakeCall] = []
+        self.closed = False
+
+    def push(self, *answers: Any) -> "FakeBackend":
+        """Append answers to the queue."""
+        self.queue.extend(answers)
+        return self
+
+    def _answer(self, messages: list[Message], options: Options, seed: int | None) -> Completion | str:
+        if self.queue:
+            item = self.queue.popleft()
+        elif self.strict:
+            raise BackendError(f"fake LLM: no scripted answer left for call {len(self.calls)} "
+                               f"(last message: {messages[-1].content[:60]!r}); push more answers")
+        else:
+            item = self.default if self.default is not None else f"fake answer to: {messages[-1].content}"
+        if isinstance(item, BaseException):
+            raise item
+        if callable(item):
+            item = item(messages, options, seed)
+        return item
+
+    async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
+        self.calls.append(FakeCall("generate", list(messages), options, seed))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        item = self._answer(messages, options, seed)
+        if isinstance(item, Completion):
+            return replace(item, model=item.model or self.model_id)
+        text, finish = str(item), "stop"
+        words = text.split()
+        if len(words) > options.max_tokens:
+            text, finish = " ".join(words[: options.max_tokens]), "length"
+        for stop in options.stop:
+            if stop in text:
+                text, finish = text[: text.index(stop)], "stop"
+        prompt_tokens = sum(len(m.content.split()) + 4 for m in messages)
+        logprobs = [-1.0] * len(text.split()) if options.logprobs else None
+        return Completion(text=text, finish_reason=finish, prompt_tokens=prompt_tokens,
+                          completion_tokens=len(text.split()), model=self.model_id, logprobs=logprobs)
+
+    async def loglikelihood(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
+        self.calls.append(FakeCall("loglikelihood", list(messages), responses=list(responses)))
+        return [self.loglikelihood_fn(messages, r) for r in responses]
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    @property
+    def generate_calls(self) -> list[FakeCall]:
+        return [c for c in self.calls if c.kind == "generate"]
+
+
+class FakeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer: str | None = None
+    strict: bool = False
+    model: str = "fake-model"
+    concurrency: int = 4
+    delay: float = 0.0
+
+
+def create(target: str | None, params: dict[str, str]) -> FakeBackend:
+    """Spec ``fake[:MODEL][#answer=...&strict=true&concurrency=N&delay=S]``."""
+    p = check_params(FakeParams, "fake", params)
+    return FakeBackend(default=p.answer, strict=p.strict, model=target or p.model,
+                       max_concurrency=p.concurrency, delay_s=p.delay)
+
+
+def fake_llm(answers: Iterable[Any] = (), *, cache: Any = None, **kwargs: Any):
+    """An :class:`~preflab.llm.client.LLM` around a :class:`FakeBackend` (no cache by default)."""
+    from preflab.llm.client import open_llm
+
+    return open_llm(FakeBackend(answers, **kwargs), cache=cache)

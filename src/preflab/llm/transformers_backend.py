@@ -1,0 +1,234 @@
+"""A local Hugging Face causal LM (``transformers``): batched generation with left padding.
+
+Spec ``hf:/path/to/folder#dtype=bfloat16&batch_size=8`` (a hub id works where the hub is
+reachable: ``hf:HuggingFaceTB/SmolLM2-135M-Instruct``). The tokenizer's chat template is
+applied with the generation prompt, exactly as the model was tuned.
+
+Why it looks like this:
+
+* **Batching without a batch API.** The backend keeps the one-call-per-sample Protocol; calls
+  that arrive together (the client keeps ``batch_size`` in flight) are gathered into one
+  left-padded ``generate`` — left, so every row's next token sits in the last column.
+* **Per-sample seeds that survive batching.** ``generate(do_sample=True)`` draws all rows from
+  one global RNG, so a sample would depend on its batch companions, and a resumed job (whose
+  batches differ) would not reproduce an uninterrupted one. Instead each row samples by the
+  Gumbel-max trick from its own ``torch.Generator`` seeded with the sample's seed:
+  argmax(logits/T + Gumbel noise) is an exact draw from softmax(logits/T) (after top-p).
+* One worker thread runs the model (torch parallelises inside each call).
+* ``logprobs`` are the model's own log-probabilities (temperature 1) of the chosen tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from preflab.errors import ConfigError, require
+from preflab.llm.base import Completion, LogLikelihood, Options, message_dicts
+from preflab.llm.spec import check_params
+from preflab.records import Message
+
+log = logging.getLogger(__name__)
+
+
+class HFParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
+    batch_size: int = Field(8, ge=1, le=512)
+    device: str = "cpu"
+    revision: str = "main"
+    trust_remote_code: bool = False
+    gguf_file: str | None = Field(None, description="Load (dequantised) from this GGUF file inside the folder.")
+
+
+def folder_model_id(path: Path, gguf_file: str | None = None) -> str:
+    """``name@hash(config + weight file names and sizes)``: changes when the weights do."""
+    h = hashlib.sha256((path / "config.json").read_bytes() if (path / "config.json").exists() else b"")
+    weights = [path / gguf_file] if gguf_file else sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin"))
+    for f in weights:
+        h.update(f"{f.name}:{f.stat().st_size}".encode())
+    return f"{path.name}@{h.hexdigest()[:12]}"
+
+
+def _gumbel_processor(torch: Any, seeds: list[int | None], temperature: float, top_p: float):
+    """A logits processor turning greedy search into per-row seeded sampling (Gumbel-max)."""
+    gens = []
+    for s in seeds:
+        g = torch.Generator()
+        if s is None:
+            g.seed()
+        else:
+            g.manual_seed(int(s))
+        gens.append(g)
+
+    def process(input_ids: Any, scores: Any) -> Any:
+        logits = scores.float() / temperature
+        if top_p < 1.0:
+            sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+            cum = sorted_logits.softmax(-1).cumsum(-1)
+            drop = cum - sorted_logits.softmax(-1) >= top_p  # keep the smallest set reaching top_p
+            logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+        u = torch.stack([torch.rand(logits.shape[-1], generator=g) for g in gens]).clamp_(1e-10, 1 - 1e-10)
+        return logits - torch.log(-torch.log(u)).to(logits.device)
+
+    return process
+
+
+class TransformersBackend:
+    """``AutoModelForCausalLM`` behind one worker thread, with call batching."""
+
+    kind = "hf"
+    supports_loglikelihood = True
+
+    def __init__(self, target: str, params: HFParams | None = None) -> None:
+        self.params = params or HFParams()
+        self.target = target
+        self.local = Path(target).expanduser().is_dir()
+        if not self.local and (target.startswith(("/", ".", "~")) or target.count("/") != 1):
+            raise ConfigError(f"hf backend: {target!r} is neither a model folder nor a hub id OWNER/NAME")
+        self.model_id = folder_model_id(Path(target).expanduser(), self.params.gguf_file) if self.local else f"{target}@{self.params.revision}"
+        self.max_concurrency = self.params.batch_size
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-hf")
+        self._model: Any = None
+        self._tok: Any = None
+        self._pending: list[tuple[list[Message], Options, int | None, asyncio.Future]] = []
+        self._draining = False
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._model is None:
+            transformers, torch = require("transformers", "train"), require("torch", "train")
+            kwargs: dict[str, Any] = {"revision": self.params.revision, "trust_remote_code": self.params.trust_remote_code}
+            if self.local:
+                kwargs["local_files_only"] = True
+            if self.params.gguf_file:
+                kwargs["gguf_file"] = self.params.gguf_file
+            tok = transformers.AutoTokenizer.from_pretrained(self.target, **kwargs)
+            dtype = self.params.dtype if self.params.dtype == "auto" else getattr(torch, self.params.dtype)
+            model = transformers.AutoModelForCausalLM.from_pretrained(self.target, dtype=dtype, **kwargs)
+            model.to(self.params.device).eval()
+            tok.padding_side = "left"
+            if tok.pad_token is None:
+                tok.pad_token = tok.eos_token
+            if not getattr(tok, "chat_template", None):
+                raise ConfigError(f"{self.target}: the tokenizer has no chat template; use an instruct/chat model")
+            self._tok, self._model = tok, model
+        return self._tok, self._model
+
+    def load(self) -> None:
+        """Load the model now (else on first use)."""
+        self._executor.submit(self._load).result()
+
+    def _prompt_ids(self, tok: Any, messages: list[Message]) -> list[int]:
+        ids = tok.apply_chat_template(message_dicts(messages), tokenize=True, add_generation_prompt=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+
+    # -- generation ---------------------------------------------------------------------------
+    def _generate_batch(self, batch: list[tuple[list[Message], Options, int | None]]) -> list[Completion]:
+        torch = require("torch", "train")
+        tok, model = self._load()
+        opts = batch[0][1]
+        prompts = [self._prompt_ids(tok, m) for m, _, _ in batch]
+        width = max(len(p) for p in prompts)
+        pad = tok.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=model.device)
+        kwargs: dict[str, Any] = dict(max_new_tokens=opts.max_tokens, do_sample=False, pad_token_id=pad,
+                                      return_dict_in_generate=True, output_logits=opts.logprobs,
+                                      temperature=None, top_p=None, top_k=None)
+        if opts.temperature > 0:
+            proc = _gumbel_processor(torch, [s for _, _, s in batch], opts.temperature, opts.top_p)
+            kwargs["logits_processor"] = require("transformers", "train").LogitsProcessorList([proc])
+        if opts.stop:
+            kwargs.update(stop_strings=opts.stop, tokenizer=tok)
+        with torch.inference_mode():
+            out = model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
+        new = out.sequences[:, width:]
+        eos = set(model.generation_config.eos_token_id if isinstance(model.generation_config.eos_token_id, list)
+                  else [model.generation_config.eos_token_id or tok.eos_token_id])
+        results = []
+        for row, prompt in enumerate(prompts):
+            ids = new[row].tolist()
+            end = next((i for i, t in enumerate(ids) if t in eos), None)
+            finish = "stop" if end is not None else "length"
+            ids = ids if end is None else ids[:end]
+            text = tok.decode(ids, skip_special_tokens=True)
+            for s in opts.stop:
+                if s in text:
+                    text, finish = text[: text.index(s)], "stop"
+            logprobs = None
+            if opts.logprobs:
+                steps = torch.stack([lg[row].float().log_softmax(-1) for lg in out.logits[: len(ids)]]) if ids else None
+                logprobs = [] if steps is None else steps[torch.arange(len(ids)), torch.tensor(ids)].tolist()
+            results.append(Completion(text=text, finish_reason=finish, prompt_tokens=len(prompt),
+                                      completion_tokens=len(ids), model=self.model_id, logprobs=logprobs))
+        return results
+
+    async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        self._pending.append((messages, options, seed, future))
+        if not self._draining:  # start after the calls issued in this same tick have queued
+            self._draining = True
+            loop.call_soon(lambda: asyncio.ensure_future(self._drain()))
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                head = self._pending[0][1].request_fields()
+                head.pop("seed")
+                batch, rest = [], []
+                for item in self._pending:
+                    fields = item[1].request_fields()
+                    fields.pop("seed")
+                    (batch if fields == head and len(batch) < self.params.batch_size else rest).append(item)
+                self._pending = rest
+                try:
+                    outs = await loop.run_in_executor(self._executor, self._generate_batch, [b[:3] for b in batch])
+                    for item, out in zip(batch, outs):
+                        item[3].set_result(out)
+                except Exception as exc:  # every caller of the batch sees the error
+                    for item in batch:
+                        if not item[3].done():
+                            item[3].set_exception(exc)
+                await asyncio.sleep(0)  # let freshly admitted calls queue up for the next batch
+        finally:
+            self._draining = False
+
+    # -- scoring ------------------------------------------------------------------------------
+    def _loglikelihood_sync(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
+        torch = require("torch", "train")
+        tok, model = self._load()
+        prompt = self._prompt_ids(tok, messages)
+        out = []
+        for response in responses:
+            ids = tok(response, add_special_tokens=False)["input_ids"]
+            if not ids:
+                out.append(LogLikelihood.of([]))
+                continue
+            seq = torch.tensor([prompt + ids], device=model.device)
+            with torch.inference_mode():
+                logits = model(input_ids=seq).logits[0, len(prompt) - 1: len(prompt) + len(ids) - 1].float()
+            lp = logits.log_softmax(-1)[torch.arange(len(ids)), torch.tensor(ids)]
+            out.append(LogLikelihood.of(lp.tolist()))
+        return out
+
+    async def loglikelihood(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._loglikelihood_sync, messages, responses)
+
+    async def aclose(self) -> None:
+        self._model = self._tok = None
+        self._executor.shutdown(wait=True)
+
+
+def create(target: str | None, params: dict[str, str]) -> TransformersBackend:
+    if not target:
+        raise ConfigError("hf backend needs a model: hf:/path/to/folder or hf:OWNER/NAME")
+    return TransformersBackend(target, check_params(HFParams, "hf", params))
