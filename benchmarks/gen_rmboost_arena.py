@@ -2,6 +2,7 @@
 prompts yield a valid pair, the label balance, and why the others failed.
 
     .venv/bin/python benchmarks/gen_rmboost_arena.py --limit 50
+    .venv/bin/python benchmarks/gen_rmboost_arena.py --limit 50 --keep-truncated
 
 Runs `preflab generate rmboost` (the same code path as the CLI) with its own call cache under
 benchmarks/results/, so a rerun is free; writes benchmarks/results/gen_rmboost_arena.json.
@@ -24,13 +25,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--keep-truncated", action="store_true", help="Keep first responses cut at max-tokens (flagged).")
     args = parser.parse_args()
-    work = HERE / "results" / "gen_rmboost_arena"
+    name = "gen_rmboost_arena" + ("_keep_truncated" if args.keep_truncated else "")
+    work = HERE / "results" / name
     work.mkdir(parents=True, exist_ok=True)
     out = work / "pairs.jsonl"
     cmd = [sys.executable, "-m", "preflab", "generate", "rmboost", "--prompts", str(DATA / "arena_hard_v0.1_questions.jsonl"),
            "--out", str(out), "--limit", str(args.limit), "--cache-path", str(work / "calls.sqlite"),
            "--max-tokens", str(args.max_tokens), "--rewrite-max-tokens", str(args.max_tokens + 128)]
+    if args.keep_truncated:
+        cmd.append("--keep-truncated")
     subprocess.run(cmd, check=True)
     pairs = [json.loads(line) for line in out.read_text().splitlines()]
     failures = [json.loads(line) for line in Path(str(out) + ".failures.jsonl").read_text().splitlines()]
@@ -50,7 +55,8 @@ def main() -> None:
         "tokens": run["usage"]["total"],
         "wall_s": run["wall_s"],
     }
-    (HERE / "results" / "gen_rmboost_arena.json").write_text(json.dumps(result, indent=2) + "\n")
+    result["first_response_truncated_in_pairs"] = sum(p["provenance"].get("base_truncated", False) for p in pairs)
+    (HERE / "results" / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
