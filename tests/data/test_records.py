@@ -9,12 +9,14 @@ import preflab.io.schemas
 import preflab.io.sources
 import preflab.quality.treatments
 import preflab.records
+import preflab.rm.metarm
 from preflab.errors import InputError
 from preflab.records import Message, PreferencePair, PromptRecord, build, from_trl, pair_id, text_prompt, to_trl
 
 
 @pytest.mark.parametrize("module", [preflab.records, preflab.errors, preflab.io.schemas, preflab.io.sources,
-                                    preflab.config, preflab.quality.treatments, preflab.augment.reward_augmented])
+                                    preflab.config, preflab.quality.treatments, preflab.augment.reward_augmented,
+                                    preflab.rm.metarm])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,21 @@
+"""Evaluate reward models on held-out human preferences: accuracy with bootstrap intervals,
+per category, on a high-confidence subset, calibration, reward gaps, and null baselines.
+
+>>> from preflab.evaluate import evaluate_deltas
+>>> evaluate_deltas([1.0, -1.0, 2.0, 0.5], n_boot=200)["accuracy"]
+0.75
+"""
+
+from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
+from preflab.evaluate.metrics import (
+    bootstrap_ci,
+    calibration,
+    evaluate_deltas,
+    gap_stats,
+    pairwise_accuracy,
+)
+
+__all__ = [
+    "bootstrap_ci", "calibration", "evaluate_deltas", "gap_stats", "pairwise_accuracy",
+    "first_position_deltas", "longer_response_deltas",
+]

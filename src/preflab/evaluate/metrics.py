@@ -1,0 +1,89 @@
+"""Pairwise metrics on reward gaps Δ = r(chosen) − r(rejected), numpy only.
+
+Accuracy counts Δ > 0 as right and a tie (Δ = 0) as half right, so a model that cannot tell
+two responses apart scores 50%, like a coin. The 95% interval is a seeded percentile
+bootstrap over pairs. Calibration reads σ(Δ) as the model's probability that the chosen
+response wins: ECE bins the confidence of the predicted winner, max(σ(Δ), 1 − σ(Δ)).
+
+>>> pairwise_accuracy([1.0, 0.0, -2.0, 3.0])
+0.625
+>>> round(calibration([0.0, 0.0])["ece"], 3)
+0.0
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def _correct(deltas: Sequence[float]) -> np.ndarray:
+    d = np.asarray(deltas, dtype=np.float64)
+    return (d > 0).astype(np.float64) + 0.5 * (d == 0)
+
+
+def pairwise_accuracy(deltas: Sequence[float]) -> float:
+    """Share of pairs ranked right (ties count half)."""
+    if len(deltas) == 0:
+        return float("nan")
+    return float(_correct(deltas).mean())
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (seeded)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    means = values[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
+def calibration(deltas: Sequence[float], n_bins: int = 10) -> dict[str, Any]:
+    """ECE and reliability-diagram bins of the predicted winner's confidence."""
+    d = np.asarray(deltas, dtype=np.float64)
+    p = 1 / (1 + np.exp(-d))
+    conf = np.maximum(p, 1 - p)
+    correct = _correct(d)
+    edges = np.linspace(0.5, 1.0, n_bins + 1)
+    bins, ece = [], 0.0
+    for i in range(n_bins):
+        upper = conf <= edges[i + 1] if i == n_bins - 1 else conf < edges[i + 1]
+        m = (conf >= edges[i]) & upper
+        if m.any():
+            acc, c = float(correct[m].mean()), float(conf[m].mean())
+            ece += m.sum() / len(d) * abs(acc - c)
+            bins.append({"lo": float(edges[i]), "hi": float(edges[i + 1]), "count": int(m.sum()), "accuracy": acc, "confidence": c})
+    return {"ece": float(ece), "bins": bins}
+
+
+def gap_stats(deltas: Sequence[float]) -> dict[str, float]:
+    d = np.asarray(deltas, dtype=np.float64)
+    q = np.quantile(d, [0.05, 0.25, 0.5, 0.75, 0.95])
+    return {"mean": float(d.mean()), "std": float(d.std()), "p05": float(q[0]), "p25": float(q[1]),
+            "median": float(q[2]), "p75": float(q[3]), "p95": float(q[4]), "share_negative": float((d < 0).mean())}
+
+
+def evaluate_deltas(deltas: Sequence[float], *, categories: Sequence[str | None] | None = None,
+                    high_confidence: Sequence[bool] | None = None, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Every metric for one set of gaps; per category and on the high-confidence subset."""
+    d = np.asarray(deltas, dtype=np.float64)
+    correct = _correct(d)
+    out: dict[str, Any] = {"n": int(len(d)), "accuracy": float(correct.mean()) if len(d) else float("nan"),
+                           "ci95": bootstrap_ci(correct, n_boot, seed)}
+    out["calibration"] = calibration(d)
+    out["gap"] = gap_stats(d) if len(d) else {}
+    if categories is not None:
+        cats: dict[str, list[int]] = {}
+        for i, c in enumerate(categories):
+            cats.setdefault(c or "(none)", []).append(i)
+        out["by_category"] = {c: {"n": len(ix), "accuracy": float(correct[ix].mean()),
+                                  "ci95": bootstrap_ci(correct[ix], n_boot, seed)} for c, ix in sorted(cats.items())}
+    if high_confidence is not None:
+        m = np.asarray(high_confidence, dtype=bool)
+        out["high_confidence"] = {"n": int(m.sum()), "accuracy": float(correct[m].mean()) if m.any() else float("nan"),
+                                  "ci95": bootstrap_ci(correct[m], n_boot, seed)}
+    return out

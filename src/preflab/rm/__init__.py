@@ -1,0 +1,39 @@
+"""Reward models: load, train, save, score (see each module's docstring).
+
+Public API (heavy imports happen on first use):
+
+- :class:`TrainConfig`, :func:`train_reward_model` (→ :class:`TrainResult`)
+- :class:`Scorer` protocol, :func:`score_pairs`, :class:`RewardModelScorer`, :func:`load_scorer`
+- :func:`load_reward_model`, :func:`save_reward_model`, :class:`HeadReinitialisedError`
+- :class:`EmbedHeadConfig`, :func:`train_embed_head`, :class:`EmbedHeadScorer` (cheap recipe)
+- :mod:`preflab.rm.losses` (pure loss functions)
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "preflab.rm.config",
+    "build_config": "preflab.rm.config",
+    "train_reward_model": "preflab.rm.trainer",
+    "TrainResult": "preflab.rm.trainer",
+    "Scorer": "preflab.rm.scorer",
+    "score_pairs": "preflab.rm.scorer",
+    "RewardModelScorer": "preflab.rm.scorer",
+    "load_scorer": "preflab.rm.scorer",
+    "load_reward_model": "preflab.rm.save",
+    "save_reward_model": "preflab.rm.save",
+    "HeadReinitialisedError": "preflab.rm.save",
+    "EmbedHeadConfig": "preflab.rm.embed_head",
+    "EmbedHeadScorer": "preflab.rm.embed_head",
+    "train_embed_head": "preflab.rm.embed_head",
+    "load_backbone": "preflab.rm.backbone",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'preflab.rm' has no attribute {name!r}")

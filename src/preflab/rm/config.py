@@ -1,0 +1,135 @@
+"""The reward-model training configuration: one dataclass, the single source of truth for the
+library call, the YAML config file and the ``preflab train-rm`` flags (same names, dashes
+for underscores). Precedence: defaults < ``--config file.yaml`` < flags.
+
+>>> cfg = TrainConfig(model="minilm", lr=1e-4)
+>>> cfg.validate() is cfg
+True
+>>> fingerprint_fields(cfg)["lr"]
+0.0001
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from preflab.errors import ConfigError
+
+CHOICES = {
+    "precision": ("fp32", "bf16"),
+    "scheduler": ("linear", "cosine", "constant"),
+    "template": ("auto", "chat", "plain"),
+    "contrastive": ("none", "pair", "difference"),
+}
+#: fields that change speed or logging but not the trained model (left out of fingerprints)
+RUNTIME_ONLY = {"output_dir", "progress", "threads", "log_every", "prefix_sharing", "group_overhead"}
+
+
+def _f(default: Any, help: str, **kw: Any):
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class TrainConfig:
+    """How to train a reward model; the help text of each field is its CLI help."""
+
+    model: str = _f("minilm", "Backbone: alias (minilm, smollm2) or a local HF model folder.")
+    output_dir: str | None = _f(None, "Where the trained model is saved (save_pretrained + preflab_rm.json).")
+    max_length: int = _f(512, "Tokens per prompt+response; the oldest prompt turns are cut first.")
+    template: str = _f("auto", "Rendering: auto (chat template if any), chat, plain.")
+    batch_size: int = _f(8, "Pairs per micro-batch.")
+    grad_accum: int = _f(1, "Micro-batches per optimizer step.")
+    epochs: float = _f(1.0, "Passes over the training pairs (fractions allowed).")
+    max_steps: int | None = _f(None, "Stop after this many optimizer steps (overrides epochs).")
+    lr: float = _f(5e-5, "Peak learning rate (AdamW).")
+    weight_decay: float = _f(0.0, "AdamW weight decay.")
+    warmup_ratio: float = _f(0.1, "Fraction of steps with linear warmup.")
+    scheduler: str = _f("linear", "Decay after warmup: linear, cosine, constant.")
+    max_grad_norm: float = _f(1.0, "Gradient clipping (0 = off).")
+    seed: int = _f(0, "Seed for init, batch order and dropout.")
+    precision: str = _f("fp32", "fp32 or bf16 (autocast; master weights stay fp32).")
+    gradient_checkpointing: bool = _f(False, "Recompute activations in backward: less memory, ~15% slower; turns prefix sharing off.")
+    prefix_sharing: bool = _f(True, "Decoders: compute the shared prompt once for chosen and rejected.")
+    group_overhead: float = _f(64.0, "Fixed cost of one extra forward, in tokens: a batch's sequences are split into length groups only when that saves more padding.")
+    use_margin: bool = _f(True, "Use each pair's margin column: loss -log σ(Δ - m).")
+    clip_negative_margin: bool = _f(True, "Clip negative margins at 0.")
+    label_smoothing: float = _f(0.0, "Global label smoothing α (a pair's smoothing column overrides it).")
+    use_weights: bool = _f(True, "Multiply each pair's loss by its weight column.")
+    center_rewards: float = _f(0.0, "Reward centering coefficient c: loss += c·mean(r²) (TRL suggests 0.01).")
+    contrastive: str = _f("none", "SimCSE auxiliary loss on: none, pair or difference representations.")
+    contrastive_weight: float = _f(1.0, "β: loss = L_rm + β·L_cl.")
+    contrastive_temperature: float = _f(0.05, "τ of the SimCSE loss.")
+    contrastive_dropout: float = _f(0.05, "Dropout that makes the two SimCSE views differ.")
+    val_fraction: float = _f(0.0, "Hold out this fraction of prompts for validation (0 = none unless val data given).")
+    eval_every: int = _f(0, "Evaluate every N optimizer steps (0 = every epoch).")
+    keep_best: bool = _f(True, "Keep the checkpoint with the best validation accuracy.")
+    lora_r: int = _f(0, "LoRA rank (0 = full fine-tuning); the score head is always trained and saved.")
+    lora_alpha: int = _f(16, "LoRA alpha.")
+    lora_dropout: float = _f(0.0, "LoRA dropout.")
+    log_every: int = _f(10, "Write training metrics every N steps.")
+    threads: int | None = _f(None, "torch CPU threads (default: torch's choice).")
+    progress: bool = _f(True, "Show a progress bar.")
+
+    def validate(self) -> "TrainConfig":
+        """Check every field; report all problems at once (ConfigError)."""
+        errors = []
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                errors.append(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        positive = ("max_length", "batch_size", "grad_accum", "log_every")
+        errors += [f"{n} must be > 0, got {getattr(self, n)}" for n in positive if getattr(self, n) <= 0]
+        if self.epochs <= 0 and not self.max_steps:
+            errors.append(f"epochs must be > 0, got {self.epochs}")
+        if self.lr <= 0:
+            errors.append(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.label_smoothing <= 0.5:
+            errors.append(f"label_smoothing must lie in [0, 0.5], got {self.label_smoothing}")
+        if not 0 <= self.warmup_ratio < 1:
+            errors.append(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio}")
+        if not 0 <= self.val_fraction < 1:
+            errors.append(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
+        if self.contrastive_temperature <= 0:
+            errors.append("contrastive_temperature must be > 0")
+        if self.lora_r < 0:
+            errors.append("lora_r must be >= 0")
+        if errors:
+            raise ConfigError("invalid training config: " + "; ".join(errors))
+        return self
+
+
+def field_help() -> dict[str, str]:
+    return {f.name: f.metadata.get("help", "") for f in fields(TrainConfig)}
+
+
+def fingerprint_fields(cfg: TrainConfig) -> dict[str, Any]:
+    """The fields that change the trained model (runtime-only ones removed)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in RUNTIME_ONLY}
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config; keys are TrainConfig field names (dashes allowed)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of option: value")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def build_config(file_values: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """defaults < file values < overrides (``None`` overrides are ignored); unknown keys fail."""
+    known = {f.name for f in fields(TrainConfig)}
+    merged: dict[str, Any] = {}
+    for source in (file_values or {}, {k: v for k, v in (overrides or {}).items() if v is not None}):
+        unknown = sorted(set(source) - known)
+        if unknown:
+            raise ConfigError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        merged.update(source)
+    return TrainConfig(**merged).validate()

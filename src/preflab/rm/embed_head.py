@@ -1,0 +1,177 @@
+"""The cheap CPU reward model: a frozen sentence encoder, embeddings cached on disk once, and a
+small MLP head trained with the Bradley–Terry loss on them. Trains in seconds; the harness
+and the strength ensembles use it where fine-tuning M models would take hours.
+
+Features of (prompt x, response y), from mean-pooled, L2-normalised encoder embeddings:
+``[e(y), e(x) ⊙ e(y), log(1 + words(y))]`` — the response, how it relates to the prompt, and
+its length (the head learns how much length matters instead of it leaking in unseen).
+
+>>> from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head   # doctest: +SKIP
+>>> scorer = train_embed_head(train_pairs, EmbedHeadConfig(model="minilm"))  # doctest: +SKIP
+>>> scorer.score(pair.prompt, [pair.chosen, pair.rejected])               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from preflab.records import Message, PreferencePair
+from preflab.rm.render import plain_text
+
+log = logging.getLogger(__name__)
+HEAD_META = "preflab_embed_head.json"
+
+
+@dataclass
+class EmbedHeadConfig:
+    model: str = "minilm"
+    max_length: int = 256
+    hidden: int = 256
+    epochs: int = 200
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    dropout: float = 0.1
+    seed: int = 0
+    batch_size: int = 32
+    cache_dir: str | None = None
+
+
+class EmbeddingCache:
+    """Text → vector, computed once per (encoder, max_length, text) and kept in SQLite."""
+
+    def __init__(self, model: str, max_length: int = 256, cache_dir: str | None = None, batch_size: int = 32) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        from preflab.rm.backbone import cache_dir as default_cache, resolve_model
+
+        path = resolve_model(model)
+        self.tok = AutoTokenizer.from_pretrained(path)
+        self.enc = AutoModel.from_pretrained(path).eval()
+        self.max_length, self.batch_size = max_length, batch_size
+        weights = sorted(Path(path).glob("*.safetensors")) or sorted(Path(path).glob("*.bin"))
+        stamp = f"{Path(path).resolve()}:{weights[0].stat().st_size if weights else 0}:{max_length}"
+        self.key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
+        folder = Path(cache_dir) if cache_dir else default_cache() / "embeddings"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(folder / f"{self.key}.sqlite")
+        self.db.execute("CREATE TABLE IF NOT EXISTS emb (h TEXT PRIMARY KEY, v BLOB)")
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def _hash(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        hashes = [self._hash(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        uniq = list(dict.fromkeys(hashes))
+        for i in range(0, len(uniq), 500):
+            chunk = uniq[i:i + 500]
+            rows = self.db.execute(f"SELECT h, v FROM emb WHERE h IN ({','.join('?' * len(chunk))})", chunk)
+            found.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
+        todo = [(h, t) for h, t in dict(zip(hashes, texts)).items() if h not in found]
+        self.hits += len(uniq) - len(todo)
+        self.misses += len(todo)
+        if todo:
+            vecs = self._encode([t for _, t in todo])
+            self.db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)", [(h, v.tobytes()) for (h, _), v in zip(todo, vecs)])
+            self.db.commit()
+            found.update({h: v for (h, _), v in zip(todo, vecs)})
+        return np.stack([found[h] for h in hashes])
+
+    @torch.inference_mode()
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.enc.config.hidden_size), dtype=np.float32)
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s:s + self.batch_size]
+            batch = self.tok([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            hidden = self.enc(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+            out[idx] = pooled.numpy()
+        return out
+
+
+def _prompt_text(prompt: list[Message]) -> str:
+    # the end of the conversation matters most: keep the last three turns
+    return plain_text(prompt[-3:])
+
+
+def features(cache: EmbeddingCache, items: Sequence[tuple[list[Message], str]]) -> torch.Tensor:
+    ep = cache.embed([_prompt_text(p) for p, _ in items])
+    er = cache.embed([r for _, r in items])
+    length = np.array([[math.log1p(len(r.split()))] for _, r in items], dtype=np.float32)
+    return torch.from_numpy(np.concatenate([er, ep * er, length], axis=1))
+
+
+def _head(dim: int, cfg: EmbedHeadConfig) -> torch.nn.Module:
+    return torch.nn.Sequential(torch.nn.Linear(dim, cfg.hidden), torch.nn.GELU(), torch.nn.Dropout(cfg.dropout),
+                               torch.nn.Linear(cfg.hidden, 1))
+
+
+class EmbedHeadScorer:
+    """The trained head plus its embedding cache, as a :class:`~preflab.rm.scorer.Scorer`."""
+
+    def __init__(self, cache: EmbeddingCache, head: torch.nn.Module, cfg: EmbedHeadConfig) -> None:
+        self.cache, self.head, self.cfg = cache, head.eval(), cfg
+
+    def score(self, prompt: list[Message], responses: list[str]) -> list[float]:
+        return self.score_many([(prompt, r) for r in responses])
+
+    @torch.inference_mode()
+    def score_many(self, items: Sequence[tuple[list[Message], str]]) -> list[float]:
+        return self.head(features(self.cache, items)).squeeze(-1).tolist()
+
+    def save(self, folder: str | Path) -> str:
+        from preflab.io.atomic import atomic_path
+
+        with atomic_path(folder, directory=True) as tmp:
+            tmp.mkdir(parents=True)
+            torch.save(self.head.state_dict(), tmp / "head.pt")
+            (tmp / HEAD_META).write_text(json.dumps({"config": asdict(self.cfg)}, indent=2), encoding="utf-8")
+        return str(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "EmbedHeadScorer":
+        cfg = EmbedHeadConfig(**json.loads((Path(folder) / HEAD_META).read_text())["config"])
+        cache = EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
+        state = torch.load(Path(folder) / "head.pt", weights_only=True)
+        head = _head(state["0.weight"].shape[1], cfg)
+        head.load_state_dict(state)
+        return cls(cache, head, cfg)
+
+
+def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | None = None,
+                     cache: EmbeddingCache | None = None) -> EmbedHeadScorer:
+    """Embed (cached), then full-batch AdamW on the BT loss (per-pair margin/weight used)."""
+    from preflab.rm.losses import pairwise_losses
+
+    cfg = cfg or EmbedHeadConfig()
+    cache = cache or EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
+    feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
+    fc, fr = feats[0::2], feats[1::2]
+    margin = torch.tensor([p.margin or 0.0 for p in pairs]).clamp(min=0)
+    weight = torch.tensor([p.weight if p.weight is not None else 1.0 for p in pairs])
+    torch.manual_seed(cfg.seed)
+    head = _head(feats.shape[1], cfg)
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    head.train()
+    for _ in range(cfg.epochs):
+        delta = (head(fc) - head(fr)).squeeze(-1)
+        loss = pairwise_losses(delta, margin, None, weight).sum() / weight.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    log.info("embedding head trained on %d pairs (final loss %.4f; cache hits %d, misses %d)", len(pairs), float(loss.detach()), cache.hits, cache.misses)
+    return EmbedHeadScorer(cache, head, cfg)
