@@ -95,3 +95,16 @@ def test_cli_clean_with_config_file_and_flag_precedence(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2
     assert "flip_typo" in bad.stderr and "margin_scale" in bad.stderr  # every problem at once
+
+
+@pytest.mark.integration
+def test_cheap_recipe_uses_the_smoothing_column():
+    """A smoothed pair pulls the head towards Δ = 0 instead of pushing Δ up without bound."""
+    from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+    from preflab.rm.scorer import score_pairs
+
+    data = pairs_with([1.0] * 6)
+    sharp = train_embed_head(data, EmbedHeadConfig(epochs=150, seed=0))
+    smooth = train_embed_head([p.model_copy(update={"smoothing": 0.5}) for p in data], EmbedHeadConfig(epochs=150, seed=0))
+    gap = lambda s: float(np.mean([c - r for c, r in score_pairs(s, data)]))  # noqa: E731
+    assert gap(sharp) > 2.0 and abs(gap(smooth)) < 0.5

@@ -154,7 +154,8 @@ class EmbedHeadScorer:
 
 def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | None = None,
                      cache: EmbeddingCache | None = None) -> EmbedHeadScorer:
-    """Embed (cached), then full-batch AdamW on the BT loss (per-pair margin/weight used)."""
+    """Embed (cached), then full-batch AdamW on the BT loss (per-pair margin, smoothing and
+    weight used, like the fine-tuning trainer)."""
     from preflab.rm.losses import pairwise_losses
 
     cfg = cfg or EmbedHeadConfig()
@@ -163,13 +164,14 @@ def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | Non
     fc, fr = feats[0::2], feats[1::2]
     margin = torch.tensor([p.margin or 0.0 for p in pairs]).clamp(min=0)
     weight = torch.tensor([p.weight if p.weight is not None else 1.0 for p in pairs])
+    smoothing = torch.tensor([p.smoothing or 0.0 for p in pairs])
     torch.manual_seed(cfg.seed)
     head = _head(feats.shape[1], cfg)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     head.train()
     for _ in range(cfg.epochs):
         delta = (head(fc) - head(fr)).squeeze(-1)
-        loss = pairwise_losses(delta, margin, None, weight).sum() / weight.sum()
+        loss = pairwise_losses(delta, margin, smoothing, weight).sum() / weight.sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
