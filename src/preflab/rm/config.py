@@ -68,6 +68,9 @@ class TrainConfig:
     lora_r: int = _f(0, "LoRA rank (0 = full fine-tuning); the score head is always trained and saved.")
     lora_alpha: int = _f(16, "LoRA alpha.")
     lora_dropout: float = _f(0.0, "LoRA dropout.")
+    meta_set: str | None = _f(None, "MetaRM: JSONL of prompts with k policy samples each (preflab meta-set); None = off.")
+    meta_lr: float = _f(1e-5, "MetaRM: step size η of the ascent on the difference loss J.")
+    meta_batch: int = _f(4, "MetaRM: meta prompts per optimizer step.")
     log_every: int = _f(10, "Write training metrics every N steps.")
     threads: int | None = _f(None, "torch CPU threads (default: torch's choice).")
     progress: bool = _f(True, "Show a progress bar.")
@@ -94,6 +97,8 @@ class TrainConfig:
             errors.append("contrastive_temperature must be > 0")
         if self.lora_r < 0:
             errors.append("lora_r must be >= 0")
+        if self.meta_set is not None and (self.meta_lr <= 0 or self.meta_batch <= 0):
+            errors.append("meta_lr and meta_batch must be > 0")
         if errors:
             raise ConfigError("invalid training config: " + "; ".join(errors))
         return self

@@ -241,6 +241,12 @@ def train_reward_model(
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(cfg, len(steps)))
     step_fn = _Step(bb, cfg, cols)
+    meta = None
+    if cfg.meta_set:
+        from preflab.rm.metarm import build_meta_step
+
+        meta = build_meta_step(bb, renderer, cfg.meta_set, lr=cfg.meta_lr, batch=cfg.meta_batch, seed=cfg.seed,
+                               prefix_sharing=cfg.prefix_sharing, precision=cfg.precision)
     mlog = MetricsLog(metrics_path if dist.is_main else None)
     result = TrainResult(backbone=bb, renderer=renderer, config=cfg)
     best_state, best_acc = None, -1.0
@@ -252,12 +258,15 @@ def train_reward_model(
         denom = dist.all_sum(float(sum(cols.weight[i].sum() for i in micro))) or 1.0
         n_pairs = dist.all_sum(float(sum(len(b) for b in micro)))
         step_loss, t_step = 0.0, time.perf_counter()
+        saved = meta.ascend(params) if meta is not None else None  # MetaRM: move to θ′ = θ + η∇J
         for idx in micro:
             loss, r = step_fn([items[i] for i in idx], idx, denom, int(2 * n_pairs), int(n_pairs))
             step_loss += loss
             window.append(r)
             seen += len(idx) * dist.world
         losses.append(step_loss)
+        if saved is not None:
+            meta.restore(params, saved)  # back to θ, keeping the BT gradient taken at θ′ (first order)
         dist.sum_gradients(params)
         if cfg.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -270,7 +279,8 @@ def train_reward_model(
             rs = torch.cat(window)
             mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(losses) / len(losses),
                         **pair_metrics(rs[:, 0], rs[:, 1]), "learning_rate": sched.get_last_lr()[0],
-                        "pairs_per_second": seen / (time.perf_counter() - start)})
+                        "pairs_per_second": seen / (time.perf_counter() - start),
+                        **({"meta_objective": meta.last_objective} if meta is not None else {})})
             window, losses = [], []
         if val_items and (step % eval_every == 0 or step == len(steps)):
             metrics, val_r = evaluate_encoded(bb, val_items, cfg)
