@@ -51,3 +51,29 @@ def test_zero_step_is_plain_training_and_a_real_step_changes_it(tiny_encoder, me
     assert all(torch.allclose(plain[k], zero[k], atol=1e-6) for k in plain)  # restore is exact
     assert any(not torch.allclose(plain[k], meta[k], atol=1e-6) for k in plain)
     assert all(torch.isfinite(v).all() for v in meta.values())
+
+
+def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
+    """For one pair, ∂ℓ/∂w of the reward head is −σ(−(Δ − m))·(h_c − h_r): a margin m changes the
+    head's gradient by exactly σ(−(Δ − m)) / σ(−Δ), through the trainer's own step."""
+    from preflab.rm.backbone import disable_dropout
+    from preflab.rm.render import Renderer
+    from preflab.rm.trainer import _columns, _prepare_model, _seed_everything, _Step, encode_pairs
+
+    (pair,) = make_pairs(1)
+    grads, deltas = {}, {}
+    for m in (0.0, 2.5):
+        cfg = TrainConfig(model=tiny_encoder, max_length=64, seed=0, progress=False).validate()
+        _seed_everything(0)  # the same freshly initialised head both times
+        bb = _prepare_model(cfg)
+        disable_dropout(bb.model)
+        data = [pair.model_copy(update={"margin": m})]
+        items = encode_pairs(Renderer(bb.tokenizer, cfg.max_length, cfg.template, bb.is_decoder), data)
+        _, r = _Step(bb, cfg, _columns(data, cfg))(items, [0], 1.0, 2, 1)
+        deltas[m] = float(r[0, 0] - r[0, 1])
+        grads[m] = bb.head.weight.grad.detach().clone()
+    assert deltas[0.0] == pytest.approx(deltas[2.5], abs=1e-6)
+    d = torch.tensor(deltas[0.0])
+    expected = torch.sigmoid(-(d - 2.5)) / torch.sigmoid(-d)
+    ratio = grads[2.5].flatten() / grads[0.0].flatten()
+    assert torch.allclose(ratio, expected.expand_as(ratio), rtol=1e-3)
