@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from preflab.config import load_yaml  # noqa: F401  (re-exported: one YAML reader for every config)
 from preflab.errors import ConfigError
 
 CHOICES = {
@@ -111,21 +112,6 @@ def field_help() -> dict[str, str]:
 def fingerprint_fields(cfg: TrainConfig) -> dict[str, Any]:
     """The fields that change the trained model (runtime-only ones removed)."""
     return {k: v for k, v in asdict(cfg).items() if k not in RUNTIME_ONLY}
-
-
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config; keys are TrainConfig field names (dashes allowed)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of option: value")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
 def build_config(file_values: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
