@@ -12,7 +12,6 @@ True
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from preflab.config import load_yaml  # noqa: F401  (re-exported: one YAML reader for every config)
