@@ -11,6 +11,7 @@ benchmarks/results/, so a rerun is free; writes benchmarks/results/gen_rmboost_a
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def main() -> None:
     labels = Counter(p["provenance"]["label"] for p in pairs)
     attempts = Counter(p["provenance"]["attempts"] for p in pairs)
     result = {
-        "command": " ".join(["preflab", *cmd[3:]]),
+        "command": " ".join(["preflab", *(os.path.relpath(c, HERE.parent) if c.startswith("/") else c for c in cmd[3:])]),
         "prompts": args.limit,
         "valid_pairs": len(pairs),
         "valid_share": len(pairs) / args.limit,

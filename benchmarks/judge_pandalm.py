@@ -12,6 +12,7 @@ agreement level (unanimous vs 2-1).
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def main() -> None:
            "--llm", args.llm, "--limit", str(args.limit), "--cache-path", str(work / "calls.sqlite")]
     subprocess.run(cmd, check=True)
     run = json.loads(Path(str(out) + ".run.json").read_text())
-    result = {"command": " ".join(["preflab", *cmd[3:]]), "judge": run["judge"], "summary": run["summary"],
+    result = {"command": " ".join(["preflab", *(os.path.relpath(c, HERE.parent) if c.startswith("/") else c for c in cmd[3:])]), "judge": run["judge"], "summary": run["summary"],
               "tokens": run["usage"]["total"]}
     (HERE / "results" / "judge_pandalm.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
