@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from preflab.errors import ConfigError
-from preflab.records import Message, text_prompt
+from preflab.records import Message
 from preflab.rm.backbone import load_backbone
 from preflab.rm.batching import length_grouped_batches, pad_left, pad_right, split_by_length
 from preflab.rm.forward import rewards_full, rewards_shared

@@ -6,7 +6,6 @@ One subcommand per registered method; its options come from the method's config 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 

@@ -109,10 +109,7 @@ def rng_for(seed: int, prompt_id: str, purpose: str) -> random.Random:
 
 
 async def _window(prompts: list[tuple[int, PromptRecord]], method: Method, cfg: Any, ctx: Context) -> list[Outcome]:
-    async def one(prompt: PromptRecord) -> Outcome:
-        return await method.make(prompt, cfg, ctx)
-
-    return list(await asyncio.gather(*(one(p) for _, p in prompts)))
+    return list(await asyncio.gather(*(method.make(p, cfg, ctx) for _, p in prompts)))
 
 
 def generate(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ctx: Context, *,
