@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--strength-mode", default="heads")
+    parser.add_argument("--strength-recipe", default="embed-head", choices=["embed-head", "finetune"],
+                        help="Trunk of the heads ensemble (member model of seeds/bootstrap).")
     parser.add_argument("--recipe", default="embed-head", choices=["embed-head", "finetune"])
     parser.add_argument("--max-length", type=int, default=256)
     args = parser.parse_args()
@@ -64,9 +66,10 @@ def main() -> None:
     pairs = list(io.read_pairs(DATA / "hh_rlhf_harmless_base_test.jsonl.gz"))
     train, test = io.split_pairs(pairs, 0.5, seed=0)
     started = time.perf_counter()
-    strength = compute_strength(train, StrengthConfig(mode=args.strength_mode, members=args.members, max_length=args.max_length))
+    strength = compute_strength(train, StrengthConfig(mode=args.strength_mode, members=args.members, recipe=args.strength_recipe,
+                                                        max_length=args.max_length))
     result = {"train_pairs": len(train), "test_pairs": len(test), "strength": {
-        "mode": args.strength_mode, "members": args.members, "fraction_mu_below_zero": strength.info["fraction_mu_below_zero"],
+        "mode": args.strength_mode, "recipe": args.strength_recipe, "members": args.members, "fraction_mu_below_zero": strength.info["fraction_mu_below_zero"],
         "wall_s": time.perf_counter() - started}, "recipe": args.recipe, "seeds": args.seeds, "rows": {}}
     for name, options in TREATMENTS.items():
         data = strength.pairs if options is None else clean_pairs(strength.pairs, CleanConfig(**options))[0]

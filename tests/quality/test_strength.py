@@ -60,6 +60,29 @@ def test_bootstrap_scores_out_of_bag_where_possible():
     assert result.info["out_of_bag_pairs"] > 0
 
 
+def test_heads_mode_builds_the_trunk_once_and_trains_m_seeded_heads():
+    import torch
+
+    calls = []
+    gen = torch.Generator().manual_seed(0)
+    fc, fr = torch.randn(200, 6, generator=gen), torch.randn(200, 6, generator=gen)
+    fc[:, 0] += 3.0  # the chosen side is higher on feature 0 for every pair ...
+    fc[:5, 0] -= 6.0  # ... except the first five, which look mislabelled
+
+    def features(train_pairs):
+        calls.append(len(train_pairs))
+        return fc, fr
+    cfg = StrengthConfig(mode="heads", members=4, head_epochs=150, seed=3)
+    result = compute_strength(pairs(200), cfg, features=features)
+    assert calls == [200]  # one trunk, whatever M is
+    diffs = np.array([p.provenance["strength"]["diffs"] for p in result.pairs])
+    assert diffs.shape == (200, 4) and len({tuple(np.round(diffs[:, m], 6)) for m in range(4)}) == 4  # seeded heads differ
+    mu = np.array([p.strength_mean for p in result.pairs])
+    assert mu[:5].mean() < np.percentile(mu[5:], 5) and (mu[5:] > 0).mean() > 0.9  # the suspects stand out
+    assert result.info["trunk_seconds"] >= 0 and len(result.info["member_seconds"]) == 4
+    assert result.pairs[0].provenance["strength"]["recipe"] == "finetune"
+
+
 def test_bad_config():
     with pytest.raises(ConfigError):
         compute_strength(pairs(), StrengthConfig(members=1))
@@ -75,6 +98,7 @@ def test_sigma_bins_cover_all_pairs():
 @pytest.mark.integration
 @pytest.mark.slow
 def test_cli_heads_mode_on_real_pandalm_subset(shared_data, tmp_path):
+    """Heads on a fine-tuned MiniLM trunk (the default recipe), end to end through the CLI."""
     src = tmp_path / "pandalm.jsonl"
     write_pairs(list(read_pairs(shared_data / "pandalm_testset_v1.json"))[:60], src)
     out = tmp_path / "strength.jsonl"

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from preflab.errors import ConfigError
-from preflab.rm.config import TrainConfig, build_config
+from preflab.config import resolve
+from preflab.rm.config import TrainConfig
 from preflab.rm.trainer import train_reward_model
 
 from .conftest import make_pairs
@@ -120,8 +121,12 @@ def test_config_validation_reports_all_errors():
     assert "precision" in msg and "batch_size" in msg and "label_smoothing" in msg
 
 
-def test_config_precedence_defaults_file_flags():
-    cfg = build_config({"lr": 1e-3, "batch_size": 4}, {"batch_size": 2, "seed": None})
+def test_config_precedence_defaults_file_flags(tmp_path):
+    file = tmp_path / "rm.yaml"
+    file.write_text("lr: 0.001\nbatch-size: 4\n")
+    cfg = resolve(TrainConfig, file, {"batch_size": 2, "seed": None})
     assert (cfg.lr, cfg.batch_size, cfg.seed) == (1e-3, 2, 0)
     with pytest.raises(ConfigError, match="unknown option"):
-        build_config({"learning_rate": 1.0})
+        resolve(TrainConfig, None, {"learning_rate": 1.0})
+    with pytest.raises(ConfigError, match="batch_size must be > 0"):
+        resolve(TrainConfig, None, {"batch_size": 0})

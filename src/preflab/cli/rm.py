@@ -8,9 +8,7 @@ defaults < ``--config file.yaml`` < flags given on the command line.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any, Optional
 
@@ -35,28 +33,20 @@ def _read(path: str, fmt: str) -> list:
     return pairs
 
 
-def _config_params() -> list[inspect.Parameter]:
-    """One ``--flag`` per TrainConfig field, default None (= not given on the command line)."""
+def train_rm(
+    input: str = typer.Argument(..., help="Training pairs (any format preflab reads)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
+    val: Optional[str] = typer.Option(None, "--val", help="Validation pairs (else --val-fraction of the input)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl)."),
+    cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU)."),
+    config_flags: dict[str, Any] | None = None,
+) -> None:
+    """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
+    from preflab.config import resolve
     from preflab.rm.config import TrainConfig
 
-    params = []
-    for f in fields(TrainConfig):
-        base = f.type if isinstance(f.type, type) else {"int | None": int, "str | None": str}.get(str(f.type), None)
-        if base is None:
-            base = type(f.default) if f.default is not MISSING and f.default is not None else str
-        flag = "--" + f.name.replace("_", "-")
-        decl = f"{flag}/--no-{f.name.replace('_', '-')}" if base is bool else flag
-        opt = typer.Option(None, decl, help=f.metadata.get("help", ""), show_default=False)
-        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=Optional[base]))
-    return params
-
-
-def train_rm(input: str, fmt: str, val: Optional[str], config: Optional[Path], metrics: Optional[Path],
-             cheap: bool, **flags: Any) -> None:
-    """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
-    from preflab.rm.config import build_config, load_yaml
-
-    cfg = build_config(load_yaml(config) if config else None, flags)
+    cfg = resolve(TrainConfig, config, config_flags or {})
     if not cfg.output_dir:
         raise InputError("no output folder: pass --output-dir DIR (or output_dir in the config file)")
     pairs = _read(input, fmt)
@@ -86,24 +76,6 @@ def _train_cheap(pairs, val_pairs, cfg) -> None:
         acc = pairwise_accuracy([c - r for c, r in score_pairs(scorer, val_pairs)])
         msg += f", val accuracy {acc:.3f}"
     console.print(msg)
-
-
-def _train_rm_command():
-    def command(
-        input: str = typer.Argument(..., help="Training pairs (any format preflab reads)."),
-        fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
-        val: Optional[str] = typer.Option(None, "--val", help="Validation pairs (else --val-fraction of the input)."),
-        config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
-        metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl)."),
-        cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU)."),
-        **flags: Any,
-    ) -> None:
-        train_rm(input, fmt, val, config, metrics, cheap, **flags)
-
-    fixed = [p for p in inspect.signature(command).parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
-    command.__signature__ = inspect.Signature(fixed + _config_params())
-    command.__doc__ = train_rm.__doc__
-    return command
 
 
 def score(
@@ -212,7 +184,10 @@ def eval_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the top-level reward-model commands to the ``preflab`` app."""
-    app.command("train-rm")(_train_rm_command())
+    from preflab.cli.options import with_config_options
+    from preflab.rm.config import TrainConfig
+
+    app.command("train-rm")(with_config_options(train_rm, TrainConfig))
     app.command("score")(score)
     app.command("eval")(eval_cmd)
 

@@ -11,12 +11,16 @@ Ensemble modes:
 - ``bootstrap``: M models on resamples with replacement; a pair is scored only by the models
   that did not see it (out-of-bag) when at least ``min_oob`` such models exist, so its
   strength is not an in-sample score; otherwise by all models (recorded per pair).
-- ``heads``: one frozen encoder whose embeddings are computed once, M small heads trained on
-  them with different seeds. Ours, not the paper's: far cheaper, measured against ``seeds``
-  in ``benchmarks/strength_pandalm.py``.
+- ``heads``: one shared backbone (the *trunk*), M small heads trained on its representations
+  with different seeds. Ours, not the paper's. With ``recipe=finetune`` the trunk is one
+  fine-tuned reward model (the cost of a single ``seeds`` member), so the heads read features
+  that were trained on the labels, as the paper's members are; with ``recipe=embed-head`` the
+  trunk is the frozen pretrained encoder. Measured against ``seeds`` in
+  ``benchmarks/strength_pandalm.py``.
 
 ``recipe`` picks the member model for seeds/bootstrap: ``finetune`` (a full reward model,
-:func:`preflab.rm.train_reward_model`) or ``embed-head`` (the cheap frozen-encoder recipe).
+:func:`preflab.rm.train_reward_model`) or ``embed-head`` (the cheap frozen-encoder recipe),
+and the trunk for ``heads``.
 
 Example: three models give d = [1.2, 0.4, −0.1] for a pair → μ = 0.5, σ = 0.535.
 """
@@ -41,9 +45,9 @@ log = logging.getLogger(__name__)
 class StrengthConfig:
     """Options of ``preflab strength`` (field help is the CLI help)."""
 
-    mode: Literal["seeds", "bootstrap", "heads"] = option("seeds", "Ensemble: seeds (paper), bootstrap (out-of-bag scoring), heads (one frozen encoder, M heads).")
+    mode: Literal["seeds", "bootstrap", "heads"] = option("seeds", "Ensemble: seeds (paper), bootstrap (out-of-bag scoring), heads (one shared trunk, M small heads on its features).")
     members: int = option(10, "Ensemble size M (the paper uses 10).")
-    recipe: Literal["finetune", "embed-head"] = option("finetune", "Member model for seeds/bootstrap: finetune (full RM) or embed-head (frozen encoder + head).")
+    recipe: Literal["finetune", "embed-head"] = option("finetune", "Member model for seeds/bootstrap, trunk for heads: finetune (full RM) or embed-head (frozen encoder).")
     model: str = option("minilm", "Backbone alias (minilm, smollm2) or a local model folder.")
     seed: int = option(0, "Base seed; member m uses seed + m.")
     max_length: int = option(256, "Tokens per prompt+response.")
@@ -51,7 +55,7 @@ class StrengthConfig:
     batch_size: int = option(8, "Pairs per batch of a fine-tuned member.")
     lr: float = option(5e-5, "Learning rate of a fine-tuned member.")
     precision: str = option("fp32", "fp32 or bf16 for fine-tuned members.")
-    head_epochs: int = option(200, "Full-batch epochs of an embed-head member.")
+    head_epochs: int = option(200, "Full-batch epochs of a small head (embed-head members, heads mode).")
     min_oob: int = option(2, "Bootstrap: fewest out-of-bag models a pair needs to be scored out-of-bag.")
 
     def check(self) -> None:
@@ -78,27 +82,78 @@ class StrengthResult:
 Trainer = Callable[[Sequence[PreferencePair], int], Any]  # (pairs, seed) -> Scorer
 
 
-def _member_trainer(cfg: StrengthConfig) -> Trainer:
-    """A function (training pairs, seed) → scorer for the chosen recipe."""
-    if cfg.mode == "heads" or cfg.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, EmbeddingCache, train_embed_head
+def _head_config(cfg: StrengthConfig, seed: int):
+    from preflab.rm.embed_head import EmbedHeadConfig
 
-        head_cfg = EmbedHeadConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.head_epochs)
-        cache = EmbeddingCache(head_cfg.model, head_cfg.max_length, head_cfg.cache_dir, head_cfg.batch_size)
+    return EmbedHeadConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.head_epochs, seed=seed)
 
-        def train_head(pairs: Sequence[PreferencePair], seed: int):
-            return train_embed_head(pairs, replace(head_cfg, seed=seed), cache=cache)
 
-        return train_head
+def _train_full(cfg: StrengthConfig, pairs: Sequence[PreferencePair], seed: int):
     from preflab.rm import RewardModelScorer, TrainConfig, train_reward_model
 
-    def train_full(pairs: Sequence[PreferencePair], seed: int):
-        tc = TrainConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                         lr=cfg.lr, precision=cfg.precision, seed=seed, progress=False)
-        result = train_reward_model(pairs, tc)
-        return RewardModelScorer(result.backbone, result.renderer)
+    tc = TrainConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                     lr=cfg.lr, precision=cfg.precision, seed=seed, progress=False)
+    result = train_reward_model(pairs, tc)
+    return RewardModelScorer(result.backbone, result.renderer)
 
-    return train_full
+
+def _member_trainer(cfg: StrengthConfig) -> Trainer:
+    """A function (training pairs, seed) → scorer for the chosen recipe (seeds, bootstrap)."""
+    if cfg.recipe == "embed-head":
+        from preflab.rm.embed_head import EmbeddingCache, train_embed_head
+
+        head_cfg = _head_config(cfg, cfg.seed)
+        cache = EmbeddingCache(head_cfg.model, head_cfg.max_length, head_cfg.cache_dir, head_cfg.batch_size)
+        return lambda pairs, seed: train_embed_head(pairs, replace(head_cfg, seed=seed), cache=cache)
+    return lambda pairs, seed: _train_full(cfg, pairs, seed)
+
+
+Features = Callable[[Sequence[PreferencePair]], tuple[Any, Any]]  # pairs -> (chosen, rejected) feature tensors
+
+
+def trunk_features(cfg: StrengthConfig) -> Features:
+    """A function pairs → (chosen, rejected) features of the shared trunk: the representations
+    of one reward model fine-tuned on the pairs (``recipe=finetune``, seed ``cfg.seed``) or of
+    the frozen encoder (``recipe=embed-head``)."""
+    def finetuned(pairs: Sequence[PreferencePair]):
+        scorer = _train_full(cfg, pairs, cfg.seed)
+        reps = scorer.represent_many([(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
+        return reps[0::2], reps[1::2]
+
+    def frozen(pairs: Sequence[PreferencePair]):
+        from preflab.rm.embed_head import EmbeddingCache, features
+
+        hc = _head_config(cfg, cfg.seed)
+        feats = features(EmbeddingCache(hc.model, hc.max_length, hc.cache_dir, hc.batch_size),
+                         [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
+        return feats[0::2], feats[1::2]
+
+    return finetuned if cfg.recipe == "finetune" else frozen
+
+
+def _heads_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, features: Features,
+                       progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Trunk once, then M heads (seeds ``seed + m``) on its fixed features."""
+    import torch
+
+    from preflab.rm.embed_head import fit_head
+
+    started = time.perf_counter()
+    fc, fr = features(pairs)
+    trunk_seconds = time.perf_counter() - started
+    log.info("strength trunk (%s) ready in %.1f s", cfg.recipe, trunk_seconds)
+    diffs = np.zeros((len(pairs), cfg.members))
+    seconds = []
+    for m in range(cfg.members):
+        t = time.perf_counter()
+        head = fit_head(fc, fr, pairs, _head_config(cfg, cfg.seed + m))
+        with torch.inference_mode():
+            diffs[:, m] = (head(fc) - head(fr)).squeeze(-1).double().numpy()
+        seconds.append(time.perf_counter() - t)
+        if progress:
+            progress(m + 1, cfg.members)
+    return diffs, {"trunk_seconds": trunk_seconds, "member_seconds": seconds, "total_seconds": trunk_seconds + sum(seconds),
+                   "out_of_bag_pairs": 0, "scored_by": [cfg.members] * len(pairs)}
 
 
 def _differences(scorer: Any, pairs: Sequence[PreferencePair]) -> np.ndarray:
@@ -108,9 +163,13 @@ def _differences(scorer: Any, pairs: Sequence[PreferencePair]) -> np.ndarray:
 
 
 def ensemble_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, trainer: Trainer | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """The (n_pairs × M) matrix of reward differences, NaN where a member did not score a pair."""
+                         progress: Callable[[int, int], None] | None = None,
+                         features: Features | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """The (n_pairs × M) matrix of reward differences, NaN where a member did not score a pair.
+    ``trainer`` (seeds, bootstrap) and ``features`` (heads) replace the real models in tests."""
     cfg.check()
+    if cfg.mode == "heads":
+        return _heads_differences(pairs, cfg, features or trunk_features(cfg), progress)
     trainer = trainer or _member_trainer(cfg)
     n = len(pairs)
     diffs = np.full((n, cfg.members), np.nan)
@@ -153,16 +212,16 @@ def with_strength(pairs: Sequence[PreferencePair], diffs: np.ndarray, cfg: Stren
         raw = [None if np.isnan(v) else float(v) for v in row]
         out.append(pair.model_copy(update={
             "strength_mean": float(m), "strength_std": float(s),
-            "provenance": {**pair.provenance, "strength": {"mode": cfg.mode, "recipe": cfg.recipe if cfg.mode != "heads" else "embed-head",
+            "provenance": {**pair.provenance, "strength": {"mode": cfg.mode, "recipe": cfg.recipe,
                                                            "members": cfg.members, "diffs": raw}},
         }))
     return out
 
 
 def compute_strength(pairs: Sequence[PreferencePair], cfg: StrengthConfig, trainer: Trainer | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> StrengthResult:
+                     progress: Callable[[int, int], None] | None = None, features: Features | None = None) -> StrengthResult:
     pairs = list(pairs)
-    diffs, info = ensemble_differences(pairs, cfg, trainer, progress)
+    diffs, info = ensemble_differences(pairs, cfg, trainer, progress, features)
     scored = with_strength(pairs, diffs, cfg)
     mu = np.array([p.strength_mean for p in scored])
     info.update({"pairs": len(scored), "mu_below_zero": int((mu < 0).sum()),

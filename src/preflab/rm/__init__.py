@@ -15,7 +15,6 @@ import importlib
 
 _EXPORTS = {
     "TrainConfig": "preflab.rm.config",
-    "build_config": "preflab.rm.config",
     "train_reward_model": "preflab.rm.trainer",
     "TrainResult": "preflab.rm.trainer",
     "Scorer": "preflab.rm.scorer",

@@ -1,6 +1,7 @@
 """The reward-model training configuration: one dataclass, the single source of truth for the
 library call, the YAML config file and the ``preflab train-rm`` flags (same names, dashes
-for underscores). Precedence: defaults < ``--config file.yaml`` < flags.
+for underscores), built like every other command's config by :func:`preflab.config.resolve`
+(defaults < ``--config file.yaml`` < flags).
 
 >>> cfg = TrainConfig(model="minilm", lr=1e-4)
 >>> cfg.validate() is cfg
@@ -11,10 +12,10 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from preflab.config import load_yaml  # noqa: F401  (re-exported: one YAML reader for every config)
+from preflab.config import option as _f
 from preflab.errors import ConfigError
 
 CHOICES = {
@@ -25,10 +26,6 @@ CHOICES = {
 }
 #: fields that change speed or logging but not the trained model (left out of fingerprints)
 RUNTIME_ONLY = {"output_dir", "progress", "threads", "log_every", "prefix_sharing", "group_overhead"}
-
-
-def _f(default: Any, help: str, **kw: Any):
-    return field(default=default, metadata={"help": help, **kw})
 
 
 @dataclass
@@ -103,23 +100,9 @@ class TrainConfig:
             raise ConfigError("invalid training config: " + "; ".join(errors))
         return self
 
-
-def field_help() -> dict[str, str]:
-    return {f.name: f.metadata.get("help", "") for f in fields(TrainConfig)}
+    check = validate  # the name preflab.config.resolve calls
 
 
 def fingerprint_fields(cfg: TrainConfig) -> dict[str, Any]:
     """The fields that change the trained model (runtime-only ones removed)."""
     return {k: v for k, v in asdict(cfg).items() if k not in RUNTIME_ONLY}
-
-
-def build_config(file_values: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """defaults < file values < overrides (``None`` overrides are ignored); unknown keys fail."""
-    known = {f.name for f in fields(TrainConfig)}
-    merged: dict[str, Any] = {}
-    for source in (file_values or {}, {k: v for k, v in (overrides or {}).items() if v is not None}):
-        unknown = sorted(set(source) - known)
-        if unknown:
-            raise ConfigError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-        merged.update(source)
-    return TrainConfig(**merged).validate()

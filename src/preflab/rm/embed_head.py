@@ -13,6 +13,7 @@ its length (the head learns how much length matters instead of it leaking in uns
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -46,17 +47,23 @@ class EmbedHeadConfig:
     cache_dir: str | None = None
 
 
+@functools.lru_cache(maxsize=2)
+def _frozen_encoder(path: str):
+    """(tokenizer, encoder) of a folder, loaded once per process: a bench or strength run makes
+    many caches (one per seed and scorer) over the same frozen, inference-only encoder."""
+    from transformers import AutoModel, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+
 class EmbeddingCache:
     """Text → vector, computed once per (encoder, max_length, text) and kept in SQLite."""
 
     def __init__(self, model: str, max_length: int = 256, cache_dir: str | None = None, batch_size: int = 32) -> None:
-        from transformers import AutoModel, AutoTokenizer
-
         from preflab.rm.backbone import cache_dir as default_cache, resolve_model
 
         path = resolve_model(model)
-        self.tok = AutoTokenizer.from_pretrained(path)
-        self.enc = AutoModel.from_pretrained(path).eval()
+        self.tok, self.enc = _frozen_encoder(str(Path(path).resolve()))
         self.max_length, self.batch_size = max_length, batch_size
         weights = sorted(Path(path).glob("*.safetensors")) or sorted(Path(path).glob("*.bin"))
         stamp = f"{Path(path).resolve()}:{weights[0].stat().st_size if weights else 0}:{max_length}"
@@ -152,21 +159,17 @@ class EmbedHeadScorer:
         return cls(cache, head, cfg)
 
 
-def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | None = None,
-                     cache: EmbeddingCache | None = None) -> EmbedHeadScorer:
-    """Embed (cached), then full-batch AdamW on the BT loss (per-pair margin, smoothing and
-    weight used, like the fine-tuning trainer)."""
+def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig) -> torch.nn.Module:
+    """A head trained by full-batch AdamW on the BT loss over fixed features of the chosen
+    (``fc``) and rejected (``fr``) responses; each pair's margin, smoothing and weight are used,
+    as in the fine-tuning trainer. Shared by the cheap recipe and the strength ``heads`` mode."""
     from preflab.rm.losses import pairwise_losses
 
-    cfg = cfg or EmbedHeadConfig()
-    cache = cache or EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
-    feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
-    fc, fr = feats[0::2], feats[1::2]
     margin = torch.tensor([p.margin or 0.0 for p in pairs]).clamp(min=0)
     weight = torch.tensor([p.weight if p.weight is not None else 1.0 for p in pairs])
     smoothing = torch.tensor([p.smoothing or 0.0 for p in pairs])
     torch.manual_seed(cfg.seed)
-    head = _head(feats.shape[1], cfg)
+    head = _head(fc.shape[1], cfg)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     head.train()
     for _ in range(cfg.epochs):
@@ -175,5 +178,16 @@ def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | Non
         opt.zero_grad()
         loss.backward()
         opt.step()
-    log.info("embedding head trained on %d pairs (final loss %.4f; cache hits %d, misses %d)", len(pairs), float(loss.detach()), cache.hits, cache.misses)
+    log.debug("head trained on %d pairs (final loss %.4f)", len(pairs), float(loss.detach()))
+    return head.eval()
+
+
+def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | None = None,
+                     cache: EmbeddingCache | None = None) -> EmbedHeadScorer:
+    """Embed (cached), then fit a head on the features (:func:`fit_head`)."""
+    cfg = cfg or EmbedHeadConfig()
+    cache = cache or EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
+    feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
+    head = fit_head(feats[0::2], feats[1::2], pairs, cfg)
+    log.info("embedding head trained on %d pairs (cache hits %d, misses %d)", len(pairs), cache.hits, cache.misses)
     return EmbedHeadScorer(cache, head, cfg)

@@ -70,6 +70,16 @@ class RewardModelScorer:
 
     def score_many(self, items: Sequence[tuple[list[Message], str]]) -> list[float]:
         """Rewards for (prompt, response) items, in input order."""
+        return self._run(items, want_reps=False)[0]
+
+    def represent_many(self, items: Sequence[tuple[list[Message], str]]):
+        """[N, H] float tensor: the representation the model pools for each item (decoders: the
+        last real token's hidden state, i.e. the input of the score head; encoders: the final
+        [CLS] state), in input order. Why: strength ``heads`` trains M small heads on a shared
+        fine-tuned backbone's representations instead of fine-tuning M backbones."""
+        return self._run(items, want_reps=True)[1]
+
+    def _run(self, items, want_reps: bool):
         import torch
 
         from preflab.rm.forward import rewards_full
@@ -79,6 +89,7 @@ class RewardModelScorer:
         if self.sort_by_length:
             order.sort(key=lambda i: len(encoded[i].prompt) + len(encoded[i].responses[0]))
         out = [0.0] * len(encoded)
+        reps = [None] * len(encoded)
         batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         if self.progress:
             from tqdm.auto import tqdm
@@ -88,10 +99,12 @@ class RewardModelScorer:
         with torch.inference_mode():
             for batch in batches:
                 # one forward per batch: the global length sort already did the grouping
-                r, _ = rewards_full(self.bb, [encoded[i] for i in batch], group_overhead=float("inf"))
-                for i, v in zip(batch, r[:, 0].float().tolist()):
+                r, h = rewards_full(self.bb, [encoded[i] for i in batch], group_overhead=float("inf"), want_reps=want_reps)
+                for j, (i, v) in enumerate(zip(batch, r[:, 0].float().tolist())):
                     out[i] = (v - self.shift) / self.scale
-        return out
+                    if want_reps:
+                        reps[i] = h[j].float()
+        return out, (torch.stack(reps) if want_reps else None)
 
 
 def load_scorer(path: str, *, batch_size: int = 16, normalize: bool = False, check: bool = True, progress: bool = False) -> Scorer:
