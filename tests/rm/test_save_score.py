@@ -94,3 +94,16 @@ def test_normalised_scores_use_saved_stats(trained):
     p = make_pairs(1)[0]
     r, n = raw.score(p.prompt, [p.chosen])[0], norm.score(p.prompt, [p.chosen])[0]
     assert n == pytest.approx((r - meta["reward_mean"]) / meta["reward_std"], abs=1e-5)
+
+
+def test_model_names_resolve_to_alias_folder_path_or_hub_id(tmp_path, monkeypatch):
+    from preflab.errors import ConfigError
+    from preflab.rm.backbone import load_backbone, resolve_model
+
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
+    assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"  # users pass hub ids
+    with pytest.raises(ConfigError, match="neither an alias"):
+        resolve_model("./no/such/folder")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: a clear error, not a traceback
+    with pytest.raises(ConfigError, match="cannot load model 'nobody-here/no-such-model'"):
+        load_backbone("nobody-here/no-such-model")

@@ -28,7 +28,7 @@ app.add_typer(cache_app, name="cache")
 console = Console()
 
 LLM_SPEC = typer.Option("llamacpp", "--llm", help=SPEC_HELP)
-CACHE = typer.Option(None, "--cache", help="Call cache file (default: $PREFLAB_CACHE or ~/.cache/preflab/llm-calls.sqlite3).")
+CACHE = typer.Option(None, "--cache", help="Call cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the call cache.")
 MAX_TOKENS_BUDGET = typer.Option(None, "--max-tokens-budget", help="Stop cleanly once this many tokens (in + out, uncached) are spent.")
 MAX_COST = typer.Option(None, "--max-cost", help="Stop cleanly once this cost is spent (needs --price-table).")
@@ -84,7 +84,7 @@ def _open_cache(path: Optional[Path]) -> CallCache:
 
 
 @cache_app.command("stats")
-def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: $PREFLAB_CACHE or ~/.cache/preflab/llm-calls.sqlite3).")) -> None:
+def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")) -> None:
     """Entries and tokens per backend and model."""
     with _open_cache(path) as cache:
         stats = cache.stats()
@@ -99,7 +99,7 @@ def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache
 
 @cache_app.command("clear")
 def cache_clear(
-    path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: $PREFLAB_CACHE or ~/.cache/preflab/llm-calls.sqlite3)."),
+    path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Only entries of this backend kind."),
     model: Optional[str] = typer.Option(None, "--model", help="Only entries of this model id (see 'cache stats')."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),

@@ -66,11 +66,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def default_cache_path() -> Path:
-    """``$PREFLAB_CACHE`` if set, else ``$XDG_CACHE_HOME/preflab/llm-calls.sqlite3``."""
-    if os.environ.get("PREFLAB_CACHE"):
-        return Path(os.environ["PREFLAB_CACHE"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "preflab" / "llm-calls.sqlite3"
+    """``llm-calls.sqlite3`` in preflab's cache folder (:func:`preflab.paths.cache_dir`)."""
+    from preflab.paths import cache_dir
+
+    return cache_dir() / "llm-calls.sqlite3"
 
 
 def canonical_json(data: Any) -> str:

