@@ -77,6 +77,19 @@ def test_sorted_and_unsorted_scoring_agree(trained):
     assert a == pytest.approx(b, abs=1e-5)
 
 
+def test_representations_are_what_the_head_reads(trained):
+    """The strength ``heads`` mode trains heads on these: for a decoder they are the head's input,
+    so the RM's own head applied to them gives its scores back, in input order."""
+    res, _ = trained
+    items = [(p.prompt, r) for p in make_pairs(7, seed=3) for r in (p.chosen, p.rejected)]
+    scorer = RewardModelScorer(res.backbone, res.renderer, batch_size=3)
+    reps = scorer.represent_many(items)
+    assert reps.shape == (14, res.backbone.hf_model.config.hidden_size)
+    with torch.inference_mode():
+        again = res.backbone.head(reps).squeeze(-1).tolist()
+    assert again == pytest.approx(scorer.score_many(items), abs=1e-5)
+
+
 def test_score_pairs_falls_back_to_score():
     class Length:
         def score(self, prompt, responses):
