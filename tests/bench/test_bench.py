@@ -163,3 +163,10 @@ def test_quickstart_command_path(tmp_path):
     assert results["eval_sets"] == {"preflab-check": 30}
     assert (tmp_path / "qs" / "report.html").exists()
     assert "report:" in result.stdout
+
+
+def test_cost_cell_shows_tokens_served_from_the_cache():
+    from preflab.bench.table import tokens_cell
+
+    assert tokens_cell({"tokens_in": 10, "tokens_out": 5}) == "10 / 5"  # run folders from before the field
+    assert tokens_cell({"tokens_in": 0, "tokens_out": 0, "tokens_cached": 900}) == "0 / 0 (+900 from cache)"

@@ -144,10 +144,10 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
         usage = result.run["usage"]["total"]
         return {"pairs": len(result.pairs), "prompts": result.counts["prompts"], "failures": failure_reasons(result.counts),
                 "tokens_in": usage.get("prompt_tokens", 0), "tokens_out": usage.get("completion_tokens", 0),
-                "wall_s": time.perf_counter() - started}
+                "tokens_cached": usage.get("cached_tokens", 0), "wall_s": time.perf_counter() - started}
 
     state.say(f"generate: {entry.key}")
-    folder, info = state.steps.run(f"generate-{entry.key}", 1, payload, work, resumable=True)
+    folder, info = state.steps.run(f"generate-{entry.key}", 2, payload, work, resumable=True)  # v2: cached tokens counted
     state.say(f"generate: {entry.key}: {info['pairs']} pairs from {info['prompts']} prompts")
     return {"folder": folder, **info}
 
@@ -274,7 +274,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         table[row]["_train_pairs"] = len(spec["pairs"])
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
-        "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
+        "methods": {k: {**{key: g.get(key, 0) for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "tokens_cached", "wall_s")},
                         "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir))}
                     for k, g in gens.items()},
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},

@@ -28,6 +28,13 @@ def rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+def tokens_cell(m: dict[str, Any]) -> str:
+    """Tokens paid for, and those served from the LLM call cache (e.g. self-training reusing
+    West-of-N's samples): a method's full cost is the sum, its marginal cost the first part."""
+    cached = m.get("tokens_cached", 0)
+    return f"{m['tokens_in']} / {m['tokens_out']}" + (f" (+{cached} from cache)" if cached else "")
+
+
 def results_markdown(results: dict[str, Any]) -> str:
     header, body = rows(results)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -35,7 +42,7 @@ def results_markdown(results: dict[str, Any]) -> str:
     cost = ["", "| method | prompts | pairs kept | failures | tokens in / out | wall time |", "|---|---|---|---|---|---|"]
     for key, m in results["methods"].items():
         failures = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
-        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {failures} | {m['tokens_in']} / {m['tokens_out']} | {m['wall_s']:.0f} s |")
+        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {failures} | {tokens_cell(m)} | {m['wall_s']:.0f} s |")
     note = ("\nAccuracy: mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs of the "
             "seed-averaged correctness]. Null baselines use no model.\n")
     return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from preflab import io
-from preflab.bench.table import rows
+from preflab.bench.table import rows, tokens_cell
 from preflab.io.atomic import atomic_path
 
 STYLE = """
@@ -44,7 +44,7 @@ def _table(header: list[str], body: list[list[str]]) -> str:
 
 def _cost_table(methods: dict[str, Any]) -> str:
     body = [[k, str(m["prompts"]), str(m["pairs"]), ", ".join(f"{r} {c}" for r, c in sorted(m["failures"].items())) or "—",
-             f"{m['tokens_in']} / {m['tokens_out']}", f"{m['wall_s']:.0f} s"] for k, m in methods.items()]
+             tokens_cell(m), f"{m['wall_s']:.0f} s"] for k, m in methods.items()]
     return _table(["method", "prompts", "pairs kept", "failures", "tokens in / out", "wall time"], body).replace(
         'id="results"', 'id="cost"')
 

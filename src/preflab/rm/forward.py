@@ -39,14 +39,12 @@ def _encoder_group(bb: Backbone, embeds, padded, want_reps: bool):
     return out.logits.squeeze(-1), reps
 
 
-def _group_embeds(flat: torch.Tensor, offsets: list[int], group: list[int], seqs: list[list[int]], width: int) -> torch.Tensor:
-    """[G, width, H] input embeddings of a group, cut from one flat lookup (zeros at pads:
-    padded positions are masked out of attention and never pooled)."""
-    rows = []
-    for i in group:
-        e = flat[offsets[i]:offsets[i] + len(seqs[i])]
-        rows.append(torch.nn.functional.pad(e, (0, 0, 0, width - len(seqs[i]))))
-    return torch.stack(rows)
+def _group_embeds(pieces: list[torch.Tensor], group: list[int]) -> torch.Tensor:
+    """[G, width, H] input embeddings of a group, right-padded with zeros (padded positions are
+    masked out of attention and never pooled). ``pieces`` come from one ``torch.split`` of a
+    single flat lookup, whose backward is one concatenation rather than a full-size zero
+    gradient per slice."""
+    return torch.nn.utils.rnn.pad_sequence([pieces[i] for i in group], batch_first=True)
 
 
 def rewards_full(bb: Backbone, items: list[Encoded], group_overhead: float = 64.0, want_reps: bool = False):
@@ -62,13 +60,11 @@ def rewards_full(bb: Backbone, items: list[Encoded], group_overhead: float = 64.
     reps = [None] * len(seqs)
     use_types = not bb.is_decoder and "token_type_ids" in bb.tokenizer.model_input_names
     flat = bb.body.get_input_embeddings()(torch.tensor([t for s in seqs for t in s], dtype=torch.long))
-    offsets = [0]
-    for s in seqs[:-1]:
-        offsets.append(offsets[-1] + len(s))
+    pieces = torch.split(flat, [len(s) for s in seqs])
     for group in split_by_length([len(s) for s in seqs], group_overhead):
         padded = pad_right([seqs[i] for i in group], bb.tokenizer.pad_token_id,
                            [plens[i] for i in group] if use_types else None)
-        embeds = _group_embeds(flat, offsets, group, seqs, padded.input_ids.shape[1])
+        embeds = _group_embeds(pieces, group)
         if bb.is_decoder:
             r, h = _decoder_group(bb, embeds, padded.attention_mask, want_reps)
         else:
@@ -109,13 +105,11 @@ def rewards_shared(bb: Backbone, items: list[Encoded], want_reps: bool = False, 
     emb = base.get_input_embeddings()
     flat = emb(torch.cat([batch.prompts.input_ids.flatten(), torch.tensor([t for r in resp for t in r], dtype=torch.long)]))
     n_prompt = batch.prompts.input_ids.numel()
-    prompt_embeds = flat[:n_prompt].view(*batch.prompts.input_ids.shape, -1)
+    prompt_flat, *pieces = torch.split(flat, [n_prompt] + [len(r) for r in resp])
+    prompt_embeds = prompt_flat.view(*batch.prompts.input_ids.shape, -1)
     p_pos = (pm.cumsum(-1) - 1).clamp(min=0)
     cache = base(inputs_embeds=prompt_embeds, attention_mask=pm, position_ids=p_pos, use_cache=True).past_key_values
     prompt_lens = pm.sum(-1)
-    offsets = [n_prompt]
-    for r in resp[:-1]:
-        offsets.append(offsets[-1] + len(r))
     out: list = [None] * len(resp)
     hs: list = [None] * len(resp)
     for group in split_by_length([len(r) for r in resp], group_overhead):
@@ -124,8 +118,7 @@ def rewards_shared(bb: Backbone, items: list[Encoded], want_reps: bool = False, 
         rm = torch.zeros((len(group), width), dtype=torch.long)
         for j, i in enumerate(group):
             rm[j, :len(resp[i])] = 1
-        embeds = torch.stack([torch.nn.functional.pad(flat[offsets[i]:offsets[i] + len(resp[i])], (0, 0, 0, width - len(resp[i])))
-                              for i in group])
+        embeds = _group_embeds(pieces, group)
         r_pos = prompt_lens[rows][:, None] + torch.arange(width)[None, :]
         mask = torch.cat([pm[rows], rm], dim=1)
         sub = _sub_cache(cache, rows, bb.hf_model.config)
