@@ -170,3 +170,25 @@ def test_cost_cell_shows_tokens_served_from_the_cache():
 
     assert tokens_cell({"tokens_in": 10, "tokens_out": 5}) == "10 / 5"  # run folders from before the field
     assert tokens_cell({"tokens_in": 0, "tokens_out": 0, "tokens_cached": 900}) == "0 / 0 (+900 from cache)"
+
+
+def test_rows_are_compared_with_base_only_on_the_same_pairs():
+    import numpy as np
+
+    from preflab.bench.run import paired_difference, summarise
+    from preflab.bench.table import difference_rows, results_markdown
+
+    rng = np.random.default_rng(0)
+    base = [rng.integers(0, 2, 400).astype(float) for _ in range(2)]
+    better = [np.maximum(b, (rng.random(400) < 0.08).astype(float)) for b in base]  # base's answers, some fixed
+    d = paired_difference(better, base)
+    assert d["delta"] > 0 and d["ci95"][0] > 0  # paired: the gain is clear ...
+    unpaired = summarise([{"eval": {"e": {"correct": list(r)}}} for r in better], "e")
+    base_cell = summarise([{"eval": {"e": {"correct": list(r)}}} for r in base], "e")
+    assert unpaired["ci95"][0] < base_cell["ci95"][1]  # ... though the two unpaired intervals overlap
+    results = {"name": "t", "eval_sets": {"e": 400}, "baselines": {}, "methods": {},
+               "table": {"base-only": {"e": base_cell, "_train_pairs": 10},
+                         "base+m": {"e": {**unpaired, "vs_base": d}, "_train_pairs": 20}}}
+    header, body = difference_rows(results)
+    assert header == ["row", "Δ e"] and body[0][0] == "base+m" and body[0][1].endswith("*")
+    assert "Difference from base-only" in results_markdown(results)

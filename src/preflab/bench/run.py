@@ -223,10 +223,30 @@ def _ci(correct: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, 
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
+def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarray]:
+    return [np.asarray(r["eval"][eval_name]["correct"], dtype=float) for r in per_seed if "eval" in r]
+
+
+def paired_difference(row_runs: list[np.ndarray], base_runs: list[np.ndarray]) -> dict[str, Any]:
+    """Accuracy of a row minus base-only's on the SAME evaluation pairs (seed-averaged
+    correctness per pair), with a paired bootstrap 95% interval: far tighter than comparing two
+    unpaired intervals, because most pairs are right (or wrong) for both models.
+
+    >>> r = paired_difference([np.array([1., 1., 0., 1.])], [np.array([1., 0., 0., 1.])])
+    >>> r["delta"]
+    0.25
+    """
+    if not row_runs or not base_runs:
+        return {}
+    diff = np.mean(row_runs, axis=0) - np.mean(base_runs, axis=0)
+    lo, hi = _ci(diff)
+    return {"delta": float(diff.mean()), "ci95": [lo, hi], "n": int(len(diff))}
+
+
 def summarise(per_seed: list[dict[str, Any]], eval_name: str) -> dict[str, Any]:
     """Accuracy over seeds: mean, seed std, and a bootstrap 95% interval over the eval pairs of
     the seed-averaged correctness (the data's uncertainty, seeds averaged out)."""
-    runs = [np.asarray(r["eval"][eval_name]["correct"], dtype=float) for r in per_seed if "eval" in r]
+    runs = _seed_runs(per_seed, eval_name)
     if not runs:
         return {"n": 0}
     accs = [float(r.mean()) for r in runs]
@@ -268,10 +288,17 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
             gold[entry.key] = _gold_agreement(state, gens[entry.key])
     evals = _eval_sets(state, data)
     table: dict[str, dict[str, Any]] = {}
+    seed_runs: dict[str, list[dict[str, Any]]] = {}
     for row, spec in _rows(state, data, gens).items():
-        per_seed = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
-        table[row] = {name: summarise(per_seed, name) for name in evals}
+        seed_runs[row] = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
+        table[row] = {name: summarise(seed_runs[row], name) for name in evals}
         table[row]["_train_pairs"] = len(spec["pairs"])
+    if "base-only" in seed_runs:
+        for row in table:
+            if row != "base-only":
+                for name in evals:
+                    table[row][name]["vs_base"] = paired_difference(_seed_runs(seed_runs[row], name),
+                                                                    _seed_runs(seed_runs["base-only"], name))
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g.get(key, 0) for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "tokens_cached", "wall_s")},

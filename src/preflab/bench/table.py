@@ -35,6 +35,25 @@ def tokens_cell(m: dict[str, Any]) -> str:
     return f"{m['tokens_in']} / {m['tokens_out']}" + (f" (+{cached} from cache)" if cached else "")
 
 
+def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """Each row minus base-only on the same evaluation pairs (paired bootstrap 95% interval);
+    None when the bench has no base-only row."""
+    evals = list(results["eval_sets"])
+    body = []
+    for row, cells in results["table"].items():
+        if any((cells.get(e) or {}).get("vs_base") for e in evals):
+            body.append([row] + [_delta((cells.get(e) or {}).get("vs_base") or {}) for e in evals])
+    return (["row"] + [f"Δ {e}" for e in evals], body) if body else None
+
+
+def _delta(d: dict[str, Any]) -> str:
+    if "delta" not in d:
+        return "—"
+    lo, hi = d["ci95"]
+    mark = " *" if lo > 0 or hi < 0 else ""
+    return f"{d['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
+
+
 def results_markdown(results: dict[str, Any]) -> str:
     header, body = rows(results)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -45,12 +64,26 @@ def results_markdown(results: dict[str, Any]) -> str:
         cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {failures} | {tokens_cell(m)} | {m['wall_s']:.0f} s |")
     note = ("\nAccuracy: mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs of the "
             "seed-averaged correctness]. Null baselines use no model.\n")
+    diff = difference_rows(results)
+    if diff:
+        note += ("\nDifference from base-only on the same evaluation pairs (paired bootstrap 95% interval; "
+                 "* = the interval excludes 0):\n\n| " + " | ".join(diff[0]) + " |\n|" + "---|" * len(diff[0]) + "\n"
+                 + "\n".join("| " + " | ".join(r) + " |" for r in diff[1]) + "\n")
     return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"
 
 
 def rich_table(results: dict[str, Any]) -> Table:
-    header, body = rows(results)
-    table = Table(title=f"preflab bench: {results['name']}")
+    return _rich(f"preflab bench: {results['name']}", *rows(results))
+
+
+def rich_difference_table(results: dict[str, Any]) -> Table | None:
+    """Each row minus base-only (paired 95% interval; * = excludes 0), or None."""
+    diff = difference_rows(results)
+    return _rich("difference from base-only, same evaluation pairs", *diff) if diff else None
+
+
+def _rich(title: str, header: list[str], body: list[list[str]]) -> Table:
+    table = Table(title=title)
     for i, col in enumerate(header):
         table.add_column(col, justify="left" if i == 0 else "right")
     for r in body:

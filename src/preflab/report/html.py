@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from preflab import io
-from preflab.bench.table import rows, tokens_cell
+from preflab.bench.table import difference_rows, rows, tokens_cell
 from preflab.io.atomic import atomic_path
 
 STYLE = """
@@ -47,6 +47,14 @@ def _cost_table(methods: dict[str, Any]) -> str:
              tokens_cell(m), f"{m['wall_s']:.0f} s"] for k, m in methods.items()]
     return _table(["method", "prompts", "pairs kept", "failures", "tokens in / out", "wall time"], body).replace(
         'id="results"', 'id="cost"')
+
+
+def _difference_html(results: dict[str, Any]) -> str:
+    diff = difference_rows(results)
+    if not diff:
+        return ""
+    return ("<h3>Difference from base-only</h3>" + _table(*diff).replace('id="results"', 'id="vs-base"')
+            + '<p class="muted">Same evaluation pairs, paired bootstrap 95% interval; * = the interval excludes 0.</p>')
 
 
 def _prompt_text(pair) -> str:
@@ -104,6 +112,7 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 <h2>Reward-model accuracy on human preferences</h2>
 {_table(header, body)}
 <p class="muted">Mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs]. Rows marked null use no model.</p>
+{_difference_html(results)}
 {_image(run_dir / 'results.png')}
 <h2>Cost per method</h2>
 {_cost_table(results['methods'])}
