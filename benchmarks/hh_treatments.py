@@ -67,7 +67,7 @@ def main() -> None:
     train, test = io.split_pairs(pairs, 0.5, seed=0)
     started = time.perf_counter()
     strength = compute_strength(train, StrengthConfig(mode=args.strength_mode, members=args.members, recipe=args.strength_recipe,
-                                                        max_length=args.max_length))
+                                                        max_length=args.max_length, precision="bf16"))
     result = {"train_pairs": len(train), "test_pairs": len(test), "strength": {
         "mode": args.strength_mode, "recipe": args.strength_recipe, "members": args.members, "fraction_mu_below_zero": strength.info["fraction_mu_below_zero"],
         "wall_s": time.perf_counter() - started}, "recipe": args.recipe, "seeds": args.seeds, "rows": {}}
@@ -81,7 +81,8 @@ def main() -> None:
     result["table"] = "\n".join(lines)
     result["command"] = "python benchmarks/hh_treatments.py " + " ".join(
         f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in vars(args).items())
-    (HERE / "results" / "hh_treatments.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "hh_treatments" if args.recipe == "embed-head" else f"hh_treatments_{args.recipe}"
+    (HERE / "results" / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(result["table"])
 
 
