@@ -69,7 +69,9 @@ class Renderer:
 
     # -- the two parts -------------------------------------------------------------------
     def _ids(self, text: str) -> list[int]:
-        return self.tok(text, add_special_tokens=False)["input_ids"]
+        # verbose=False: long texts are expected here (they are cut turn by turn afterwards), so the
+        # tokenizer's "longer than the maximum sequence length" warning would only be noise
+        return self.tok(text, add_special_tokens=False, verbose=False)["input_ids"]
 
     def _prompt_part(self, prompt: list[Message]) -> list[int]:
         if self.template == "chat":
