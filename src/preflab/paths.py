@@ -3,10 +3,7 @@
 ``$PREFLAB_CACHE`` if set, else ``$XDG_CACHE_HOME/preflab``, else ``~/.cache/preflab``. Inside:
 ``llm-calls.sqlite3`` (the LLM call cache), ``models/`` (backbones converted once, e.g. SmolLM2
 from its GGUF) and ``embeddings/`` (frozen-encoder vectors). One variable moves all of them,
-so a clean run (``PREFLAB_CACHE=$(mktemp -d)``) really starts cold.
-
->>> import os; os.environ["PREFLAB_CACHE"] = "/tmp/pc"; str(cache_dir())
-'/tmp/pc'
+so a clean run (``PREFLAB_CACHE=$(mktemp -d) preflab quickstart``) really starts cold.
 """
 
 from __future__ import annotations

@@ -120,3 +120,13 @@ def test_model_names_resolve_to_alias_folder_path_or_hub_id(tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: a clear error, not a traceback
     with pytest.raises(ConfigError, match="cannot load model 'nobody-here/no-such-model'"):
         load_backbone("nobody-here/no-such-model")
+
+
+def test_embedding_cache_passes_a_hub_id_through(tmp_path, monkeypatch):
+    """A hub id is not a folder: it must reach from_pretrained as given, not as cwd/org/name."""
+    import preflab.rm.embed_head as eh
+
+    seen = []
+    monkeypatch.setattr(eh, "_frozen_encoder", lambda where: seen.append(where) or (None, None))
+    eh.EmbeddingCache("sentence-transformers/all-MiniLM-L6-v2", cache_dir=str(tmp_path))
+    assert seen == ["sentence-transformers/all-MiniLM-L6-v2"]

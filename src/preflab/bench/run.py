@@ -301,7 +301,8 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
                                                                     _seed_runs(seed_runs["base-only"], name))
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
-        "methods": {k: {**{key: g.get(key, 0) for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "tokens_cached", "wall_s")},
+        "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
+                        "tokens_cached": g.get("tokens_cached", 0),
                         "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir))}
                     for k, g in gens.items()},
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},

@@ -41,8 +41,9 @@ def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]
     evals = list(results["eval_sets"])
     body = []
     for row, cells in results["table"].items():
-        if any((cells.get(e) or {}).get("vs_base") for e in evals):
-            body.append([row] + [_delta((cells.get(e) or {}).get("vs_base") or {}) for e in evals])
+        deltas = [(cells.get(e) or {}).get("vs_base") or {} for e in evals]
+        if any(deltas):
+            body.append([row] + [_delta(d) for d in deltas])
     return (["row"] + [f"Δ {e}" for e in evals], body) if body else None
 
 
@@ -54,10 +55,12 @@ def _delta(d: dict[str, Any]) -> str:
     return f"{d['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
 
 
+def _markdown(header: list[str], body: list[list[str]]) -> str:
+    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in body])
+
+
 def results_markdown(results: dict[str, Any]) -> str:
-    header, body = rows(results)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
+    lines = [_markdown(*rows(results))]
     cost = ["", "| method | prompts | pairs kept | failures | tokens in / out | wall time |", "|---|---|---|---|---|---|"]
     for key, m in results["methods"].items():
         failures = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
@@ -67,8 +70,7 @@ def results_markdown(results: dict[str, Any]) -> str:
     diff = difference_rows(results)
     if diff:
         note += ("\nDifference from base-only on the same evaluation pairs (paired bootstrap 95% interval; "
-                 "* = the interval excludes 0):\n\n| " + " | ".join(diff[0]) + " |\n|" + "---|" * len(diff[0]) + "\n"
-                 + "\n".join("| " + " | ".join(r) + " |" for r in diff[1]) + "\n")
+                 "* = the interval excludes 0):\n\n" + _markdown(*diff) + "\n")
     return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"
 
 

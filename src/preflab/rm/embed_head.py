@@ -63,10 +63,11 @@ class EmbeddingCache:
         from preflab.rm.backbone import cache_dir as default_cache, resolve_model
 
         path = resolve_model(model)
-        self.tok, self.enc = _frozen_encoder(str(Path(path).resolve()))
+        where = str(Path(path).resolve()) if Path(path).exists() else path  # a folder, or a hub id as given
+        self.tok, self.enc = _frozen_encoder(where)
         self.max_length, self.batch_size = max_length, batch_size
         weights = sorted(Path(path).glob("*.safetensors")) or sorted(Path(path).glob("*.bin"))
-        stamp = f"{Path(path).resolve()}:{weights[0].stat().st_size if weights else 0}:{max_length}"
+        stamp = f"{where}:{weights[0].stat().st_size if weights else 0}:{max_length}"
         self.key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
         folder = Path(cache_dir) if cache_dir else default_cache() / "embeddings"
         folder.mkdir(parents=True, exist_ok=True)
