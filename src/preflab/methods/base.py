@@ -87,8 +87,8 @@ def _load_entry_points() -> None:
 
 
 def methods() -> dict[str, Method]:
-    import preflab.methods  # noqa: F401  (registers the built-in methods)
-
+    """Every registered method: the built-in ones (their package ``preflab.methods`` is always
+    imported before this module) and those of installed plugins."""
     if not getattr(methods, "_plugins_loaded", False):
         _load_entry_points()
         methods._plugins_loaded = True  # type: ignore[attr-defined]
