@@ -8,6 +8,11 @@ Only at the end are the pairs ordered by prompt, de-duplicated by id, filtered, 
 atomically to ``OUT`` with ``OUT.failures.jsonl`` and ``OUT.run.json``; then the partial file
 goes. So a finished ``OUT`` is always complete, and equals an uninterrupted run's.
 
+The run builds the method's context from what the caller offers
+(:func:`~preflab.methods.context.method_context`: only what the method declares it needs is
+used) and applies the method's declared post-filters to the finished pairs, so
+``preflab generate``, ``bench`` and ``west-of-n-rounds`` run a method the same way.
+
 The partial file starts with a header holding the fingerprint of the method, config, seed,
 generator and prompt file: resuming with anything different is refused rather than mixed.
 """
@@ -28,6 +33,7 @@ from preflab import io
 from preflab.errors import ConfigError
 from preflab.io.containers import write_jsonl
 from preflab.methods.base import Context, Failure, Method, generate
+from preflab.methods.context import method_context
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair, PromptRecord
 
@@ -90,12 +96,15 @@ def _entry(index: int, outcome: PreferencePair | Failure) -> dict[str, Any]:
 
 
 def run_generation(
-    prompts_path: str | Path, out: str | Path, method: Method, cfg: Any, ctx: Context, *,
-    limit: int | None = None, in_flight: int = 8,
-    post_filter: Callable[[list[PreferencePair]], tuple[list[PreferencePair], dict[str, Any]]] | None = None,
+    prompts_path: str | Path, out: str | Path, method: Method, cfg: Any, llm: Any, *, seed: int = 0,
+    scorer: Any = None, judge: Any = None, limit: int | None = None, in_flight: int = 8,
     progress: Callable[[int, int], None] | None = None, extra_run: dict[str, Any] | None = None,
 ) -> GenerationResult:
-    """Generate pairs for the prompts in ``prompts_path`` into ``out`` (resumable)."""
+    """Generate pairs for the prompts in ``prompts_path`` into ``out`` (resumable) with the
+    generator ``llm``; ``scorer`` and ``judge`` (objects or :class:`~preflab.methods.context.Lazy`
+    factories) are used only if the method needs them. Unmet needs fail before any file is
+    written; the method's post-filters run over the finished pairs."""
+    ctx = method_context(method, cfg, llm, seed=seed, scorer=scorer, judge=judge)
     started = time.perf_counter()
     prompts: list[PromptRecord] = list(io.read_prompts(prompts_path))
     if limit is not None:
@@ -120,10 +129,10 @@ def run_generation(
             if progress:
                 progress(len(done), len(prompts))
         os.fsync(fh.fileno())
-    return _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_filter, extra_run or {})
+    return _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_run or {})
 
 
-def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_filter, extra_run) -> GenerationResult:
+def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_run) -> GenerationResult:
     counts: Counter = Counter()
     pairs, failures, seen = [], [], set()
     for index in sorted(done):
@@ -138,12 +147,10 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, post_fi
             continue
         seen.add(pair.id)
         pairs.append(pair)
-    filter_info: dict[str, Any] = {}
-    if post_filter is not None:
-        before = len(pairs)
-        pairs, filter_info = post_filter(pairs)
-        if before > len(pairs):
-            counts["failure:filtered_after_run"] += before - len(pairs)
+    before = len(pairs)
+    pairs, filter_info = method.post_filter(pairs, cfg)
+    if before > len(pairs):
+        counts["failure:filtered_after_run"] += before - len(pairs)
     counts["prompts"] = len(done)
     counts["pairs"] = len(pairs)
     result = GenerationResult(pairs, failures, counts, resumed, time.perf_counter() - started)

@@ -64,7 +64,7 @@ def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, c
                eval_pairs: list[PreferencePair] | None = None, limit: int | None = None,
                say: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
     from preflab.generation import run_generation
-    from preflab.methods import Context, get_method
+    from preflab.methods import get_method
     from preflab.methods.west_of_n import WestOfNConfig
     from preflab.rm.scorer import load_scorer
 
@@ -77,8 +77,8 @@ def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, c
     won = WestOfNConfig(n=cfg.n, temperature=cfg.temperature, max_tokens=cfg.max_tokens)
     for r in range(1, cfg.rounds + 1):
         folder = out / f"round{r}"
-        ctx = Context(llm=llm, seed=cfg.seed + r, scorer=load_scorer(model))
-        result = run_generation(prompts_path, folder / "pairs.jsonl", method, won, ctx, limit=limit)
+        result = run_generation(prompts_path, folder / "pairs.jsonl", method, won, llm, seed=cfg.seed + r,
+                                scorer=load_scorer(model), limit=limit)
         synthetic = result.pairs
         take = min(len(synthetic), round(cfg.mix * len(base)))
         mixed = base + random.Random(cfg.seed + r).sample(synthetic, take)

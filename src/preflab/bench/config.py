@@ -127,7 +127,7 @@ def _method_problems(cfg: BenchConfig) -> list[str]:
         except ConfigError as exc:
             problems.append(f"methods.{i}.options: {exc}")
             continue
-        needs = method.needs(method_cfg) if callable(method.needs) else method.needs
+        needs = method.needs_for(method_cfg)
         if "scorer" in needs and cfg.scorer is None:
             problems.append(f"methods.{i}: {entry.name} needs a scorer; set scorer: base-embed-head "
                             "(trained on the base data) or a reward-model folder")

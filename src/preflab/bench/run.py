@@ -118,7 +118,8 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, scorer_fp, llm) -> dict[str, Any]:
     from preflab.config import resolve
     from preflab.generation import failure_reasons, run_generation
-    from preflab.methods import Context, get_method
+    from preflab.methods import get_method
+    from preflab.methods.context import Lazy
 
     method = get_method(entry.name)
     method_cfg = resolve(method.config, None, entry.options, defaults=method.defaults)
@@ -131,15 +132,9 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
 
         view = llm.with_method(entry.key)
         view.usage = Usage()  # this method's own tokens, judge calls included
-        ctx = Context(llm=view, seed=cfg.seed, scorer=scorer)
-        if entry.name == "rlaif" or getattr(method_cfg, "mode", None) == "pairwise":
-            from preflab.judges import PairwiseJudge
-            from preflab.llm.client import open_llm
-
-            judge_llm = open_llm(cfg.judge_llm, cache=state.run_dir / "llm_cache.sqlite") if cfg.judge_llm else view
-            ctx.judge = PairwiseJudge(judge_llm)
         started = time.perf_counter()
-        result = run_generation(data["folder"] / "prompts.jsonl", folder / "pairs.jsonl", method, method_cfg, ctx,
+        result = run_generation(data["folder"] / "prompts.jsonl", folder / "pairs.jsonl", method, method_cfg, view,
+                                seed=cfg.seed, scorer=scorer, judge=Lazy(lambda: _judge(state, view)),
                                 limit=cfg.budget_prompts, in_flight=cfg.in_flight)
         usage = result.run["usage"]["total"]
         return {"pairs": len(result.pairs), "prompts": result.counts["prompts"], "failures": failure_reasons(result.counts),
@@ -147,9 +142,19 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
                 "tokens_cached": usage.get("cached_tokens", 0), "wall_s": time.perf_counter() - started}
 
     state.say(f"generate: {entry.key}")
-    folder, info = state.steps.run(f"generate-{entry.key}", 2, payload, work, resumable=True)  # v2: cached tokens counted
+    # v2: cached tokens counted; v3: the method's post-filters applied (West-of-N's confidence_quantile)
+    folder, info = state.steps.run(f"generate-{entry.key}", 3, payload, work, resumable=True)
     state.say(f"generate: {entry.key}: {info['pairs']} pairs from {info['prompts']} prompts")
     return {"folder": folder, **info}
+
+
+def _judge(state: BenchState, generator):
+    """The bench's pairwise judge: ``judge_llm`` when set, else the generator itself."""
+    from preflab.judges import PairwiseJudge
+    from preflab.llm.client import open_llm
+
+    cfg = state.cfg
+    return PairwiseJudge(open_llm(cfg.judge_llm, cache=state.run_dir / "llm_cache.sqlite") if cfg.judge_llm else generator)
 
 
 def _gold_agreement(state: BenchState, gen: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,9 +16,9 @@ from rich.table import Table
 
 from preflab.cli.options import with_config_options
 from preflab.config import resolve
-from preflab.errors import ConfigError
 from preflab.llm.spec import SPEC_HELP
-from preflab.methods.base import Context, Method, methods
+from preflab.methods.base import Method, methods
+from preflab.methods.context import Lazy
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
@@ -57,19 +57,6 @@ def _summary_table(name: str, result, out: str) -> Table:
     return table
 
 
-def _post_filter(method: Method, cfg: Any):
-    quantile = getattr(cfg, "confidence_quantile", None)
-    if quantile is None:
-        return None
-    from preflab.methods.west_of_n import keep_confident
-
-    def keep(pairs):
-        kept, cut = keep_confident(pairs, quantile)
-        return kept, {"confidence_quantile": quantile, "confidence_cut": cut}
-
-    return keep
-
-
 def example_prompts() -> Path:
     """The small prompt set shipped with preflab (written for it; see preflab/data)."""
     from importlib.resources import files
@@ -87,21 +74,22 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
     cfg = resolve(method.config, config, config_flags, defaults=method.defaults)
     prompts = prompts or example_prompts()
     generator = _open_llm(llm, cache, cache_path, max_tokens_budget, max_cost, prices)
-    ctx = Context(llm=generator, seed=seed)
-    if scorer:
+    opened = [generator]
+
+    def load_scorer():
         from preflab.rm.scorer import load_scorer
 
-        ctx.scorer = load_scorer(scorer)
-    needs_judge = method.name == "rlaif" or getattr(cfg, "mode", None) == "pairwise"
-    if needs_judge or judge_llm:
+        return load_scorer(scorer)
+
+    def open_judge():
         from preflab.judges import JudgeConfig, PairwiseJudge
 
-        judge_backend = generator if not judge_llm or judge_llm == llm else _open_llm(
-            judge_llm, cache, cache_path, max_tokens_budget, max_cost, prices)
-        ctx.judge = PairwiseJudge(judge_backend, JudgeConfig(**({"criteria": judge_criteria} if judge_criteria else {})))
-    if getattr(cfg, "min_mean_logprob", None) is not None and not generator.backend.supports_loglikelihood:
-        raise ConfigError(f"--min-mean-logprob needs the generator's log-likelihoods, which {llm} cannot give; "
-                          "use the llamacpp or hf backend")
+        backend = generator
+        if judge_llm and judge_llm != llm:
+            backend = _open_llm(judge_llm, cache, cache_path, max_tokens_budget, max_cost, prices)
+            opened.append(backend)
+        return PairwiseJudge(backend, JudgeConfig(**({"criteria": judge_criteria} if judge_criteria else {})))
+
     with Progress(TextColumn(f"Generating ({method.name})"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("prompts", total=None)
@@ -110,14 +98,16 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
             bar.update(task, completed=done, total=total)
 
         try:
-            result = run_generation(prompts, out, method, cfg, ctx, limit=limit, in_flight=in_flight,
-                                    post_filter=_post_filter(method, cfg), progress=progress,
+            result = run_generation(prompts, out, method, cfg, generator, seed=seed,
+                                    scorer=Lazy(load_scorer) if scorer else None, judge=Lazy(open_judge),
+                                    limit=limit, in_flight=in_flight, progress=progress,
                                     extra_run={"llm_spec": generator.spec})
         except BudgetExceeded as exc:
             raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
                                  "command with a larger budget to continue") from None
         finally:
-            generator.close()
+            for model in opened:
+                model.close()
     console.print(_summary_table(method.name, result, out))
 
 
@@ -158,8 +148,7 @@ def list_methods() -> None:
     for column in ("method", "needs", "what it does"):
         table.add_column(column)
     for method in methods().values():
-        needs = method.needs if not callable(method.needs) else "scorer (pointwise) or judge (pairwise)"
-        table.add_row(method.name, ", ".join(needs) if isinstance(needs, tuple) else needs, method.summary)
+        table.add_row(method.name, method.describe_needs(), method.summary)
     Console().print(table)
 
 

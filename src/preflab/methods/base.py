@@ -6,6 +6,12 @@ A method is one module (DESIGN §2, no base class): a frozen config dataclass an
 coroutine ``make(prompt, cfg, ctx) -> PreferencePair | Failure`` registered by name. The
 driver (:func:`generate`) streams outcomes in prompt order, so the same prompts, config and
 seed give the same pairs whether the run was interrupted or not.
+
+A method declares what it needs besides the generator (``needs``: names from :data:`NEEDS`,
+or a function of its config) and the run-level filters applied to its finished pairs
+(``post_filters``). Callers never test a method by name: they hand what they can offer to
+:func:`preflab.methods.context.method_context`, and the generation run applies
+:meth:`Method.post_filter`. A new method is one file that calls :func:`register`.
 """
 
 from __future__ import annotations
@@ -58,27 +64,80 @@ def derived_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+#: What a method may need besides the generator, and where a run gets it from.
+NEEDS: dict[str, str] = {
+    "scorer": "a reward model that scores responses (preflab generate: --scorer DIR; bench: scorer)",
+    "judge": "a pairwise LLM judge (preflab generate: --judge-llm, default the generator; bench: judge_llm)",
+    "loglikelihood": "a generator that scores log-likelihoods (the llamacpp or hf backend)",
+}
+
+Needs = tuple[str, ...] | Callable[[Any], tuple[str, ...]]
+#: A run-level filter over a method's finished pairs: ``(pairs, cfg) -> (kept, info)``; ``info``
+#: goes into the run record (empty when the filter is off for this config).
+PostFilter = Callable[[list[PreferencePair], Any], tuple[list[PreferencePair], dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Method:
     name: str
     config: type
     make: Maker
-    needs: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = ()
+    needs: Needs = ()
     summary: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    post_filters: tuple[PostFilter, ...] = ()
+    needs_help: str = ""
+
+    def needs_for(self, cfg: Any) -> tuple[str, ...]:
+        """What this method needs under ``cfg`` (e.g. West-of-N: a judge in pairwise mode)."""
+        return _known_needs(self.name, self.needs(cfg) if callable(self.needs) else self.needs)
+
+    def describe_needs(self) -> str:
+        """For ``preflab methods``: the declared needs, or their help when they depend on the config."""
+        if callable(self.needs):
+            return self.needs_help or "depends on the options"
+        return ", ".join(self.needs) or "—"
+
+    def post_filter(self, pairs: list[PreferencePair], cfg: Any) -> tuple[list[PreferencePair], dict[str, Any]]:
+        """Apply the declared post-filters in order; their run-record notes are merged."""
+        info: dict[str, Any] = {}
+        for keep in self.post_filters:
+            pairs, note = keep(pairs, cfg)
+            info.update(note)
+        return pairs, info
 
 
 _REGISTRY: dict[str, Method] = {}
 
 
-def register(name: str, config: type, make: Maker, *, needs: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = (),
-             summary: str = "",
-             defaults: dict[str, Any] | None = None) -> None:
-    """Add a method. ``defaults`` override the config's defaults (one config, several named
-    settings: self-training is West-of-N with n = 2). Outside packages register through the
-    ``preflab.methods`` entry point group (its object is called with no arguments and must
-    call this)."""
-    _REGISTRY[name] = Method(name, config, make, needs, summary, dict(defaults or {}))
+def register(name: str, config: type, make: Maker, *, needs: Needs = (), summary: str = "",
+             defaults: dict[str, Any] | None = None, post_filters: tuple[PostFilter, ...] = (),
+             needs_help: str = "") -> None:
+    """Add a method. ``needs``: names from :data:`NEEDS`, or a function of the config giving
+    them (``needs_help`` then says in words what it depends on). ``post_filters`` run over
+    the finished pairs of a run. ``defaults`` override the config's defaults (one config,
+    several named settings: self-training is West-of-N with n = 2). Outside packages register
+    through the ``preflab.methods`` entry point group (its object is called with no
+    arguments and must call this)."""
+    if not callable(needs):
+        needs = _known_needs(name, needs)  # a misspelt need fails at registration, not mid-run
+    _REGISTRY[name] = Method(name, config, make, needs, summary, dict(defaults or {}), tuple(post_filters), needs_help)
+
+
+def _known_needs(method: str, needs: Iterable[str]) -> tuple[str, ...]:
+    needs = tuple(needs)
+    unknown = [n for n in needs if n not in NEEDS]
+    if unknown:
+        raise ConfigError(f"method {method} declares unknown needs {unknown}; known: {', '.join(NEEDS)}")
+    return needs
+
+
+def unmet_needs(needs: Iterable[str], *, llm: Any, scorer: Any, judge: Any) -> list[str]:
+    """The needs that neither the given scorer/judge (objects or factories) nor the generator
+    meet, each with how to meet it."""
+    offered = {"scorer": scorer is not None, "judge": judge is not None,
+               "loglikelihood": bool(getattr(getattr(llm, "backend", None), "supports_loglikelihood", False))}
+    return [f"a {need}: {NEEDS[need]}" for need in needs if not offered[need]]
 
 
 def _load_entry_points() -> None:
@@ -115,12 +174,11 @@ async def _window(prompts: list[tuple[int, PromptRecord]], method: Method, cfg: 
 def generate(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ctx: Context, *,
              in_flight: int = 8) -> Iterator[tuple[PromptRecord, Outcome]]:
     """Run ``method`` over ``prompts``, ``in_flight`` prompts at a time, yielding
-    ``(prompt, outcome)`` in prompt order. Missing scorer/judge are reported before any call."""
+    ``(prompt, outcome)`` in prompt order. Unmet needs are reported before any call."""
     method = get_method(method) if isinstance(method, str) else method
-    needs = method.needs(cfg) if callable(method.needs) else method.needs
-    for need in needs:
-        if getattr(ctx, need) is None:
-            raise ConfigError(f"method {method.name} needs a {need} (see preflab generate {method.name} --help)")
+    unmet = unmet_needs(method.needs_for(cfg), llm=ctx.llm, scorer=ctx.scorer, judge=ctx.judge)
+    if unmet:
+        raise ConfigError(f"method {method.name} needs " + "; and ".join(unmet))
     batch: list[tuple[int, PromptRecord]] = []
     for index, prompt in enumerate(prompts):
         batch.append((index, prompt))

@@ -10,7 +10,7 @@ N = 2 is plain self-training, registered as ``self-training``), then:
   best and for the worst (N − 1 comparisons each).
 
 Optional filters: confidence P(y⁺ ≻ y⁻) = σ(Δ) at least ``min_confidence`` (the run-level
-quantile filter is :func:`keep_confident`), and in-distribution: the generator's mean per-token
+quantile filter, :func:`confidence_filter`, is the method's declared post-filter), and in-distribution: the generator's mean per-token
 log-likelihood of both responses at least ``min_mean_logprob``. All N scores stay in
 provenance. Example: N = 4, rewards [0.3, 1.2, −0.8, 1.2] → chosen = sample 1 (tie with 3,
 lowest index), rejected = sample 2, confidence σ(2.0) = 0.88.
@@ -125,12 +125,22 @@ def keep_confident(pairs: list[PreferencePair], quantile: float) -> tuple[list[P
     return [p for p in pairs if p.provenance["confidence"] > cut], cut
 
 
+def confidence_filter(pairs: list[PreferencePair], cfg: WestOfNConfig) -> tuple[list[PreferencePair], dict]:
+    """The post-filter West-of-N declares: :func:`keep_confident` at ``confidence_quantile``."""
+    if cfg.confidence_quantile is None:
+        return pairs, {}
+    kept, cut = keep_confident(pairs, cfg.confidence_quantile)
+    return kept, {"confidence_quantile": cfg.confidence_quantile, "confidence_cut": cut}
 
 
 def _needs(cfg: WestOfNConfig) -> tuple[str, ...]:
-    return ("scorer",) if cfg.mode == "pointwise" else ("judge",)
+    judge = ("scorer",) if cfg.mode == "pointwise" else ("judge",)
+    return judge + (("loglikelihood",) if cfg.min_mean_logprob is not None else ())
 
 
-register("west-of-n", WestOfNConfig, make, needs=_needs, summary="Best vs worst of N samples under a reward model or a judge tournament (SPEC §2).")
-register("self-training", WestOfNConfig, make, needs=_needs, defaults={"n": 2},
+_DECLARED = {"needs": _needs, "post_filters": (confidence_filter,),
+             "needs_help": "scorer (mode pointwise) or judge (mode pairwise); loglikelihood with min_mean_logprob"}
+register("west-of-n", WestOfNConfig, make, **_DECLARED,
+         summary="Best vs worst of N samples under a reward model or a judge tournament (SPEC §2).")
+register("self-training", WestOfNConfig, make, **_DECLARED, defaults={"n": 2},
          summary="West-of-N with N = 2: the two samples ordered by the base model (SPEC §5).")
