@@ -4,43 +4,34 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
 from preflab import io
 from preflab.augment import AugmentConfig, augment_pairs, refuse_test_split
-from preflab.config import help_of, resolve
+from preflab.cli.options import FORMAT, with_config_options
+from preflab.config import resolve
 from preflab.provenance import run_record, sidecar, write_run_json
 
 console = Console()
-
-
-def _h(name: str) -> str:
-    return help_of(AugmentConfig, name)
 
 
 def augment(
     src: str = typer.Argument(..., help="Scored pairs (chosen_score/rejected_score), or UltraFeedback's raw layout."),
     dst: str = typer.Argument(..., help="Output (.jsonl, .parquet, or a datasets folder)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
-    goal: Optional[str] = typer.Option(None, help=_h("goal")),
-    template: Optional[str] = typer.Option(None, help=_h("template")),
-    scale_min: Optional[float] = typer.Option(None, help=_h("scale_min")),
-    scale_max: Optional[float] = typer.Option(None, help=_h("scale_max")),
-    decimals: Optional[int] = typer.Option(None, help=_h("decimals")),
-    ties: Optional[str] = typer.Option(None, help=_h("ties")),
-    fmt: str = typer.Option("auto", "--format", "-f", help="Input layout (see preflab data inspect --help)."),
+    fmt: str = FORMAT,
     column_map: Optional[str] = typer.Option(None, "--column-map", help="Rename source columns: 'score_chosen=chosen_score,score_rejected=rejected_score'."),
     split: Optional[str] = typer.Option(None, "--split", help="Split of a datasets folder or hub dataset; 'test' is refused."),
     seed: int = typer.Option(0, "--seed", help="Seed of UltraFeedback's rejected-completion draw."),
     to: str = typer.Option("trl-chat", "--to", help="Output layout: trl-chat (TRL conversational DPO) or preflab (keeps scores and provenance)."),
     not_test: bool = typer.Option(False, "--not-test", help="The input's name says test but it is training data."),
+    config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Make positive- and negative-goal copies of every scored pair (SPEC §4). Test splits are refused."""
-    cfg = resolve(AugmentConfig, config, {"goal": goal, "template": template, "scale_min": scale_min,
-                                         "scale_max": scale_max, "decimals": decimals, "ties": ties})
+    cfg = resolve(AugmentConfig, config, config_flags or {})
     if to not in ("trl-chat", "preflab"):
         raise typer.BadParameter("choose trl-chat or preflab", param_hint="--to")
     if not not_test:
@@ -57,4 +48,4 @@ def augment(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(augment)
+    app.command()(with_config_options(augment, AugmentConfig))

@@ -10,6 +10,8 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
+from preflab.cli.options import FORMAT_HELP, RunOptions, with_run_options
+
 console = Console()
 err = Console(stderr=True)
 
@@ -81,23 +83,23 @@ def quickstart_config(prompts: Optional[Path], llm: str, eval_path: Optional[Pat
 
 def quickstart(
     prompts: Optional[Path] = typer.Option(None, "--prompts", help="Your prompts (default: preflab's 20 example prompts)."),
-    llm: str = typer.Option("llamacpp", "--llm", help="Generator spec (default: the embedded SmolLM2 via llama.cpp)."),
     eval_path: Optional[Path] = typer.Option(None, "--eval", help="Your labelled pairs to evaluate on (default: preflab's 30-pair check set)."),
-    eval_format: str = typer.Option("auto", "--eval-format", help="Layout of --eval (auto, pairs, hh-rlhf, pandalm, ...)."),
+    eval_format: str = typer.Option("auto", "--eval-format", help=f"Of --eval. {FORMAT_HELP}"),
     budget: int = typer.Option(20, "--budget", help="Prompts per method."),
     max_tokens: int = typer.Option(200, "--max-tokens", help="Token limit per generated response."),
     out: Path = typer.Option(Path("runs/quickstart"), "--out", "-o", help="Run folder."),
+    run: RunOptions = RunOptions(),
 ) -> None:
     """The whole chain on the embedded defaults, offline: generate with RMBoost, RLCD and
     random labels; train a MiniLM RM per method (3 seeds); evaluate; write the HTML report."""
     from preflab.bench.config import load_bench_config
     from preflab.bench.run import run_bench
 
-    cfg, root = load_bench_config(data=quickstart_config(prompts, llm, eval_path, eval_format, budget, max_tokens))
+    cfg, root = load_bench_config(data=quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens))
     _finish(run_bench(cfg, root, out, say=_say), out)
 
 
 def register(app: typer.Typer) -> None:
     app.command()(bench)
     app.command()(report)
-    app.command()(quickstart)
+    app.command()(with_run_options(quickstart, ("llm",)))  # the rest lives in the run folder

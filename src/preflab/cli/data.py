@@ -11,16 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from preflab import io
+from preflab.cli.options import FORMAT
 from preflab.data_stats import pair_stats
 
 app = typer.Typer(help="Inspect, validate, convert and split preference data.", no_args_is_help=True)
 console = Console()
 
-FORMAT_HELP = (
-    "Input layout: auto (sniffed), pairs (preflab or TRL: standard, conversational or implicit "
-    "prompt; aliases trl, preflab, openrlhf, rewardbench), hh-rlhf, pandalm."
-)
-Format = typer.Option("auto", "--format", "-f", help=FORMAT_HELP)
+Format = FORMAT
 ColumnMap = typer.Option(None, "--column-map", help="Rename source columns first: 'question=prompt,good=chosen,bad=rejected'.")
 Split = typer.Option(None, "--split", help="Split of a datasets folder or hub dataset (default: train).")
 Strict = typer.Option(True, "--strict/--lenient", help="Stop at the first bad row (strict) or skip bad rows and write them to a rejects file (lenient).")

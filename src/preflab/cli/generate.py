@@ -1,4 +1,4 @@
-"""``preflab generate METHOD``, ``preflab methods`` and ``preflab judge``.
+"""``preflab generate METHOD``, ``preflab methods`` and ``preflab west-of-n-rounds``.
 
 One subcommand per registered method; its options come from the method's config dataclass
 (see :mod:`preflab.cli.options`), so ``preflab generate rmboost --help`` is always the truth.
@@ -14,27 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from preflab.cli.options import with_config_options
+from preflab.cli.options import LLM_OPTIONS, RunOptions, with_config_options, with_run_options
 from preflab.config import resolve
-from preflab.llm.spec import SPEC_HELP
 from preflab.methods.base import Method, methods
 from preflab.methods.context import Lazy
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
                   no_args_is_help=True)
-
-LLM_HELP = "Generator. " + SPEC_HELP
-
-
-def _open_llm(spec: str, cache: bool, cache_path: Optional[Path], max_tokens_budget: Optional[int],
-              max_cost: Optional[float], prices: Optional[Path]):
-    from preflab.llm.client import open_llm
-    from preflab.llm.usage import PriceTable, Usage
-
-    usage = Usage(prices=PriceTable.load(prices) if prices else None, max_tokens=max_tokens_budget, max_cost=max_cost)
-    return open_llm(spec, cache=(cache_path or True) if cache else False, usage=usage)
-
 
 def _summary_table(name: str, result, out: str) -> Table:
     from preflab.generation import failure_reasons
@@ -64,16 +51,15 @@ def example_prompts() -> Path:
     return Path(str(files("preflab") / "data" / "example_prompts.txt"))
 
 
-def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: Optional[int], seed: int, in_flight: int,
-         config: Optional[Path], cache: bool, cache_path: Optional[Path], scorer: Optional[str],
-         judge_llm: Optional[str], judge_criteria: Optional[str], max_tokens_budget: Optional[int],
-         max_cost: Optional[float], prices: Optional[Path], config_flags: dict[str, Any]) -> None:
+def _run(method: Method, *, prompts: Optional[Path], out: str, limit: Optional[int], config: Optional[Path],
+         scorer: Optional[str], judge_llm: Optional[str], judge_criteria: Optional[str], run: RunOptions,
+         config_flags: dict[str, Any]) -> None:
     from preflab.generation import run_generation
     from preflab.llm.usage import BudgetExceeded
 
     cfg = resolve(method.config, config, config_flags, defaults=method.defaults)
     prompts = prompts or example_prompts()
-    generator = _open_llm(llm, cache, cache_path, max_tokens_budget, max_cost, prices)
+    generator = run.open_llm()
     opened = [generator]
 
     def load_scorer():
@@ -85,8 +71,8 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
         from preflab.judges import JudgeConfig, PairwiseJudge
 
         backend = generator
-        if judge_llm and judge_llm != llm:
-            backend = _open_llm(judge_llm, cache, cache_path, max_tokens_budget, max_cost, prices)
+        if judge_llm and judge_llm != run.llm:
+            backend = run.open_llm(judge_llm)
             opened.append(backend)
         return PairwiseJudge(backend, JudgeConfig(**({"criteria": judge_criteria} if judge_criteria else {})))
 
@@ -98,9 +84,9 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
             bar.update(task, completed=done, total=total)
 
         try:
-            result = run_generation(prompts, out, method, cfg, generator, seed=seed,
+            result = run_generation(prompts, out, method, cfg, generator, seed=run.seed,
                                     scorer=Lazy(load_scorer) if scorer else None, judge=Lazy(open_judge),
-                                    limit=limit, in_flight=in_flight, progress=progress,
+                                    limit=limit, in_flight=run.in_flight, progress=progress,
                                     extra_run={"llm_spec": generator.spec})
         except BudgetExceeded as exc:
             raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
@@ -114,27 +100,19 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
 def _command_for(method: Method):
     def command(
         prompts: Optional[Path] = typer.Option(None, "--prompts", "-p", help="Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any pair file (default: preflab's 20 example prompts)."),
-        llm: str = typer.Option("llamacpp", "--llm", help=LLM_HELP),
         out: str = typer.Option(..., "--out", "-o", help="Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and OUT.run.json."),
         limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
-        seed: int = typer.Option(0, "--seed", help="Seed of every draw and sample."),
-        in_flight: int = typer.Option(8, "--in-flight", help="Prompts worked on at once (keeps a server busy)."),
         config: Optional[Path] = typer.Option(None, "--config", help="YAML with the method's options (same keys as the flags)."),
-        cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse finished LLM calls (reruns and resumes are free)."),
-        cache_path: Optional[Path] = typer.Option(None, "--cache-path", help="SQLite call cache (default: the user cache folder)."),
         scorer: Optional[str] = typer.Option(None, "--scorer", help="Reward model folder (preflab train-rm output) for scorer-based methods."),
         judge_llm: Optional[str] = typer.Option(None, "--judge-llm", help="Judge LLM spec (default: the generator)."),
         judge_criteria: Optional[str] = typer.Option(None, "--judge-criteria", help="What 'better' means to the judge."),
-        max_tokens_budget: Optional[int] = typer.Option(None, "--max-tokens-budget", help="Stop cleanly after this many tokens."),
-        max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop cleanly after this cost (needs --prices)."),
-        prices: Optional[Path] = typer.Option(None, "--prices", help="YAML/JSON price table per 1M tokens."),
+        run: RunOptions = RunOptions(),
         config_flags: dict[str, Any] | None = None,
     ) -> None:
-        _run(method, prompts=prompts, llm=llm, out=out, limit=limit, seed=seed, in_flight=in_flight, config=config,
-             cache=cache, cache_path=cache_path, scorer=scorer, judge_llm=judge_llm, judge_criteria=judge_criteria,
-             max_tokens_budget=max_tokens_budget, max_cost=max_cost, prices=prices, config_flags=config_flags or {})
+        _run(method, prompts=prompts, out=out, limit=limit, config=config, scorer=scorer, judge_llm=judge_llm,
+             judge_criteria=judge_criteria, run=run, config_flags=config_flags or {})
 
-    return with_config_options(command, method.config, method.defaults, name=method.name,
+    return with_config_options(with_run_options(command), method.config, method.defaults, name=method.name,
                                doc=f"{method.summary} Resumable: rerun the same command after a crash.")
 
 
@@ -156,21 +134,20 @@ def west_of_n_rounds(
     base: Path = typer.Option(..., "--base", help="Labelled pairs D_L (the base model's data)."),
     prompts: Path = typer.Option(..., "--prompts", "-p", help="Unlabelled prompts."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder: roundN/pairs.jsonl, roundN/model, rounds.json."),
-    llm: str = typer.Option("llamacpp", "--llm", help=LLM_HELP),
     eval_pairs: Optional[Path] = typer.Option(None, "--eval", help="Labelled pairs to score every round's model on."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML with the same keys as the flags."),
+    run: RunOptions = RunOptions(),
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
     from preflab import io
-    from preflab.llm.client import open_llm
     from preflab.west_of_n_rounds import RoundsConfig, run_rounds
 
     cfg = resolve(RoundsConfig, config, config_flags or {})
     labelled = list(io.read_pairs(base))
     held = list(io.read_pairs(eval_pairs)) if eval_pairs else None
-    with open_llm(llm, cache=True) as model:
+    with run.open_llm() as model:
         summary = run_rounds(labelled, prompts, model, cfg, out, eval_pairs=held, limit=limit,
                              say=lambda m: console.print(m, highlight=False))
     table = Table(title=f"West-of-N rounds → {out}")
@@ -188,4 +165,5 @@ def register(root: typer.Typer) -> None:
 
     root.add_typer(app, name="generate")
     root.command(name="methods")(list_methods)
-    root.command(name="west-of-n-rounds")(with_config_options(west_of_n_rounds, RoundsConfig))
+    rounds = with_run_options(west_of_n_rounds, LLM_OPTIONS)  # the seed is the rounds' own option
+    root.command(name="west-of-n-rounds")(with_config_options(rounds, RoundsConfig))

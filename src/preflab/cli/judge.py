@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab import io
-from preflab.cli.generate import LLM_HELP
+from preflab.cli.options import FORMAT, LLM_OPTIONS, RunOptions, with_run_options
 from preflab.io.containers import write_jsonl
 from preflab.provenance import run_record, write_run_json
 
@@ -21,29 +21,24 @@ console = Console(stderr=True)
 def judge(
     pairs: str = typer.Argument(..., help="Labelled pairs (any format preflab reads)."),
     out: Path = typer.Option(..., "--out", "-o", help="Per-pair verdicts (.jsonl); OUT.run.json gets the summary."),
-    llm: str = typer.Option("llamacpp", "--llm", help=LLM_HELP),
-    fmt: str = typer.Option("auto", "--format", "-f", help="Input layout (see preflab data inspect --help)."),
+    fmt: str = FORMAT,
     limit: Optional[int] = typer.Option(None, "--limit", help="Judge only the first N pairs."),
     criteria: Optional[str] = typer.Option(None, "--criteria", help="What 'better' means to the judge."),
     max_tokens: int = typer.Option(16, "--max-tokens", help="Tokens the judge may write."),
-    in_flight: int = typer.Option(8, "--in-flight"),
-    cache: bool = typer.Option(True, "--cache/--no-cache"),
-    cache_path: Optional[Path] = typer.Option(None, "--cache-path"),
+    run: RunOptions = RunOptions(),
 ) -> None:
     """Ask the judge about every pair in both orders; report order consistency, agreement
     with the labels (per group, e.g. PandaLM unanimous vs majority) and position bias."""
     from preflab.judges import JudgeConfig, PairwiseJudge
     from preflab.judges.agreement import agreement_summary, judge_pairs
-    from preflab.llm.client import open_llm
-
     cfg = JudgeConfig(max_tokens=max_tokens, **({"criteria": criteria} if criteria else {}))
     items = list(io.read_pairs(pairs, fmt))[:limit]
-    with open_llm(llm, cache=(cache_path or True) if cache else False) as model:
+    with run.open_llm() as model:
         pj = PairwiseJudge(model, cfg)
         with Progress(TextColumn("Judging (both orders)"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:
             task = bar.add_task("pairs", total=len(items))
-            rows = judge_pairs(pj, items, in_flight=in_flight, progress=lambda d, t: bar.update(task, completed=d))
+            rows = judge_pairs(pj, items, in_flight=run.in_flight, progress=lambda d, t: bar.update(task, completed=d))
         summary = agreement_summary(rows)
         write_jsonl(rows, out)
         write_run_json(Path(str(out) + ".run.json"), run_record("judge", cfg, inputs={"pairs": pairs},
@@ -61,4 +56,4 @@ def judge(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(judge)
+    app.command()(with_run_options(judge, LLM_OPTIONS + ("in_flight",)))  # greedy verdicts: no seed

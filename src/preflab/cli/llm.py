@@ -1,10 +1,6 @@
 """``preflab llm``: check a backend, inspect or clear the call cache. Thin: parse, call
-:mod:`preflab.llm`, print.
-
-The option objects here (``LLM_SPEC``, ``CACHE``, ``NO_CACHE``, ``MAX_TOKENS_BUDGET``,
-``MAX_COST``, ``PRICE_TABLE``) and :func:`llm_from_flags` are shared by every command that
-calls an LLM, so the flags read the same everywhere.
-"""
+:mod:`preflab.llm`, print. The run options (``--llm``, cache, budgets) are the shared ones of
+:mod:`preflab.cli.options`."""
 
 from __future__ import annotations
 
@@ -16,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from preflab.llm import SPEC_HELP, CallCache, PriceTable, Usage, default_cache_path, open_llm
-from preflab.llm.client import LLM
+from preflab.cli.options import CACHE_FILE_HELP, RunOptions, with_run_options
+from preflab.llm import SPEC_HELP, CallCache, default_cache_path
 
 app = typer.Typer(
     help=f"LLM backends and the call cache. {SPEC_HELP}",
@@ -26,34 +22,17 @@ app = typer.Typer(
 cache_app = typer.Typer(help="The SQLite cache of finished LLM calls (reruns re-use it).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 console = Console()
-
-LLM_SPEC = typer.Option("llamacpp", "--llm", help=SPEC_HELP)
-CACHE = typer.Option(None, "--cache", help="Call cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")
-NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the call cache.")
-MAX_TOKENS_BUDGET = typer.Option(None, "--max-tokens-budget", help="Stop cleanly once this many tokens (in + out, uncached) are spent.")
-MAX_COST = typer.Option(None, "--max-cost", help="Stop cleanly once this cost is spent (needs --price-table).")
-PRICE_TABLE = typer.Option(None, "--price-table", help="YAML/JSON 'model-glob: {input: X, output: Y}' per 1M tokens.")
+CACHE_FILE = typer.Option(None, "--cache", help=CACHE_FILE_HELP)
 
 
-def llm_from_flags(spec: str, cache: Optional[Path], no_cache: bool, max_tokens_budget: Optional[int] = None,
-                   max_cost: Optional[float] = None, price_table: Optional[Path] = None, method: Optional[str] = None) -> LLM:
-    """Open an LLM from the shared flags; budgets are validated before anything loads."""
-    usage = Usage(prices=PriceTable.load(price_table) if price_table else None,
-                  max_tokens=max_tokens_budget, max_cost=max_cost)
-    store = False if no_cache else (cache or True)
-    return open_llm(spec, cache=store, usage=usage, method=method)
-
-
-@app.command()
 def check(
-    spec: str = LLM_SPEC,
     prompt: str = typer.Option("Reply with one short sentence: what is a reward model?", "--prompt", help="The message to send."),
     max_tokens: int = typer.Option(64, "--max-tokens", help="Most tokens to generate."),
-    use_cache: bool = typer.Option(False, "--cache/--no-cache", help="Answer from the call cache when possible (off: always call the backend)."),
-    cache_path: Optional[Path] = typer.Option(None, "--cache-path", help="Call cache file when --cache is on."),
+    run: RunOptions = RunOptions(),
 ) -> None:
     """Send one request and print the model, latency, tokens and tokens/s."""
-    llm = llm_from_flags(spec, cache_path, not use_cache)
+    spec = run.llm
+    llm = run.open_llm()
     try:
         started = time.perf_counter()
         if hasattr(llm.backend, "load"):  # in-process backends: report loading apart
@@ -79,12 +58,16 @@ def check(
     console.print(table)
 
 
+# ``check`` answers from the cache only when asked: by default it measures the backend.
+app.command()(with_run_options(check, ("llm", "cache", "cache_path"), cache=False))
+
+
 def _open_cache(path: Optional[Path]) -> CallCache:
     return CallCache(path or default_cache_path())
 
 
 @cache_app.command("stats")
-def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")) -> None:
+def cache_stats(path: Optional[Path] = CACHE_FILE) -> None:
     """Entries and tokens per backend and model."""
     with _open_cache(path) as cache:
         stats = cache.stats()
@@ -99,7 +82,7 @@ def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache
 
 @cache_app.command("clear")
 def cache_clear(
-    path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."),
+    path: Optional[Path] = CACHE_FILE,
     backend: Optional[str] = typer.Option(None, "--backend", help="Only entries of this backend kind."),
     model: Optional[str] = typer.Option(None, "--model", help="Only entries of this model id (see 'cache stats')."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),

@@ -1,19 +1,33 @@
-"""Build typer options from a config dataclass, so the dataclass stays the single source of
-truth for names, types, defaults and help (DESIGN §5).
+"""Every option the CLI shares, declared once.
 
-Every generated option defaults to ``None`` ("not given"), so :func:`preflab.config.resolve`
-can apply the precedence defaults < ``--config`` file < flags. Booleans become ``--x/--no-x``;
-``Literal`` choices are shown in the help.
+- :func:`with_config_options` builds typer options from a config dataclass, so the dataclass
+  stays the single source of truth for names, types, defaults and help (DESIGN §5). Every
+  generated option defaults to ``None`` ("not given"), so :func:`preflab.config.resolve` can
+  apply the precedence defaults < ``--config`` file < flags. Booleans become ``--x/--no-x``;
+  ``Literal`` choices are shown in the help.
+- :func:`with_run_options` adds the options of every command that calls an LLM (``--llm``,
+  the call cache, token and cost budgets with their price table, ``--seed``, ``--in-flight``)
+  and hands them to the command as one :class:`RunOptions`, which opens the LLM.
+- :data:`FORMAT` is the ``--format`` option of every command that reads pairs; its help lists
+  the readers :mod:`preflab.io` registers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 import typing
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
+
+from preflab import io
+from preflab.errors import ConfigError
+from preflab.llm.spec import SPEC_HELP
+
+log = logging.getLogger(__name__)
 
 
 def _cli_type(hint: Any) -> tuple[Any, str]:
@@ -21,7 +35,7 @@ def _cli_type(hint: Any) -> tuple[Any, str]:
     args = [a for a in typing.get_args(hint) if a is not type(None)] if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)) else [hint]
     base = args[0]
     if typing.get_origin(base) is typing.Literal:
-        return str, f" [one of: {', '.join(map(str, typing.get_args(base)))}]"
+        return str, f" (one of: {', '.join(map(str, typing.get_args(base)))})"  # [..] would be read as rich markup
     if typing.get_origin(base) is list:
         return list[str], " (repeat the flag for several)"
     return base, ""
@@ -58,4 +72,105 @@ def with_config_options(func: Callable[..., Any], cls: type, defaults: dict[str,
     command.__signature__ = inspect.Signature(own + config_parameters(cls, defaults))  # type: ignore[attr-defined]
     command.__name__ = name or func.__name__
     command.__doc__ = doc or func.__doc__
+    return command
+
+
+# -- reading pairs -----------------------------------------------------------------------
+def _format_help() -> str:
+    aliases = ", ".join(sorted(io.PAIR_ALIASES))
+    named = {"auto": "auto (sniffed from the first row)",
+             "pairs": f"pairs (preflab's or TRL's columns: standard, conversational or implicit prompt; also {aliases})"}
+    return "Input layout: " + ", ".join(named.get(f, f) for f in io.PAIR_FORMATS) + "."
+
+
+FORMAT_HELP = _format_help()
+FORMAT = typer.Option("auto", "--format", "-f", help=FORMAT_HELP)
+
+
+# -- commands that call an LLM -----------------------------------------------------------
+CACHE_FILE_HELP = "SQLite file of finished LLM calls (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """The options every LLM-calling command shares; :meth:`open_llm` turns them into an LLM."""
+
+    llm: str = "llamacpp"
+    cache: bool = True
+    cache_path: Optional[Path] = None
+    max_tokens_budget: Optional[int] = None
+    max_cost: Optional[float] = None
+    price_table: Optional[Path] = None
+    seed: int = 0
+    in_flight: int = 8
+
+    def open_llm(self, spec: str | None = None, *, method: str | None = None):
+        """An LLM for ``spec`` (default ``--llm``) with this run's cache and budgets; the
+        budgets and the price table are checked before any model loads."""
+        from preflab.llm import PriceTable, Usage, open_llm
+
+        usage = Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,
+                      max_tokens=self.max_tokens_budget, max_cost=self.max_cost)
+        return open_llm(spec or self.llm, cache=(self.cache_path or True) if self.cache else False, usage=usage,
+                        method=method)
+
+
+_RUN_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
+    "llm": (("--llm",), SPEC_HELP),
+    "cache": (("--cache/--no-cache",), "Reuse finished LLM calls from the call cache (reruns and resumes are free)."),
+    "cache_path": (("--cache-path",), CACHE_FILE_HELP),
+    "max_tokens_budget": (("--max-tokens-budget",), "Stop cleanly once this many tokens (in + out, uncached) are spent."),
+    "max_cost": (("--max-cost",), "Stop cleanly once this cost is spent (needs --price-table)."),
+    "price_table": (("--price-table",), "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens."),
+    "seed": (("--seed",), "Seed of every draw and sample."),
+    "in_flight": (("--in-flight",), "Prompts (or pairs, for a judge) worked on at once; keeps a server busy."),
+}
+#: The old name of ``--price-table`` (``preflab generate`` used it); hidden, still accepted.
+_DEPRECATED_PRICES = "prices"
+#: Opening an LLM: which, its call cache, its budgets.
+LLM_OPTIONS = ("llm", "cache", "cache_path", "max_tokens_budget", "max_cost", "price_table")
+ALL_RUN_OPTIONS = LLM_OPTIONS + ("seed", "in_flight")
+
+
+def run_parameters(names: tuple[str, ...], defaults: dict[str, Any]) -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(RunOptions)
+    fields = {f.name: f.default for f in dataclasses.fields(RunOptions)}
+    params = []
+    for name in names:
+        decls, help_text = _RUN_FLAGS[name]
+        option = typer.Option(defaults.get(name, fields[name]), *decls, help=help_text)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=hints[name]))
+    if "price_table" in names:
+        option = typer.Option(None, "--prices", hidden=True, help="Deprecated name of --price-table.")
+        params.append(inspect.Parameter(_DEPRECATED_PRICES, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                        annotation=Optional[Path]))
+    return params
+
+
+def with_run_options(func: Callable[..., Any], names: tuple[str, ...] = ALL_RUN_OPTIONS,
+                     **defaults: Any) -> Callable[..., Any]:
+    """A copy of ``func`` whose ``run: RunOptions`` parameter becomes the shared flags
+    ``names`` (``defaults`` change a default for this command, e.g. ``cache=False``); the
+    values arrive as ``func(..., run=RunOptions(...))``. Compose with
+    :func:`with_config_options` by wrapping this one."""
+    unknown = set(names) - set(_RUN_FLAGS)
+    if unknown:
+        raise ValueError(f"unknown run options {sorted(unknown)}; known: {', '.join(_RUN_FLAGS)}")
+    hints = typing.get_type_hints(func)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation))
+           for p in inspect.signature(func).parameters.values() if p.name != "run"]
+
+    def command(**kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in names}
+        old_prices = kwargs.pop(_DEPRECATED_PRICES, None)
+        if old_prices is not None:
+            if values.get("price_table") is not None:
+                raise ConfigError("give the price table once: --price-table (--prices is its old name)")
+            log.warning("--prices is deprecated; use --price-table")
+            values["price_table"] = old_prices
+        return func(**kwargs, run=RunOptions(**values))
+
+    command.__signature__ = inspect.Signature(own + run_parameters(names, defaults))  # type: ignore[attr-defined]
+    command.__name__ = func.__name__
+    command.__doc__ = func.__doc__
     return command

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab import io
-from preflab.cli.options import with_config_options
+from preflab.cli.options import FORMAT, with_config_options
 from preflab.config import resolve
 from preflab.provenance import run_record, sidecar, write_run_json
 from preflab.quality.strength import StrengthConfig
@@ -53,7 +53,7 @@ def clean(
 def strength(
     src: str = typer.Argument(..., help="Labelled pairs."),
     dst: str = typer.Argument(..., help="Output: the pairs with strength_mean, strength_std and the M differences in provenance."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="Input layout (see preflab data inspect --help)."),
+    fmt: str = FORMAT,
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
     config_flags: dict[str, Any] | None = None,
 ) -> None:

@@ -16,12 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from preflab.cli.options import FORMAT_HELP
 from preflab.errors import InputError
 
 console = Console()
 log = logging.getLogger(__name__)
-
-FORMAT_HELP = "Input layout: auto, pairs (preflab/TRL), hh-rlhf, pandalm."
 
 
 def _read(path: str, fmt: str) -> list:

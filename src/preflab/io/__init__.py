@@ -24,12 +24,12 @@ from preflab.io.containers import Location
 from preflab.records import PreferencePair, PromptRecord, prompt_id, to_trl
 
 PAIR_FORMATS = ("auto", "pairs", "hh-rlhf", "pandalm", "ultrafeedback")
-_PAIR_ALIASES = {"preflab": "pairs", "trl": "pairs", "openrlhf": "pairs", "rewardbench": "pairs"}
+PAIR_ALIASES = {"preflab": "pairs", "trl": "pairs", "openrlhf": "pairs", "rewardbench": "pairs"}
 WRITE_FORMATS = ("preflab", "trl", "trl-chat")
 
 __all__ = [
     "ReadReport", "read_pairs", "read_prompts", "write_pairs", "write_prompts", "split_pairs",
-    "prompts_of", "PAIR_FORMATS", "WRITE_FORMATS",
+    "prompts_of", "PAIR_FORMATS", "PAIR_ALIASES", "WRITE_FORMATS",
 ]
 
 
@@ -61,9 +61,9 @@ class _Rejects:
 
 
 def _canonical_format(fmt: str) -> str:
-    fmt = _PAIR_ALIASES.get(fmt, fmt)
+    fmt = PAIR_ALIASES.get(fmt, fmt)
     if fmt not in PAIR_FORMATS:
-        raise ConfigError(f"unknown input format {fmt!r}; choose one of {', '.join(PAIR_FORMATS + tuple(_PAIR_ALIASES))}")
+        raise ConfigError(f"unknown input format {fmt!r}; choose one of {', '.join(PAIR_FORMATS + tuple(PAIR_ALIASES))}")
     return fmt
 
 
