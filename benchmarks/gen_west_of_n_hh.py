@@ -22,7 +22,7 @@ DATA = HERE.parent.parent / "shared" / "data"
 
 def main() -> None:
     from preflab import io
-    from preflab.evaluate.metrics import bootstrap_ci
+    from preflab.evaluate.metrics import bootstrap_ci, correctness
     from preflab.llm.client import open_llm
     from preflab.methods import Context, generate
     from preflab.methods.west_of_n import WestOfNConfig
@@ -43,7 +43,7 @@ def main() -> None:
     emb = EmbedHeadConfig(cache_dir=str(work / "embeddings"))
     scorer = train_embed_head(half_a, emb)
     reference = train_embed_head(half_b, EmbedHeadConfig(cache_dir=str(work / "embeddings"), seed=1))
-    held = np.array([float(c > r) for c, r in score_pairs(scorer, half_b)])
+    held = correctness([c - r for c, r in score_pairs(scorer, half_b)])
     prompts = list(io.prompts_of(half_b))[: args.prompts]
 
     result: dict = {"scorer_accuracy_on_other_half": float(held.mean()), "scorer_ci95": bootstrap_ci(held)}
@@ -52,7 +52,7 @@ def main() -> None:
         cfg = WestOfNConfig(n=8, max_tokens=args.max_tokens)
         outcomes = [o for _, o in generate(prompts, "west-of-n", cfg, Context(llm=llm, scorer=scorer, seed=0))]
         made = [o for o in outcomes if hasattr(o, "chosen")]
-        agree = np.array([float(c > r) for c, r in score_pairs(reference, made)]) if made else np.array([])
+        agree = correctness([c - r for c, r in score_pairs(reference, made)]) if made else np.array([])
         result.update({
             "prompts": len(prompts), "n": 8, "pairs": len(made),
             "failures": [o.reason for o in outcomes if not hasattr(o, "chosen")],

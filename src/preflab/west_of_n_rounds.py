@@ -54,10 +54,10 @@ def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: i
 def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | None:
     if not eval_pairs:
         return None
+    from preflab.evaluate import pairwise_accuracy
     from preflab.rm.scorer import load_scorer, score_pairs
 
-    rewards = score_pairs(load_scorer(model), eval_pairs)
-    return sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in rewards) / len(rewards)
+    return pairwise_accuracy([c - r for c, r in score_pairs(load_scorer(model), eval_pairs)])
 
 
 def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, cfg: RoundsConfig, out: Path, *,

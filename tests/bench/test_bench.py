@@ -175,8 +175,9 @@ def test_cost_cell_shows_tokens_served_from_the_cache():
 def test_rows_are_compared_with_base_only_on_the_same_pairs():
     import numpy as np
 
-    from preflab.bench.run import paired_difference, summarise
+    from preflab.bench.run import summarise
     from preflab.bench.table import difference_rows, results_markdown
+    from preflab.evaluate import paired_difference
 
     rng = np.random.default_rng(0)
     base = [rng.integers(0, 2, 400).astype(float) for _ in range(2)]

@@ -198,6 +198,7 @@ def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[Prefer
 
 def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int, evals: dict[str, list[PreferencePair]],
                     data_fp: str) -> dict[str, Any]:
+    from preflab.evaluate import correctness
     from preflab.rm.scorer import load_scorer, score_pairs
 
     payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds"}), "seed": seed, "evals": data_fp}
@@ -212,7 +213,7 @@ def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int
         results = {}
         for name, pairs in evals.items():
             rewards = score_pairs(scorer, pairs)
-            results[name] = {"correct": [int(c > r) + 0.5 * (c == r) for c, r in rewards]}
+            results[name] = {"correct": correctness([c - r for c, r in rewards]).tolist()}
         return {"train_pairs": len(spec["pairs"]), "train_s": train_s, "eval": results}
 
     state.say(f"train+eval: {row} seed {seed}")
@@ -220,47 +221,19 @@ def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int
     return info
 
 
-def _ci(correct: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    if len(correct) == 0:
-        return float("nan"), float("nan")
-    means = rng.choice(correct, size=(n_boot, len(correct)), replace=True).mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
-
-
 def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarray]:
     return [np.asarray(r["eval"][eval_name]["correct"], dtype=float) for r in per_seed if "eval" in r]
 
 
-def paired_difference(row_runs: list[np.ndarray], base_runs: list[np.ndarray]) -> dict[str, Any]:
-    """Accuracy of a row minus base-only's on the SAME evaluation pairs (seed-averaged
-    correctness per pair), with a paired bootstrap 95% interval: far tighter than comparing two
-    unpaired intervals, because most pairs are right (or wrong) for both models.
+def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Accuracy over RM seeds on one evaluation set (:func:`preflab.evaluate.seed_summary`)."""
+    from preflab.evaluate import seed_summary
 
-    >>> r = paired_difference([np.array([1., 1., 0., 1.])], [np.array([1., 0., 0., 1.])])
-    >>> r["delta"]
-    0.25
-    """
-    if not row_runs or not base_runs:
-        return {}
-    diff = np.mean(row_runs, axis=0) - np.mean(base_runs, axis=0)
-    lo, hi = _ci(diff)
-    return {"delta": float(diff.mean()), "ci95": [lo, hi], "n": int(len(diff))}
+    return seed_summary(_seed_runs(per_seed, eval_name), n_boot, seed)
 
 
-def summarise(per_seed: list[dict[str, Any]], eval_name: str) -> dict[str, Any]:
-    """Accuracy over seeds: mean, seed std, and a bootstrap 95% interval over the eval pairs of
-    the seed-averaged correctness (the data's uncertainty, seeds averaged out)."""
-    runs = _seed_runs(per_seed, eval_name)
-    if not runs:
-        return {"n": 0}
-    accs = [float(r.mean()) for r in runs]
-    lo, hi = _ci(np.mean(runs, axis=0))
-    return {"accuracy": float(np.mean(accs)), "seed_std": float(np.std(accs)), "ci95": [lo, hi],
-            "seeds": len(runs), "per_seed": accs, "n": int(len(runs[0]))}
-
-
-def _baselines(evals: dict[str, list[PreferencePair]]) -> dict[str, dict[str, Any]]:
+def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
+    from preflab.evaluate import bootstrap_ci, correctness
     from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
 
     out: dict[str, dict[str, Any]] = {}
@@ -269,10 +242,9 @@ def _baselines(evals: dict[str, list[PreferencePair]]) -> dict[str, dict[str, An
                               ("first-position-wins", first_position_deltas(pairs))):
             if deltas is None:
                 continue
-            correct = np.array([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in deltas])
-            lo, hi = _ci(correct)
-            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": [lo, hi], "n": len(correct),
-                                               "seed_std": 0.0, "seeds": 0}
+            correct = correctness(deltas)
+            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": list(bootstrap_ci(correct, n_boot, seed)),
+                                               "n": len(correct), "seed_std": 0.0, "seeds": 0}
     return out
 
 
@@ -299,6 +271,8 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         table[row] = {name: summarise(seed_runs[row], name) for name in evals}
         table[row]["_train_pairs"] = len(spec["pairs"])
     if "base-only" in seed_runs:
+        from preflab.evaluate import paired_difference
+
         for row in table:
             if row != "base-only":
                 for name in evals:

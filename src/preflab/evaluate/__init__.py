@@ -10,12 +10,15 @@ from preflab.evaluate.baselines import first_position_deltas, longer_response_de
 from preflab.evaluate.metrics import (
     bootstrap_ci,
     calibration,
+    correctness,
     evaluate_deltas,
     gap_stats,
+    paired_difference,
     pairwise_accuracy,
+    seed_summary,
 )
 
 __all__ = [
-    "bootstrap_ci", "calibration", "evaluate_deltas", "gap_stats", "pairwise_accuracy",
-    "first_position_deltas", "longer_response_deltas",
+    "bootstrap_ci", "calibration", "correctness", "evaluate_deltas", "gap_stats", "paired_difference",
+    "pairwise_accuracy", "seed_summary", "first_position_deltas", "longer_response_deltas",
 ]

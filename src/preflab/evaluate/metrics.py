@@ -1,9 +1,14 @@
-"""Pairwise metrics on reward gaps Δ = r(chosen) − r(rejected), numpy only.
+"""Pairwise metrics on reward gaps Δ = r(chosen) − r(rejected), numpy only. The one place a
+number about accuracy is computed: ``preflab eval``, ``bench`` and ``west-of-n-rounds`` all
+call these functions, so the same data and seed give the same interval everywhere.
 
 Accuracy counts Δ > 0 as right and a tie (Δ = 0) as half right, so a model that cannot tell
 two responses apart scores 50%, like a coin. The 95% interval is a seeded percentile
-bootstrap over pairs. Calibration reads σ(Δ) as the model's probability that the chosen
-response wins: ECE bins the confidence of the predicted winner, max(σ(Δ), 1 − σ(Δ)).
+bootstrap over pairs; two models on the same pairs are compared by a paired bootstrap of
+the per-pair difference. Over several training seeds, the interval is that of the
+seed-averaged correctness per pair (the data's uncertainty, seeds averaged out).
+Calibration reads σ(Δ) as the model's probability that the chosen response wins: ECE bins
+the confidence of the predicted winner, max(σ(Δ), 1 − σ(Δ)).
 
 >>> pairwise_accuracy([1.0, 0.0, -2.0, 3.0])
 0.625
@@ -18,7 +23,12 @@ from typing import Any, Sequence
 import numpy as np
 
 
-def _correct(deltas: Sequence[float]) -> np.ndarray:
+def correctness(deltas: Sequence[float]) -> np.ndarray:
+    """Per pair: 1 ranked right (Δ > 0), 0.5 tie, 0 wrong.
+
+    >>> correctness([2.0, 0.0, -1.0]).tolist()
+    [1.0, 0.5, 0.0]
+    """
     d = np.asarray(deltas, dtype=np.float64)
     return (d > 0).astype(np.float64) + 0.5 * (d == 0)
 
@@ -27,7 +37,7 @@ def pairwise_accuracy(deltas: Sequence[float]) -> float:
     """Share of pairs ranked right (ties count half)."""
     if len(deltas) == 0:
         return float("nan")
-    return float(_correct(deltas).mean())
+    return float(correctness(deltas).mean())
 
 
 def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
@@ -42,12 +52,45 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: f
     return float(lo), float(hi)
 
 
+def seed_summary(runs: Sequence[np.ndarray], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Accuracy of one recipe trained with several seeds, each run a per-pair correctness on
+    the same pairs: mean over seeds, seed std, and the bootstrap interval of the seed-averaged
+    correctness. With one run this is exactly :func:`evaluate_deltas`' accuracy and interval.
+
+    >>> seed_summary([np.array([1., 0., 1., 1.]), np.array([1., 1., 1., 0.])], n_boot=100)["accuracy"]
+    0.75
+    """
+    if not runs:
+        return {"n": 0}
+    accs = [float(np.mean(r)) for r in runs]
+    lo, hi = bootstrap_ci(np.mean(runs, axis=0), n_boot, seed)
+    return {"accuracy": float(np.mean(accs)), "seed_std": float(np.std(accs)), "ci95": [lo, hi],
+            "seeds": len(runs), "per_seed": accs, "n": int(len(runs[0]))}
+
+
+def paired_difference(row_runs: Sequence[np.ndarray], base_runs: Sequence[np.ndarray], n_boot: int = 2000,
+                      seed: int = 0) -> dict[str, Any]:
+    """Accuracy of a row minus a base's on the SAME pairs (seed-averaged correctness per pair),
+    with a paired bootstrap 95% interval: far tighter than comparing two unpaired intervals,
+    because most pairs are right (or wrong) for both models.
+
+    >>> r = paired_difference([np.array([1., 1., 0., 1.])], [np.array([1., 0., 0., 1.])])
+    >>> r["delta"]
+    0.25
+    """
+    if not row_runs or not base_runs:
+        return {}
+    diff = np.mean(row_runs, axis=0) - np.mean(base_runs, axis=0)
+    lo, hi = bootstrap_ci(diff, n_boot, seed)
+    return {"delta": float(diff.mean()), "ci95": [lo, hi], "n": int(len(diff))}
+
+
 def calibration(deltas: Sequence[float], n_bins: int = 10) -> dict[str, Any]:
     """ECE and reliability-diagram bins of the predicted winner's confidence."""
     d = np.asarray(deltas, dtype=np.float64)
     p = 1 / (1 + np.exp(-d))
     conf = np.maximum(p, 1 - p)
-    correct = _correct(d)
+    correct = correctness(d)
     edges = np.linspace(0.5, 1.0, n_bins + 1)
     bins, ece = [], 0.0
     for i in range(n_bins):
@@ -71,7 +114,7 @@ def evaluate_deltas(deltas: Sequence[float], *, categories: Sequence[str | None]
                     high_confidence: Sequence[bool] | None = None, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Every metric for one set of gaps; per category and on the high-confidence subset."""
     d = np.asarray(deltas, dtype=np.float64)
-    correct = _correct(d)
+    correct = correctness(d)
     out: dict[str, Any] = {"n": int(len(d)), "accuracy": float(correct.mean()) if len(d) else float("nan"),
                            "ci95": bootstrap_ci(correct, n_boot, seed)}
     out["calibration"] = calibration(d)
