@@ -61,3 +61,12 @@ def test_a_misspelt_need_fails_at_registration():
     with pytest.raises(ConfigError, match="unknown needs \\['jduge'\\]"):
         register("typo-method", RLCDConfig, get_method("rlcd").make, needs=("jduge",))
     assert "typo-method" not in methods()
+
+
+@pytest.mark.parametrize("module", ["preflab.methods.context", "preflab.evaluate.metrics"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
