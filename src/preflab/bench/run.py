@@ -243,8 +243,9 @@ def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed:
             if deltas is None:
                 continue
             correct = correctness(deltas)
-            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": list(bootstrap_ci(correct, n_boot, seed)),
-                                               "n": len(correct), "seed_std": 0.0, "seeds": 0}
+            ci95 = list(bootstrap_ci(correct, n_boot, seed))
+            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": ci95, "n": len(correct),
+                                               "seed_std": 0.0, "seeds": 0}
     return out
 
 

@@ -10,9 +10,10 @@ N = 2 is plain self-training, registered as ``self-training``), then:
   best and for the worst (N − 1 comparisons each).
 
 Optional filters: confidence P(y⁺ ≻ y⁻) = σ(Δ) at least ``min_confidence`` (the run-level
-quantile filter, :func:`confidence_filter`, is the method's declared post-filter), and in-distribution: the generator's mean per-token
-log-likelihood of both responses at least ``min_mean_logprob``. All N scores stay in
-provenance. Example: N = 4, rewards [0.3, 1.2, −0.8, 1.2] → chosen = sample 1 (tie with 3,
+quantile filter, :func:`confidence_filter`, is the method's declared post-filter), and
+in-distribution: the generator's mean per-token log-likelihood of both responses at least
+``min_mean_logprob`` (then the method needs a generator that scores log-likelihoods). All N
+scores stay in provenance. Example: N = 4, rewards [0.3, 1.2, −0.8, 1.2] → chosen = sample 1 (tie with 3,
 lowest index), rejected = sample 2, confidence σ(2.0) = 0.88.
 """
 
