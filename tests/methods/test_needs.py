@@ -70,3 +70,16 @@ def test_doctests(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_generate_refuses_an_unmet_need_before_writing_anything(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "won.jsonl"
+    result = subprocess.run([sys.executable, "-m", "preflab", "generate", "west-of-n", "--llm", "fake", "--no-cache",
+                             "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        "error: method west-of-n needs a scorer: a reward model that scores responses "
+        "(preflab generate: --scorer DIR; bench: scorer)"]
+    assert list(tmp_path.iterdir()) == []

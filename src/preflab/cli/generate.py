@@ -76,24 +76,28 @@ def _run(method: Method, *, prompts: Optional[Path], out: str, limit: Optional[i
             opened.append(backend)
         return PairwiseJudge(backend, JudgeConfig(**({"criteria": judge_criteria} if judge_criteria else {})))
 
-    with Progress(TextColumn(f"Generating ({method.name})"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("prompts", total=None)
+    bar = Progress(TextColumn(f"Generating ({method.name})"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    task = bar.add_task("prompts", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:  # shown once the run is validated and under way
+            bar.start()
+        bar.update(task, completed=done, total=total)
 
-        try:
-            result = run_generation(prompts, out, method, cfg, generator, seed=run.seed,
-                                    scorer=Lazy(load_scorer) if scorer else None, judge=Lazy(open_judge),
-                                    limit=limit, in_flight=run.in_flight, progress=progress,
-                                    extra_run={"llm_spec": generator.spec})
-        except BudgetExceeded as exc:
-            raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
-                                 "command with a larger budget to continue") from None
-        finally:
-            for model in opened:
-                model.close()
+    try:
+        result = run_generation(prompts, out, method, cfg, generator, seed=run.seed,
+                                scorer=Lazy(load_scorer) if scorer else None, judge=Lazy(open_judge),
+                                limit=limit, in_flight=run.in_flight, progress=progress,
+                                extra_run={"llm_spec": generator.spec})
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
+                             "command with a larger budget to continue") from None
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+        for model in opened:
+            model.close()
     console.print(_summary_table(method.name, result, out))
 
 
