@@ -132,7 +132,7 @@ LLM_OPTIONS = ("llm", "cache", "cache_path", "max_tokens_budget", "max_cost", "p
 ALL_RUN_OPTIONS = LLM_OPTIONS + ("seed", "in_flight")
 
 
-def run_parameters(names: tuple[str, ...], defaults: dict[str, Any]) -> list[inspect.Parameter]:
+def _run_parameters(names: tuple[str, ...], defaults: dict[str, Any]) -> list[inspect.Parameter]:
     hints = typing.get_type_hints(RunOptions)
     fields = {f.name: f.default for f in dataclasses.fields(RunOptions)}
     params = []
@@ -170,7 +170,7 @@ def with_run_options(func: Callable[..., Any], names: tuple[str, ...] = ALL_RUN_
             values["price_table"] = old_prices
         return func(**kwargs, run=RunOptions(**values))
 
-    command.__signature__ = inspect.Signature(own + run_parameters(names, defaults))  # type: ignore[attr-defined]
+    command.__signature__ = inspect.Signature(own + _run_parameters(names, defaults))  # type: ignore[attr-defined]
     command.__name__ = func.__name__
     command.__doc__ = func.__doc__
     return command
