@@ -54,7 +54,8 @@ def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: i
 def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | None:
     if not eval_pairs:
         return None
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     rewards = score_pairs(load_scorer(model), eval_pairs)
     return sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in rewards) / len(rewards)
@@ -66,7 +67,7 @@ def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, c
     from preflab.generation import run_generation
     from preflab.methods import Context, get_method
     from preflab.methods.west_of_n import WestOfNConfig
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     cfg.check()
     out.mkdir(parents=True, exist_ok=True)

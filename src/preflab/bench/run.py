@@ -95,7 +95,7 @@ def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Pa
 
 
 def _scorer_step(state: BenchState, data: dict[str, Any]):
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     if state.cfg.scorer is None:
         return None, None
@@ -193,7 +193,8 @@ def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[Prefer
 
 def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int, evals: dict[str, list[PreferencePair]],
                     data_fp: str) -> dict[str, Any]:
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds"}), "seed": seed, "evals": data_fp}
 

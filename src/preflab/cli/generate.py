@@ -89,7 +89,7 @@ def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: 
     generator = _open_llm(llm, cache, cache_path, max_tokens_budget, max_cost, prices)
     ctx = Context(llm=generator, seed=seed)
     if scorer:
-        from preflab.rm.scorer import load_scorer
+        from preflab.rm.loading import load_scorer
 
         ctx.scorer = load_scorer(scorer)
     needs_judge = method.name == "rlaif" or getattr(cfg, "mode", None) == "pairwise"

@@ -88,7 +88,7 @@ def score(
     sort: bool = typer.Option(True, "--sort/--no-sort", help="Length-sorted batches (much faster on CPU)."),
 ) -> None:
     """Write rewards for pairs, or for a prompt and many responses."""
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     scorer = load_scorer(model, batch_size=batch_size, normalize=normalize, progress=True)
     if hasattr(scorer, "sort_by_length"):
@@ -157,7 +157,8 @@ def eval_cmd(
 ) -> None:
     """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines."""
     from preflab.evaluate.report import evaluate_pairs, table_rows, write_report
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     pairs = _read(input, fmt)
     scorer = load_scorer(model, batch_size=batch_size, progress=True)

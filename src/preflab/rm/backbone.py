@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from preflab.errors import ConfigError, MissingDependencyError, require
+from preflab.errors import ConfigError, HeadReinitialisedError, MissingDependencyError, require
 from preflab.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,6 @@ def load_backbone(name: str, *, dtype: str = "fp32", new_head: bool = True, attn
     )
     missing = [k for k in info.get("missing_keys", []) if k.split(".")[0] in {"score", "classifier", "pooler"} or ".score." in k]
     if missing and not new_head:
-        from preflab.rm.save import HeadReinitialisedError
-
         raise HeadReinitialisedError(f"{path}: checkpoint has no reward head weights ({', '.join(missing)}); it is a base model, not a trained RM")
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     fix_padding(tokenizer, model)

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from preflab.errors import InputError, PreflabError
+from preflab.errors import HeadReinitialisedError, InputError
 from preflab.records import text_prompt
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ PROBES = [
     ("What is the capital of France?", "I don't know, maybe Lyon."),
     ("Write a haiku about rain.", "Soft rain on the roof / ..."),
 ]
-
-
-class HeadReinitialisedError(PreflabError):
-    """A reloaded reward model does not reproduce its saved scores (head missing or changed)."""
 
 
 def data_fingerprint(pairs: Iterable[Any]) -> str:
