@@ -41,14 +41,10 @@ class RoundsConfig:
 def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: int) -> str:
     if (folder / "model").exists():
         return str(folder / "model")
-    if cfg.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+    from preflab.rm.recipes import train_scorer
 
-        return train_embed_head(pairs, EmbedHeadConfig(model=cfg.model, seed=seed, cache_dir=str(folder.parent / "embeddings"))).save(folder / "model")
-    from preflab.rm import TrainConfig, train_reward_model
-
-    train_reward_model(pairs, TrainConfig(model=cfg.model, seed=seed, output_dir=str(folder / "model"), progress=False))
-    return str(folder / "model")
+    return train_scorer(pairs, {"recipe": cfg.recipe, "model": cfg.model}, seed, output_dir=folder / "model",
+                        cache_dir=folder.parent / "embeddings", progress=False).path
 
 
 def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | None:

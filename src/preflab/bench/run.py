@@ -82,16 +82,10 @@ def _data_step(state: BenchState) -> dict[str, Any]:
 
 # -- reward models -----------------------------------------------------------------------
 def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
-    rm = state.cfg.rm
-    if rm.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+    from preflab.rm.recipes import train_scorer
 
-        options = {"cache_dir": str(state.run_dir / "embeddings"), **rm.options, "seed": seed}
-        return train_embed_head(pairs, EmbedHeadConfig(**options)).save(out / "model")
-    from preflab.rm import TrainConfig, train_reward_model
-
-    train_reward_model(pairs, TrainConfig(**{**rm.options, "seed": seed, "output_dir": str(out / "model"), "progress": False}))
-    return str(out / "model")
+    recipe = {"recipe": state.cfg.rm.recipe, **state.cfg.rm.options}
+    return train_scorer(pairs, recipe, seed, output_dir=out / "model", cache_dir=state.run_dir / "embeddings", progress=False).path
 
 
 def _scorer_step(state: BenchState, data: dict[str, Any]):
@@ -105,9 +99,9 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 
     def work(folder: Path) -> dict[str, Any]:
         pairs = list(io.read_pairs(data["folder"] / "base.jsonl"))
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+        from preflab.rm.recipes import train_scorer
 
-        train_embed_head(pairs, EmbedHeadConfig(seed=state.cfg.seed, cache_dir=str(state.run_dir / "embeddings"))).save(folder / "model")
+        train_scorer(pairs, {"recipe": "embed-head"}, state.cfg.seed, output_dir=folder / "model", cache_dir=state.run_dir / "embeddings")
         return {"pairs": len(pairs)}
 
     folder, info = state.steps.run("scorer", 1, {"data": data["fingerprint"], "seed": state.cfg.seed}, work)
