@@ -26,6 +26,7 @@ def meta_set(
     from preflab import io
     from preflab.io.containers import write_jsonl
     from preflab.llm.client import open_llm
+    from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.rm.metarm import sample_meta_set
 
     if k < 2:
@@ -33,7 +34,11 @@ def meta_set(
     records = list(io.read_prompts(prompts))[:limit]
     with open_llm(llm, cache=cache_path or True) as model:
         rows = sample_meta_set(records, model, k=k, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        usage, generator = model.usage.summary(), {"backend": model.kind, "model": model.model_id}
     write_jsonl(rows, out)
+    settings = {"llm": llm, "k": k, "limit": limit, "temperature": temperature, "max_tokens": max_tokens}
+    write_run_json(sidecar(out), run_record("meta-set", settings, inputs={"prompts": prompts}, seed=seed, generator=generator,
+                                            counts={"prompts": len(records), "rows": len(rows)}, usage=usage))
     Console().print(f"{len(rows)} of {len(records)} prompts with {k} distinct responses → {out}")
 
 
