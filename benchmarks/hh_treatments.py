@@ -33,17 +33,11 @@ TREATMENTS = {
 
 
 def train_and_score(recipe: str, train, test, seed: int, max_length: int, work: Path) -> float:
+    from preflab.rm.recipes import train_scorer
     from preflab.rm.scorer import score_pairs
 
-    if recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
-
-        scorer = train_embed_head(train, EmbedHeadConfig(seed=seed, max_length=max_length, cache_dir=str(work / "embeddings")))
-    else:
-        from preflab.rm import RewardModelScorer, TrainConfig, train_reward_model
-
-        res = train_reward_model(train, TrainConfig(seed=seed, max_length=max_length, precision="bf16", progress=False))
-        scorer = RewardModelScorer(res.backbone, res.renderer)
+    options = {"precision": "bf16", "progress": False} if recipe == "finetune" else {}
+    scorer = train_scorer(train, {"recipe": recipe, "max_length": max_length, **options}, seed, cache_dir=work / "embeddings").scorer
     return float(np.mean([c > r for c, r in score_pairs(scorer, test)]))
 
 

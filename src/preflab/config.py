@@ -75,6 +75,9 @@ def _type_problem(name: str, value: Any, hint: Any) -> str | None:
     return f"{name}: {value!r} is not a valid {hint}"
 
 
+type_problem = _type_problem  # for configs that validate themselves field by field
+
+
 def resolve(cls: type[T], config_file: str | Path | None, flags: dict[str, Any],
             defaults: dict[str, Any] | None = None) -> T:
     """Build ``cls`` from dataclass defaults < ``defaults`` (a named setting, e.g. a method's

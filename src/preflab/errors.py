@@ -77,3 +77,8 @@ def require(module: str, extra: str):
         raise MissingDependencyError(
             f"{module} is not installed; install it with: pip install 'preflab[{extra}]'"
         ) from exc
+
+
+class HeadReinitialisedError(PreflabError):
+    """A reward model whose reward head is missing or changed: a base model loaded as a trained
+    RM, or a reload that does not reproduce the scores saved with it."""

@@ -41,21 +41,18 @@ class RoundsConfig:
 def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: int) -> str:
     if (folder / "model").exists():
         return str(folder / "model")
-    if cfg.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+    from preflab.rm.recipes import train_scorer
 
-        return train_embed_head(pairs, EmbedHeadConfig(model=cfg.model, seed=seed, cache_dir=str(folder.parent / "embeddings"))).save(folder / "model")
-    from preflab.rm import TrainConfig, train_reward_model
-
-    train_reward_model(pairs, TrainConfig(model=cfg.model, seed=seed, output_dir=str(folder / "model"), progress=False))
-    return str(folder / "model")
+    return train_scorer(pairs, {"recipe": cfg.recipe, "model": cfg.model}, seed, output_dir=folder / "model",
+                        cache_dir=folder.parent / "embeddings", progress=False).path
 
 
 def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | None:
     if not eval_pairs:
         return None
     from preflab.evaluate import pairwise_accuracy
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     return pairwise_accuracy([c - r for c, r in score_pairs(load_scorer(model), eval_pairs)])
 
@@ -66,7 +63,7 @@ def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, c
     from preflab.generation import run_generation
     from preflab.methods import get_method
     from preflab.methods.west_of_n import WestOfNConfig
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     cfg.check()
     out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_two_rounds_hand_the_student_on(tmp_path, monkeypatch):
-    from preflab.rm import scorer as scorer_module
+    from preflab.rm import loading as scorer_module
 
     loaded = []
     real_load = scorer_module.load_scorer

@@ -9,7 +9,7 @@ import pytest
 
 from preflab.errors import ConfigError
 from preflab.io import read_pairs, write_pairs
-from preflab.quality.strength import StrengthConfig, compute_strength, sigma_by_mu_bins
+from preflab.quality.strength import StrengthConfig, Trunk, compute_strength, sigma_by_mu_bins
 from preflab.records import PreferencePair, text_prompt
 
 
@@ -71,7 +71,7 @@ def test_heads_mode_builds_the_trunk_once_and_trains_m_seeded_heads():
 
     def features(train_pairs):
         calls.append(len(train_pairs))
-        return fc, fr
+        return Trunk(fc, fr)  # a frozen trunk: no RM of its own, nothing to calibrate to
     cfg = StrengthConfig(mode="heads", members=4, head_epochs=150, seed=3)
     result = compute_strength(pairs(200), cfg, features=features)
     assert calls == [200]  # one trunk, whatever M is
@@ -86,6 +86,61 @@ def test_heads_mode_builds_the_trunk_once_and_trains_m_seeded_heads():
 def test_bad_config():
     with pytest.raises(ConfigError):
         compute_strength(pairs(), StrengthConfig(members=1))
+
+
+def test_bad_member_recipe_options_are_reported_with_the_rest():
+    with pytest.raises(ConfigError) as err:
+        StrengthConfig(members=1, lr=-1.0, head_epochs=0, mode="heads").check()
+    assert all(part in str(err.value) for part in ("members must be at least 2", "lr must be > 0", "epochs must be > 0"))
+
+
+def _trunk_data(n=300, seed=0):
+    """Features where the label is only partly predictable, and a linear 'trunk RM' on them."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    fc, fr = torch.randn(n, 6, generator=gen), torch.randn(n, 6, generator=gen)
+    fc[:, 0] += 1.0
+    delta = 1.5 * (fc[:, 0] - fr[:, 0]).double().numpy()
+    return fc, fr, delta
+
+
+def test_heads_are_calibrated_to_the_trunk_rm():
+    fc, fr, delta = _trunk_data()
+    data = pairs(300)
+    cfg = StrengthConfig(mode="heads", members=3, head_epochs=400, seed=1)
+    calibrated = compute_strength(data, cfg, features=lambda p: Trunk(fc, fr, delta))
+    raw = compute_strength(data, StrengthConfig(mode="heads", members=3, head_epochs=400, seed=1, calibrate=False),
+                           features=lambda p: Trunk(fc, fr, delta))
+    info = calibrated.info
+    assert all(e < 400 for e in info["head_epochs"]) and raw.info["head_epochs"] == [400] * 3
+    assert "calibration" in info and "calibration" not in raw.info
+    rms = np.sqrt(np.mean(calibrated.diffs ** 2, axis=0))
+    assert rms == pytest.approx([np.sqrt(np.mean(delta ** 2))] * 3)  # every head on the trunk's scale
+    share = {name: (np.array([p.strength_mean for p in r.pairs]) < 0).mean() for name, r in (("cal", calibrated), ("raw", raw))}
+    trunk_share = (delta < 0).mean()
+    assert abs(share["cal"] - trunk_share) < abs(share["raw"] - trunk_share)
+
+
+class ScaledScorer:
+    """Reward = k · len(response): members that agree on every ranking, on different scales."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def score(self, prompt, responses):
+        return [self.k * len(r) for r in responses]
+
+
+def test_bootstrap_members_are_put_on_one_rms_scale():
+    data = pairs(40)
+    result = compute_strength(data, StrengthConfig(mode="bootstrap", members=5, seed=2),
+                              trainer=lambda train, seed: ScaledScorer(float(seed + len({p.id for p in train}))))
+    reference = np.array([42.0 * ((i + 1) - 5) for i in range(40)])  # seed 2 on all 40 pairs: k = 42
+    mu = np.array([p.strength_mean for p in result.pairs])
+    assert mu == pytest.approx(reference)
+    assert max(p.strength_std for p in result.pairs) == pytest.approx(0.0, abs=1e-9)
+    assert len(result.info["calibration"]["scale_factors"]) == 5 and result.info["reference_seconds"] >= 0
 
 
 def test_sigma_bins_cover_all_pairs():

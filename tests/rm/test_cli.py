@@ -57,3 +57,59 @@ def test_missing_output_dir(tmp_path):
     write_pairs(make_pairs(4), tmp_path / "t.jsonl")
     res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl")])
     assert res.exit_code != 0
+
+
+def test_cheap_honours_max_length_and_writes_run_json(tiny_encoder, tmp_path):
+    """``train-rm --cheap`` used to build its head config from the model and seed only, so
+    ``--max-length`` (and every loss option) was silently dropped."""
+    train = tmp_path / "train.jsonl"
+    write_pairs(make_pairs(12), train)
+    out = tmp_path / "head"
+    res = runner.invoke(app, ["train-rm", str(train), "--cheap", "--model", tiny_encoder, "--max-length", "32",
+                              "--label-smoothing", "0.1", "--seed", "4", "--output-dir", str(out)])
+    assert res.exit_code == 0, res.output
+    saved = json.loads((out / "preflab_embed_head.json").read_text())["config"]
+    assert saved["max_length"] == 32 and saved["label_smoothing"] == 0.1 and saved["seed"] == 4
+    run = json.loads((out / "run.json").read_text())
+    assert run["step"] == "train-rm" and run["config"]["recipe"] == "embed-head" and run["seed"] == 4
+    assert run["inputs"]["pairs"]["path"] == str(train) and run["counts"]["pairs"] == 12
+
+
+def test_cheap_refuses_options_it_cannot_honour(tmp_path):
+    write_pairs(make_pairs(4), tmp_path / "t.jsonl")
+    res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl"), "--cheap", "--contrastive", "pair", "--lora-r", "4",
+                              "--lr", "-1", "--output-dir", str(tmp_path / "o")])
+    assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
+    message = str(res.exception)
+    assert "contrastive: the embed-head recipe cannot honour" in message and "lora_r:" in message and "lr must be > 0" in message
+    assert not (tmp_path / "o").exists()
+
+
+def test_score_and_eval_write_run_json(tiny_encoder, tmp_path):
+    train, val = tmp_path / "train.jsonl", tmp_path / "val.jsonl"
+    write_pairs(make_pairs(12), train)
+    write_pairs(make_pairs(6, seed=2), val)
+    out = tmp_path / "head"
+    assert runner.invoke(app, ["train-rm", str(train), "--cheap", "--model", tiny_encoder, "--output-dir", str(out)]).exit_code == 0
+    res = runner.invoke(app, ["score", str(out), str(val), "-o", str(tmp_path / "scored.jsonl")])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "scored.jsonl.run.json").read_text())
+    assert run["step"] == "score" and run["counts"] == {"pairs": 6} and set(run["inputs"]) == {"model", "input"}
+    assert run["config"]["batch_size"] == 16 and "versions" in run and "seed" in run
+    res = runner.invoke(app, ["eval", str(out), str(val), "-o", str(tmp_path / "ev"), "--bootstrap", "50", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "ev" / "run.json").read_text())
+    assert run["step"] == "eval" and run["seed"] == 3 and run["config"]["bootstrap"] == 50
+    assert run["inputs"]["input"]["fingerprint"] and run["counts"]["pairs"] == 6
+
+
+def test_meta_set_writes_run_json(tmp_path):
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("Name a bird.\nName a tree.\n")
+    out = tmp_path / "meta.jsonl"
+    res = runner.invoke(app, ["meta-set", "--prompts", str(prompts), "--out", str(out), "--llm", "fake", "--k", "2",
+                              "--seed", "7", "--cache-path", str(tmp_path / "cache.sqlite")])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "meta.jsonl.run.json").read_text())
+    assert run["step"] == "meta-set" and run["seed"] == 7 and run["config"]["k"] == 2
+    assert run["counts"]["prompts"] == 2 and run["inputs"]["prompts"]["fingerprint"] and run["generator"]["backend"] == "fake"

@@ -58,7 +58,8 @@ def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
     head's gradient by exactly σ(−(Δ − m)) / σ(−Δ), through the trainer's own step."""
     from preflab.rm.backbone import disable_dropout
     from preflab.rm.render import Renderer
-    from preflab.rm.trainer import _columns, _prepare_model, _seed_everything, _Step, encode_pairs
+    from preflab.rm.losses import loss_columns
+    from preflab.rm.trainer import _prepare_model, _seed_everything, _Step, encode_pairs
 
     (pair,) = make_pairs(1)
     grads, deltas = {}, {}
@@ -69,7 +70,7 @@ def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
         disable_dropout(bb.model)
         data = [pair.model_copy(update={"margin": m})]
         items = encode_pairs(Renderer(bb.tokenizer, cfg.max_length, cfg.template, bb.is_decoder), data)
-        _, r = _Step(bb, cfg, _columns(data, cfg))(items, [0], 1.0, 2, 1)
+        _, r = _Step(bb, cfg, loss_columns(data, cfg))(items, [0], 1.0, 2, 1)
         deltas[m] = float(r[0, 0] - r[0, 1])
         grads[m] = bb.head.weight.grad.detach().clone()
     assert deltas[0.0] == pytest.approx(deltas[2.5], abs=1e-6)

@@ -9,8 +9,10 @@ import torch
 
 from preflab.rm.backbone import load_backbone
 from preflab.rm.config import TrainConfig
-from preflab.rm.save import HeadReinitialisedError, META_FILE, load_reward_model
-from preflab.rm.scorer import RewardModelScorer, Scorer, load_scorer, score_pairs
+from preflab.errors import HeadReinitialisedError
+from preflab.rm.loading import load_scorer
+from preflab.rm.save import META_FILE, load_reward_model
+from preflab.rm.scorer import RewardModelScorer, Scorer, score_pairs
 from preflab.rm.trainer import train_reward_model
 
 from .conftest import make_pairs

@@ -57,14 +57,15 @@ def _one_step(path, pairs, **kw):
 
 def _step_grads(path, pairs, batch_size, grad_accum):
     """Gradients of one optimizer step, built exactly as the trainer builds them."""
-    from preflab.rm.trainer import _Step, _batch_keys, _columns, _plan, _prepare_model, _seed_everything, encode_pairs
+    from preflab.rm.losses import loss_columns
+    from preflab.rm.trainer import _Step, _batch_keys, _plan, _prepare_model, _seed_everything, encode_pairs
     from preflab.rm.render import Renderer
 
     cfg = TrainConfig(model=path, max_length=64, batch_size=batch_size, grad_accum=grad_accum, max_steps=1).validate()
     _seed_everything(0)
     bb = _prepare_model(cfg)
     items = encode_pairs(Renderer(bb.tokenizer, 64), pairs)
-    cols = _columns(pairs, cfg)
+    cols = loss_columns(pairs, cfg)
     (micro,) = _plan(_batch_keys(items, bb, cfg), cfg, 1, 0)
     denom = float(sum(cols.weight[i].sum() for i in micro))
     n = sum(len(b) for b in micro)

@@ -82,20 +82,14 @@ def _data_step(state: BenchState) -> dict[str, Any]:
 
 # -- reward models -----------------------------------------------------------------------
 def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
-    rm = state.cfg.rm
-    if rm.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+    from preflab.rm.recipes import train_scorer
 
-        options = {"cache_dir": str(state.run_dir / "embeddings"), **rm.options, "seed": seed}
-        return train_embed_head(pairs, EmbedHeadConfig(**options)).save(out / "model")
-    from preflab.rm import TrainConfig, train_reward_model
-
-    train_reward_model(pairs, TrainConfig(**{**rm.options, "seed": seed, "output_dir": str(out / "model"), "progress": False}))
-    return str(out / "model")
+    recipe = {"recipe": state.cfg.rm.recipe, **state.cfg.rm.options}
+    return train_scorer(pairs, recipe, seed, output_dir=out / "model", cache_dir=state.run_dir / "embeddings", progress=False).path
 
 
 def _scorer_step(state: BenchState, data: dict[str, Any]):
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     if state.cfg.scorer is None:
         return None, None
@@ -105,9 +99,9 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 
     def work(folder: Path) -> dict[str, Any]:
         pairs = list(io.read_pairs(data["folder"] / "base.jsonl"))
-        from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
+        from preflab.rm.recipes import train_scorer
 
-        train_embed_head(pairs, EmbedHeadConfig(seed=state.cfg.seed, cache_dir=str(state.run_dir / "embeddings"))).save(folder / "model")
+        train_scorer(pairs, {"recipe": "embed-head"}, state.cfg.seed, output_dir=folder / "model", cache_dir=state.run_dir / "embeddings")
         return {"pairs": len(pairs)}
 
     folder, info = state.steps.run("scorer", 1, {"data": data["fingerprint"], "seed": state.cfg.seed}, work)
@@ -199,7 +193,8 @@ def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[Prefer
 def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int, evals: dict[str, list[PreferencePair]],
                     data_fp: str) -> dict[str, Any]:
     from preflab.evaluate import correctness
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds"}), "seed": seed, "evals": data_fp}
 

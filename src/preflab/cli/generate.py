@@ -63,7 +63,7 @@ def _run(method: Method, *, prompts: Optional[Path], out: str, limit: Optional[i
     opened = [generator]
 
     def load_scorer():
-        from preflab.rm.scorer import load_scorer
+        from preflab.rm.loading import load_scorer
 
         return load_scorer(scorer)
 

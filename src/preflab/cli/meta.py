@@ -23,6 +23,7 @@ def meta_set(
     """k samples per prompt from the policy whose distribution the RM must keep separating."""
     from preflab import io
     from preflab.io.containers import write_jsonl
+    from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.rm.metarm import sample_meta_set
 
     if k < 2:
@@ -30,7 +31,11 @@ def meta_set(
     records = list(io.read_prompts(prompts))[:limit]
     with run.open_llm() as model:
         rows = sample_meta_set(records, model, k=k, temperature=temperature, max_tokens=max_tokens, seed=run.seed)
+        usage, generator = model.usage.summary(), {"backend": model.kind, "model": model.model_id}
     write_jsonl(rows, out)
+    settings = {"llm": run.llm, "k": k, "limit": limit, "temperature": temperature, "max_tokens": max_tokens}
+    write_run_json(sidecar(out), run_record("meta-set", settings, inputs={"prompts": prompts}, seed=run.seed, generator=generator,
+                                            counts={"prompts": len(records), "rows": len(rows)}, usage=usage))
     Console().print(f"{len(rows)} of {len(records)} prompts with {k} distinct responses → {out}")
 
 

@@ -42,39 +42,35 @@ def train_rm(
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
-    from preflab.config import resolve
-    from preflab.rm.config import TrainConfig
+    from preflab.rm.recipes import train_scorer
 
-    cfg = resolve(TrainConfig, config, config_flags or {})
-    if not cfg.output_dir:
-        raise InputError("no output folder: pass --output-dir DIR (or output_dir in the config file)")
+    recipe, output_dir = _recipe(config, config_flags or {}, cheap)
     pairs = _read(input, fmt)
     val_pairs = _read(val, fmt) if val else None
-    if cheap:
-        _train_cheap(pairs, val_pairs, cfg)
-        return
-    from preflab.rm.save import data_fingerprint
-    from preflab.rm.trainer import train_reward_model
-
-    result = train_reward_model(pairs, cfg, val_pairs=val_pairs, data_fingerprint=data_fingerprint(pairs),
-                                metrics_path=metrics or Path(cfg.output_dir + ".metrics.jsonl"))
-    acc = "-" if result.best_val_accuracy is None else f"{result.best_val_accuracy:.3f}"
-    console.print(f"saved {result.output_dir}: {len(pairs)} pairs, {result.pairs_per_second:.2f} pairs/s, best val accuracy {acc}")
+    trained = train_scorer(pairs, recipe, output_dir=output_dir, val_pairs=val_pairs, inputs={"pairs": input, **({"val": val} if val else {})},
+                           metrics_path=(metrics or Path(output_dir + ".metrics.jsonl")) if recipe.recipe == "finetune" else None)
+    acc = "-" if trained.val_accuracy is None else f"{trained.val_accuracy:.3f}"
+    speed = f", {trained.result.pairs_per_second:.2f} pairs/s" if trained.result is not None else ""
+    console.print(f"saved {recipe.recipe} RM to {trained.path}: {len(pairs)} pairs{speed}, best val accuracy {acc}")
 
 
-def _train_cheap(pairs, val_pairs, cfg) -> None:
-    from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
-    from preflab.rm.scorer import score_pairs
+def _recipe(config: Path | None, flags: dict[str, Any], cheap: bool):
+    """The recipe from the options given (config file < flags; unset ones keep the recipe's own
+    defaults, so ``--cheap`` honours every option it shares with fine-tuning) and the output
+    folder; every problem is reported at once, before any data is read."""
+    from preflab.config import load_yaml
+    from preflab.errors import ConfigError
+    from preflab.rm.config import RecipeConfig
 
-    scorer = train_embed_head(pairs, EmbedHeadConfig(model=cfg.model, seed=cfg.seed))
-    scorer.save(cfg.output_dir)
-    msg = f"saved embedding-head RM to {cfg.output_dir} ({len(pairs)} pairs)"
-    if val_pairs:
-        from preflab.evaluate import pairwise_accuracy
-
-        acc = pairwise_accuracy([c - r for c, r in score_pairs(scorer, val_pairs)])
-        msg += f", val accuracy {acc:.3f}"
-    console.print(msg)
+    given = {**(load_yaml(config) if config else {}), **{k: v for k, v in flags.items() if v is not None}}
+    output_dir = given.pop("output_dir", None)
+    name = given.pop("recipe", None)
+    if cheap and name not in (None, "embed-head"):
+        raise ConfigError(f"--cheap trains the embed-head recipe; the config file asks for recipe {name!r}")
+    recipe = RecipeConfig.from_dict({"recipe": "embed-head" if cheap else name or "finetune", **given})
+    if not output_dir:
+        raise InputError("no output folder: pass --output-dir DIR (or output_dir in the config file)")
+    return recipe, str(output_dir)
 
 
 def score(
@@ -87,14 +83,16 @@ def score(
     sort: bool = typer.Option(True, "--sort/--no-sort", help="Length-sorted batches (much faster on CPU)."),
 ) -> None:
     """Write rewards for pairs, or for a prompt and many responses."""
-    from preflab.rm.scorer import load_scorer
+    from preflab.rm.loading import load_scorer
 
     scorer = load_scorer(model, batch_size=batch_size, normalize=normalize, progress=True)
     if hasattr(scorer, "sort_by_length"):
         scorer.sort_by_length = sort
     rows = _multi_response_rows(input)
     if rows is not None:
-        _score_many(scorer, rows, output, input)
+        n = _score_many(scorer, rows, output, input)
+        _score_record(output, model, input, {"batch_size": batch_size, "normalize": normalize, "sort": sort},
+                      {"prompts": len(rows), "responses": n})
         return
     from preflab import io
     from preflab.rm.scorer import score_pairs
@@ -103,7 +101,16 @@ def score(
     rewards = score_pairs(scorer, pairs)
     scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(pairs, rewards)]
     n = io.write_pairs(scored, output)
+    _score_record(output, model, input, {"format": fmt, "batch_size": batch_size, "normalize": normalize, "sort": sort},
+                  {"pairs": n})
     console.print(f"scored {n} pairs → {output}")
+
+
+def _score_record(output: Path, model: str, input: str, settings: dict[str, Any], counts: dict[str, Any]) -> None:
+    from preflab.provenance import run_record, sidecar, write_run_json
+
+    write_run_json(sidecar(output), run_record("score", settings, inputs={"model": model, "input": input}, counts=counts,
+                                               seed=None))
 
 
 def _multi_response_rows(path: str) -> list[dict] | None:
@@ -118,7 +125,7 @@ def _multi_response_rows(path: str) -> list[dict] | None:
     return [row for _, row in containers.iter_rows(path)]
 
 
-def _score_many(scorer, rows: list[dict], output: Path, path: str) -> None:
+def _score_many(scorer, rows: list[dict], output: Path, path: str) -> int:
     from preflab.io import containers
     from preflab.records import text_prompt
 
@@ -134,6 +141,7 @@ def _score_many(scorer, rows: list[dict], output: Path, path: str) -> None:
     out = [{**row, "scores": flat[a:b]} for row, (a, b) in zip(rows, spans)]
     containers.write_jsonl(out, output)
     console.print(f"scored {len(items)} responses of {len(rows)} prompts → {output}")
+    return len(items)
 
 
 def _messages(prompt: Any, path: str, i: int):
@@ -156,13 +164,19 @@ def eval_cmd(
 ) -> None:
     """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines."""
     from preflab.evaluate.report import evaluate_pairs, table_rows, write_report
-    from preflab.rm.scorer import load_scorer, score_pairs
+    from preflab.rm.loading import load_scorer
+    from preflab.rm.scorer import score_pairs
 
     pairs = _read(input, fmt)
     scorer = load_scorer(model, batch_size=batch_size, progress=True)
     result = evaluate_pairs(pairs, score_pairs(scorer, pairs), n_boot=n_boot, seed=seed)
     result["model_path"], result["input"] = model, input
     files = write_report(result, output_dir)
+    from preflab.provenance import run_record, write_run_json
+
+    write_run_json(output_dir / "run.json", run_record(
+        "eval", {"format": fmt, "batch_size": batch_size, "bootstrap": n_boot}, inputs={"model": model, "input": input},
+        counts={"pairs": len(pairs), "accuracy": result["model"]["accuracy"]}, seed=seed))
     table = Table(title=f"{Path(model).name} on {Path(input).name}")
     for col in ("scorer", "pairs", "accuracy", "95% CI", "high-confidence"):
         table.add_column(col, justify="left" if col == "scorer" else "right")

@@ -18,9 +18,30 @@ Ensemble modes:
   trunk is the frozen pretrained encoder. Measured against ``seeds`` in
   ``benchmarks/strength_pandalm.py``.
 
-``recipe`` picks the member model for seeds/bootstrap: ``finetune`` (a full reward model,
-:func:`preflab.rm.train_reward_model`) or ``embed-head`` (the cheap frozen-encoder recipe),
-and the trunk for ``heads``.
+``recipe`` picks the member model for seeds/bootstrap: ``finetune`` (a full reward model) or
+``embed-head`` (the cheap frozen-encoder recipe), and the trunk for ``heads``; every model is
+trained by :func:`preflab.rm.recipes.train_scorer`.
+
+**One RM's scale (``calibrate``, on by default).** μ < 0 flips a label and a μ-margin becomes a
+training margin, so μ must mean the same in every mode: a reward difference of one RM of the
+recipe, fitted to the labels as much as one such RM fits them. ``seeds`` members are such RMs.
+Two modes are not, and are calibrated:
+
+- ``heads`` on a fine-tuned trunk: a small head fitted for ``head_epochs`` full-batch steps on
+  features that were already trained on the labels separates nearly every training pair, and
+  at about 20× the trunk's reward scale (PandaLM: mean μ 9.3 against 0.40, 1.1% of μ < 0
+  against 10% for ``seeds``). The trunk *is* one ``seeds`` member, so it is the reference: each
+  head stops as soon as its training loss (no dropout) is down to the trunk RM's own loss on
+  the same pairs, the fit of one fine-tuned member, and its differences are then multiplied by
+  RMS(trunk Δ) / RMS(head Δ) (:func:`rms_scale`). A positive factor per head keeps its signs
+  and ranking and puts its differences on the trunk's reward scale. With a frozen trunk
+  (``recipe=embed-head``) every head already is an RM of the embed-head recipe: nothing to do.
+- ``bootstrap``: members trained on resamples (duplicates in the data) are rescaled to one RM
+  of the recipe trained on all pairs (seed ``seed``, one extra model), each factor fitted on
+  the member's in-bag pairs, where both models trained; out-of-bag differences keep their
+  honest shrinkage.
+
+Where the calibration ran, ``run.json`` records the scale factors (and the heads' epochs).
 
 Example: three models give d = [1.2, 0.4, −0.1] for a pair → μ = 0.5, σ = 0.535.
 """
@@ -37,6 +58,7 @@ import numpy as np
 from preflab.config import option
 from preflab.errors import ConfigError
 from preflab.records import PreferencePair
+from preflab.rm.config import RecipeConfig, recipe_problems
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +79,7 @@ class StrengthConfig:
     precision: str = option("fp32", "fp32 or bf16 for fine-tuned members.")
     head_epochs: int = option(200, "Full-batch epochs of a small head (embed-head members, heads mode).")
     min_oob: int = option(2, "Bootstrap: fewest out-of-bag models a pair needs to be scored out-of-bag.")
+    calibrate: bool = option(True, "Put μ on one RM's reward scale: heads on a fine-tuned trunk stop at the trunk's training loss and are rescaled to its differences; bootstrap members are rescaled to an RM trained on all pairs.")
 
     def check(self) -> None:
         problems = []
@@ -68,6 +91,9 @@ class StrengthConfig:
             problems.append(f"unknown recipe {self.recipe!r}")
         if self.min_oob < 1:
             problems.append("min_oob must be at least 1")
+        if self.recipe in ("finetune", "embed-head"):  # the member (or trunk) recipe and the heads' own
+            recipes = {self.recipe} | ({"embed-head"} if self.mode == "heads" else set())
+            problems += [f"{r} recipe: {p}" for r in sorted(recipes) for p in recipe_problems(_recipe_dict(self, r))]
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -82,78 +108,120 @@ class StrengthResult:
 Trainer = Callable[[Sequence[PreferencePair], int], Any]  # (pairs, seed) -> Scorer
 
 
-def _head_config(cfg: StrengthConfig, seed: int):
-    from preflab.rm.embed_head import EmbedHeadConfig
+def _recipe_dict(cfg: StrengthConfig, recipe: str) -> dict[str, Any]:
+    common = {"recipe": recipe, "model": cfg.model, "max_length": cfg.max_length, "seed": cfg.seed}
+    if recipe == "embed-head":
+        return {**common, "epochs": cfg.head_epochs}
+    return {**common, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "precision": cfg.precision,
+            "progress": False}
 
-    return EmbedHeadConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.head_epochs, seed=seed)
 
-
-def _train_full(cfg: StrengthConfig, pairs: Sequence[PreferencePair], seed: int):
-    from preflab.rm import RewardModelScorer, TrainConfig, train_reward_model
-
-    tc = TrainConfig(model=cfg.model, max_length=cfg.max_length, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                     lr=cfg.lr, precision=cfg.precision, seed=seed, progress=False)
-    result = train_reward_model(pairs, tc)
-    return RewardModelScorer(result.backbone, result.renderer)
+def member_recipe(cfg: StrengthConfig, recipe: str | None = None) -> RecipeConfig:
+    """The reward-model recipe of a seeds/bootstrap member and of the heads trunk
+    (``cfg.recipe``), or of the heads themselves (``recipe="embed-head"``)."""
+    return RecipeConfig.from_dict(_recipe_dict(cfg, recipe or cfg.recipe))
 
 
 def _member_trainer(cfg: StrengthConfig) -> Trainer:
     """A function (training pairs, seed) → scorer for the chosen recipe (seeds, bootstrap)."""
-    if cfg.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbeddingCache, train_embed_head
+    from preflab.rm.recipes import train_scorer
 
-        head_cfg = _head_config(cfg, cfg.seed)
-        cache = EmbeddingCache(head_cfg.model, head_cfg.max_length, head_cfg.cache_dir, head_cfg.batch_size)
-        return lambda pairs, seed: train_embed_head(pairs, replace(head_cfg, seed=seed), cache=cache)
-    return lambda pairs, seed: _train_full(cfg, pairs, seed)
+    recipe = member_recipe(cfg)
+    return lambda pairs, seed: train_scorer(pairs, recipe, seed).scorer
 
 
-Features = Callable[[Sequence[PreferencePair]], tuple[Any, Any]]  # pairs -> (chosen, rejected) feature tensors
+@dataclass
+class Trunk:
+    """The heads' shared features of every pair's chosen (``fc``) and rejected (``fr``)
+    response, and the trunk RM's own reward differences when it is one (``finetune``)."""
+
+    fc: Any
+    fr: Any
+    delta: np.ndarray | None = None
+
+
+Features = Callable[[Sequence[PreferencePair]], Trunk]
 
 
 def trunk_features(cfg: StrengthConfig) -> Features:
-    """A function pairs → (chosen, rejected) features of the shared trunk: the representations
-    of one reward model fine-tuned on the pairs (``recipe=finetune``, seed ``cfg.seed``) or of
-    the frozen encoder (``recipe=embed-head``)."""
-    def finetuned(pairs: Sequence[PreferencePair]):
-        scorer = _train_full(cfg, pairs, cfg.seed)
-        reps = scorer.represent_many([(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
-        return reps[0::2], reps[1::2]
+    """A function pairs → :class:`Trunk`: the representations of one reward model fine-tuned
+    on the pairs (``recipe=finetune``, seed ``cfg.seed``) with its reward differences, or the
+    frozen encoder's features (``recipe=embed-head``)."""
+    def finetuned(pairs: Sequence[PreferencePair]) -> Trunk:
+        from preflab.rm.recipes import train_scorer
 
-    def frozen(pairs: Sequence[PreferencePair]):
+        scorer = train_scorer(pairs, member_recipe(cfg), cfg.seed).scorer
+        items = [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)]
+        reps = scorer.represent_many(items)
+        return Trunk(reps[0::2], reps[1::2], _differences(scorer, pairs))
+
+    def frozen(pairs: Sequence[PreferencePair]) -> Trunk:
         from preflab.rm.embed_head import EmbeddingCache, features
 
-        hc = _head_config(cfg, cfg.seed)
-        feats = features(EmbeddingCache(hc.model, hc.max_length, hc.cache_dir, hc.batch_size),
+        feats = features(EmbeddingCache.for_config(member_recipe(cfg).options),
                          [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
-        return feats[0::2], feats[1::2]
+        return Trunk(feats[0::2], feats[1::2])
 
     return finetuned if cfg.recipe == "finetune" else frozen
 
 
+def rms_scale(diffs: np.ndarray, reference: np.ndarray, fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's column multiplied by RMS(reference) / RMS(column), both over the pairs
+    ``fit`` marks for that member (default: all): the members' differences get one reference
+    RM's scale. A positive factor keeps every sign and every member's ranking; RMS rather than
+    the standard deviation because 0 (no preference) is a fixed point of a reward difference.
+
+    >>> scaled, factors = rms_scale(np.array([[2.0, 30.0], [-2.0, -30.0]]), np.array([1.0, -1.0]))
+    >>> scaled.tolist(), factors.round(4).tolist()
+    ([[1.0, 1.0], [-1.0, -1.0]], [0.5, 0.0333])
+    """
+    fit = np.ones(diffs.shape, dtype=bool) if fit is None else fit
+    factors = np.ones(diffs.shape[1])
+    for m in range(diffs.shape[1]):
+        own = np.sqrt(np.mean(diffs[fit[:, m], m] ** 2))
+        ref = np.sqrt(np.mean(reference[fit[:, m]] ** 2))
+        factors[m] = ref / own if own > 0 else 1.0
+    return diffs * factors, factors
+
+
 def _heads_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, features: Features,
                        progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Trunk once, then M heads (seeds ``seed + m``) on its fixed features."""
+    """Trunk once, then M heads (seeds ``seed + m``) on its fixed features. Calibrated (with a
+    fine-tuned trunk): every head stops once its training loss is down to the trunk RM's own
+    loss on the pairs, and its differences are rescaled to the trunk's (:func:`rms_scale`)."""
     import torch
 
     from preflab.rm.embed_head import fit_head
+    from preflab.rm.losses import loss_columns, pairwise_losses
 
     started = time.perf_counter()
-    fc, fr = features(pairs)
+    trunk = features(pairs)
     trunk_seconds = time.perf_counter() - started
     log.info("strength trunk (%s) ready in %.1f s", cfg.recipe, trunk_seconds)
+    head = member_recipe(cfg, "embed-head").options
+    calibrate = cfg.calibrate and trunk.delta is not None
+    stop = None
+    if calibrate:
+        cols = loss_columns(pairs, head)
+        stop = float(pairwise_losses(torch.as_tensor(trunk.delta, dtype=torch.float32), cols.margin, cols.smoothing,
+                                     cols.weight).sum() / cols.weight.sum())
     diffs = np.zeros((len(pairs), cfg.members))
-    seconds = []
+    seconds, epochs = [], []
     for m in range(cfg.members):
         t = time.perf_counter()
-        head = fit_head(fc, fr, pairs, _head_config(cfg, cfg.seed + m))
+        model, ran = fit_head(trunk.fc, trunk.fr, pairs, replace(head, seed=cfg.seed + m), stop_at_loss=stop)
+        epochs.append(ran)
         with torch.inference_mode():
-            diffs[:, m] = (head(fc) - head(fr)).squeeze(-1).double().numpy()
+            diffs[:, m] = (model(trunk.fc) - model(trunk.fr)).squeeze(-1).double().numpy()
         seconds.append(time.perf_counter() - t)
         if progress:
             progress(m + 1, cfg.members)
-    return diffs, {"trunk_seconds": trunk_seconds, "member_seconds": seconds, "total_seconds": trunk_seconds + sum(seconds),
-                   "out_of_bag_pairs": 0, "scored_by": [cfg.members] * len(pairs)}
+    info = {"trunk_seconds": trunk_seconds, "member_seconds": seconds, "total_seconds": trunk_seconds + sum(seconds),
+            "out_of_bag_pairs": 0, "scored_by": [cfg.members] * len(pairs), "head_epochs": epochs}
+    if calibrate:
+        diffs, factors = rms_scale(diffs, trunk.delta)
+        info.update(calibration={"reference": "trunk", "trunk_loss": stop, "scale_factors": factors.tolist()})
+    return diffs, info
 
 
 def _differences(scorer: Any, pairs: Sequence[PreferencePair]) -> np.ndarray:
@@ -190,6 +258,9 @@ def ensemble_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, t
         log.info("strength member %d/%d trained and scored in %.1f s", m + 1, cfg.members, seconds[-1])
         if progress:
             progress(m + 1, cfg.members)
+    info: dict[str, Any] = {}
+    if cfg.mode == "bootstrap" and cfg.calibrate:
+        diffs, info = _to_reference_scale(pairs, diffs, in_bag, cfg, trainer)
     scored_by = np.ones((n, cfg.members), dtype=bool)
     oob_pairs = 0
     if cfg.mode == "bootstrap":
@@ -198,9 +269,22 @@ def ensemble_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, t
         scored_by = np.where(enough[:, None], oob, True)
         oob_pairs = int(enough.sum())
         diffs = np.where(scored_by, diffs, np.nan)
-    info = {"member_seconds": seconds, "total_seconds": float(sum(seconds)), "out_of_bag_pairs": oob_pairs,
-            "scored_by": scored_by.sum(axis=1).tolist()}
+    info.update({"member_seconds": seconds, "total_seconds": float(sum(seconds)) + info.get("reference_seconds", 0.0),
+                 "out_of_bag_pairs": oob_pairs, "scored_by": scored_by.sum(axis=1).tolist()})
     return diffs, info
+
+
+def _to_reference_scale(pairs: Sequence[PreferencePair], diffs: np.ndarray, in_bag: np.ndarray, cfg: StrengthConfig,
+                        trainer: Trainer) -> tuple[np.ndarray, dict[str, Any]]:
+    """Bootstrap members on the scale of one RM of the recipe trained on all pairs (seed
+    ``cfg.seed``): each member's factor is fitted on its in-bag pairs, where it and the
+    reference both trained, so out-of-bag differences keep their honest shrinkage."""
+    started = time.perf_counter()
+    reference = _differences(trainer(pairs, cfg.seed), pairs)
+    scaled, factors = rms_scale(diffs, reference, fit=in_bag)
+    return scaled, {"reference_seconds": time.perf_counter() - started,
+                    "calibration": {"reference": f"one RM of the recipe on all pairs, seed {cfg.seed}",
+                                    "scale_factors": factors.tolist()}}
 
 
 def with_strength(pairs: Sequence[PreferencePair], diffs: np.ndarray, cfg: StrengthConfig) -> list[PreferencePair]:

@@ -17,13 +17,14 @@ Offline aliases (no hub access needed):
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from preflab.errors import ConfigError, MissingDependencyError, require
+from preflab.errors import ConfigError, HeadReinitialisedError, MissingDependencyError, require
 from preflab.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -146,17 +147,51 @@ def load_backbone(name: str, *, dtype: str = "fp32", new_head: bool = True, attn
     config.num_labels = 1
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
     kwargs = {"attn_implementation": attn} if attn else {}
-    model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
-        path, config=config, dtype=torch_dtype, output_loading_info=True, **kwargs
-    )
-    missing = [k for k in info.get("missing_keys", []) if k.split(".")[0] in {"score", "classifier", "pooler"} or ".score." in k]
+    with _held_load_reports() as reports:
+        model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
+            path, config=config, dtype=torch_dtype, output_loading_info=True, **kwargs
+        )
+    all_missing = list(info.get("missing_keys", []))
+    missing = [k for k in all_missing if k.split(".")[0] in {"score", "classifier", "pooler"} or ".score." in k]
+    _release_load_reports(reports, missing if new_head and len(missing) == len(all_missing) else [])
     if missing and not new_head:
-        from preflab.rm.save import HeadReinitialisedError
-
         raise HeadReinitialisedError(f"{path}: checkpoint has no reward head weights ({', '.join(missing)}); it is a base model, not a trained RM")
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     fix_padding(tokenizer, model)
     return Backbone(model=model, tokenizer=tokenizer, is_decoder=decoder, path=path)
+
+
+@contextlib.contextmanager
+def _held_load_reports():
+    """Hold back what transformers logs while it loads weights (its "LOAD REPORT" table, or
+    "Some weights ... were not initialized" in older versions); :func:`_release_load_reports`
+    decides at which level it is shown."""
+    held: list[logging.LogRecord] = []
+
+    class Hold(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            held.append(record)
+            return False
+
+    source, hold = logging.getLogger("transformers.modeling_utils"), Hold()
+    source.addFilter(hold)
+    try:
+        yield held
+    finally:
+        source.removeFilter(hold)
+
+
+def _release_load_reports(held: list[logging.LogRecord], new_head_keys: list[str]) -> None:
+    """A new reward head that is the only thing missing from a base checkpoint is what training
+    from a base model means: a report about those keys goes to debug level. Anything else
+    (weights of the body missing, a trained RM without its head, other warnings) is passed on
+    as transformers logged it."""
+    source = logging.getLogger("transformers.modeling_utils")
+    for record in held:
+        if any(key.rsplit(".", 1)[0] in record.getMessage() for key in new_head_keys):
+            log.debug("new reward head initialised (expected when training from a base model): %s", record.getMessage())
+        else:
+            source.handle(record)
 
 
 def disable_dropout(model) -> None:

@@ -1,7 +1,14 @@
-"""The reward-model training configuration: one dataclass, the single source of truth for the
-library call, the YAML config file and the ``preflab train-rm`` flags (same names, dashes
-for underscores), built like every other command's config by :func:`preflab.config.resolve`
-(defaults < ``--config file.yaml`` < flags).
+"""The reward-model recipe configurations (no torch import: a bench validates them before it
+generates anything).
+
+- :class:`TrainConfig`: fine-tuning a backbone; the single source of truth for the library
+  call, the YAML config file and the ``preflab train-rm`` flags (same names, dashes for
+  underscores; defaults < ``--config file.yaml`` < flags).
+- :class:`EmbedHeadConfig`: the frozen-encoder head (``train-rm --cheap``); it shares the loss
+  options :data:`LOSS_OPTIONS` with :class:`TrainConfig`, field for field.
+- :class:`RecipeConfig`: one recipe, ``finetune`` or ``embed-head``, with its options; what
+  :func:`preflab.rm.recipes.train_scorer` trains. ``RecipeConfig.from_dict`` reports every
+  problem of a plain dictionary at once (:func:`recipe_problems` returns them as a list).
 
 >>> cfg = TrainConfig(model="minilm", lr=1e-4)
 >>> cfg.validate() is cfg
@@ -12,10 +19,11 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal, Mapping
 
-from preflab.config import option
+from preflab.config import option, type_problem
 from preflab.errors import ConfigError
 
 CHOICES = {
@@ -72,8 +80,8 @@ class TrainConfig:
     threads: int | None = option(None, "torch CPU threads (default: torch's choice).")
     progress: bool = option(True, "Show a progress bar.")
 
-    def validate(self) -> "TrainConfig":
-        """Check every field; report all problems at once (ConfigError)."""
+    def problems(self) -> list[str]:
+        """Every problem with the field values (empty when the config can train)."""
         errors = []
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
@@ -82,10 +90,9 @@ class TrainConfig:
         errors += [f"{n} must be > 0, got {getattr(self, n)}" for n in positive if getattr(self, n) <= 0]
         if self.epochs <= 0 and not self.max_steps:
             errors.append(f"epochs must be > 0, got {self.epochs}")
-        if self.lr <= 0:
-            errors.append(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.label_smoothing <= 0.5:
-            errors.append(f"label_smoothing must lie in [0, 0.5], got {self.label_smoothing}")
+        errors += optimiser_problems(self) + loss_problems(self)
+        if self.max_grad_norm < 0:
+            errors.append(f"max_grad_norm must be >= 0 (0 = off), got {self.max_grad_norm}")
         if not 0 <= self.warmup_ratio < 1:
             errors.append(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio}")
         if not 0 <= self.val_fraction < 1:
@@ -96,11 +103,170 @@ class TrainConfig:
             errors.append("lora_r must be >= 0")
         if self.meta_set is not None and (self.meta_lr <= 0 or self.meta_batch <= 0):
             errors.append("meta_lr and meta_batch must be > 0")
+        return errors
+
+    def validate(self) -> "TrainConfig":
+        """Check every field; report all problems at once (ConfigError)."""
+        errors = self.problems()
         if errors:
             raise ConfigError("invalid training config: " + "; ".join(errors))
         return self
 
     check = validate  # the name preflab.config.resolve calls
+
+
+def loss_problems(cfg: Any) -> list[str]:
+    """Problems with the loss options both recipes share (:data:`LOSS_OPTIONS`)."""
+    errors = []
+    if not 0 <= cfg.label_smoothing <= 0.5:
+        errors.append(f"label_smoothing must lie in [0, 0.5], got {cfg.label_smoothing}")
+    if cfg.center_rewards < 0:
+        errors.append(f"center_rewards must be >= 0, got {cfg.center_rewards}")
+    return errors
+
+
+def optimiser_problems(cfg: Any) -> list[str]:
+    errors = [f"lr must be > 0, got {cfg.lr}"] if cfg.lr <= 0 else []
+    if cfg.weight_decay < 0:
+        errors.append(f"weight_decay must be >= 0, got {cfg.weight_decay}")
+    return errors
+
+
+#: the loss options of the fine-tuning trainer that the embedding head honours the same way
+LOSS_OPTIONS = ("use_margin", "clip_negative_margin", "label_smoothing", "use_weights", "center_rewards")
+
+
+def _same(name: str) -> Any:
+    """A field shared with :class:`TrainConfig`: same default, same help (one source)."""
+    f = next(f for f in fields(TrainConfig) if f.name == name)
+    return option(f.default, f.metadata["help"])
+
+
+@dataclass
+class EmbedHeadConfig:
+    """The cheap recipe: a frozen sentence encoder, cached embeddings, a small MLP head trained
+    full-batch with the same pairwise loss (and loss options) as the fine-tuning trainer."""
+
+    model: str = option("minilm", "Frozen encoder: alias (minilm) or a local HF model folder.")
+    max_length: int = option(256, "Tokens per text the frozen encoder reads.")
+    hidden: int = option(256, "Width of the head's hidden layer.")
+    epochs: int = option(200, "Full-batch AdamW steps of the head (each one passes over every pair).")
+    lr: float = option(1e-3, "Learning rate of the head (AdamW).")
+    weight_decay: float = option(1e-2, "AdamW weight decay of the head.")
+    dropout: float = option(0.1, "Dropout inside the head while it trains.")
+    seed: int = option(0, "Seed of the head's initialisation and dropout.")
+    batch_size: int = option(32, "Texts per encoder forward while embedding (speed only).")
+    cache_dir: str | None = option(None, "Embedding cache folder (default: embeddings/ in preflab's cache).")
+    use_margin: bool = _same("use_margin")
+    clip_negative_margin: bool = _same("clip_negative_margin")
+    label_smoothing: float = _same("label_smoothing")
+    use_weights: bool = _same("use_weights")
+    center_rewards: float = _same("center_rewards")
+
+    def problems(self) -> list[str]:
+        names = ("max_length", "hidden", "epochs", "batch_size")
+        errors = [f"{n} must be > 0, got {getattr(self, n)}" for n in names if getattr(self, n) <= 0]
+        if not 0 <= self.dropout < 1:
+            errors.append(f"dropout must lie in [0, 1), got {self.dropout}")
+        return errors + optimiser_problems(self) + loss_problems(self)
+
+    def validate(self) -> "EmbedHeadConfig":
+        errors = self.problems()
+        if errors:
+            raise ConfigError("invalid embedding-head config: " + "; ".join(errors))
+        return self
+
+    check = validate
+
+
+RECIPES: dict[str, type] = {"finetune": TrainConfig, "embed-head": EmbedHeadConfig}
+
+#: why the embedding head cannot honour these fine-tuning options (any other value than the
+#: trainer's default is refused; options that only change speed or logging are ignored)
+HEAD_CANNOT = {
+    "contrastive": "the encoder is frozen, so there is no representation for SimCSE to train",
+    "meta_set": "MetaRM moves the backbone's weights and the encoder is frozen",
+    "lora_r": "the encoder is frozen, there is nothing to adapt",
+    "val_fraction": "the head keeps no validation split; pass validation pairs instead",
+    "precision": "the head trains in fp32 on cached fp32 embeddings",
+}
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """One reward-model recipe: its name and that recipe's validated options. ``finetune``
+    fine-tunes a backbone (:class:`TrainConfig`, :mod:`preflab.rm.trainer`); ``embed-head``
+    trains a head on a frozen encoder (:class:`EmbedHeadConfig`, :mod:`preflab.rm.embed_head`).
+    Both honour the loss options :data:`LOSS_OPTIONS`. Train with
+    :func:`preflab.rm.recipes.train_scorer`.
+
+    >>> RecipeConfig.from_dict({"recipe": "embed-head", "max-length": 64}).options.max_length
+    64
+    >>> RecipeConfig.from_dict({"epochs": -1, "lr": 0})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    preflab.errors.ConfigError: invalid finetune recipe: epochs must be > 0, got -1.0; lr must be > 0, got 0.0
+    """
+
+    recipe: Literal["finetune", "embed-head"] = "finetune"
+    options: TrainConfig | EmbedHeadConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RecipeConfig":
+        """Build from ``{"recipe": name, option: value, ...}`` (dashes or underscores); raise one
+        :class:`ConfigError` listing every problem: unknown keys, options the recipe cannot
+        honour, wrong types and bad values."""
+        recipe, problems = _parse(data)
+        if problems:
+            name = data.get("recipe", "finetune")
+            raise ConfigError(f"invalid {name} recipe: " + "; ".join(problems))
+        return recipe
+
+    def validate(self) -> "RecipeConfig":
+        errors = [f"unknown recipe {self.recipe!r} (known: {', '.join(RECIPES)})"] if self.recipe not in RECIPES else []
+        if not errors and not isinstance(self.options, RECIPES[self.recipe]):
+            errors.append(f"the {self.recipe} recipe takes {RECIPES[self.recipe].__name__} options, got {type(self.options).__name__}")
+        errors += [] if errors else self.options.problems()
+        if errors:
+            raise ConfigError(f"invalid {self.recipe} recipe: " + "; ".join(errors))
+        return self
+
+    def with_seed(self, seed: int) -> "RecipeConfig":
+        return replace(self, options=replace(self.options, seed=seed))
+
+
+def recipe_problems(data: Mapping[str, Any]) -> list[str]:
+    """Every problem :meth:`RecipeConfig.from_dict` would report, as a list (empty = valid):
+    for callers that gather the problems of a larger config (a bench file) into one error."""
+    return _parse(data)[1]
+
+
+def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[str]]:
+    data = {str(k).replace("-", "_"): v for k, v in data.items()}
+    name = data.pop("recipe", "finetune")
+    if name not in RECIPES:
+        return None, [f"recipe: unknown recipe {name!r} (known: {', '.join(RECIPES)})"]
+    cls = RECIPES[name]
+    hints = typing.get_type_hints(cls)
+    finetune_defaults = {f.name: f.default for f in fields(TrainConfig)}
+    given, problems = {}, []
+    for key, value in data.items():
+        if key in hints:
+            if isinstance(value, int) and not isinstance(value, bool) and float in typing.get_args(hints[key]) + (hints[key],):
+                value = float(value)
+            problem = type_problem(key, value, hints[key])
+            if problem:
+                problems.append(problem)
+            else:
+                given[key] = value
+        elif key in finetune_defaults:  # a fine-tuning option given to the embed-head recipe
+            if key not in RUNTIME_ONLY and value != finetune_defaults[key]:
+                why = next((w for k, w in HEAD_CANNOT.items() if key.split("_")[0] == k.split("_")[0]), "it only applies to fine-tuning")
+                problems.append(f"{key}: the embed-head recipe cannot honour this option ({why}); use recipe finetune or leave it out")
+        else:
+            problems.append(f"{key}: unknown option of the {name} recipe (known: {', '.join(sorted(hints))})")
+    recipe = RecipeConfig(name, cls(**given))  # the well-typed values, so their problems show too
+    problems += recipe.options.problems()
+    return (None if problems else recipe), problems
 
 
 def fingerprint_fields(cfg: TrainConfig) -> dict[str, Any]:

@@ -19,32 +19,19 @@ import json
 import logging
 import math
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from preflab.records import Message, PreferencePair
+from preflab.rm.config import EmbedHeadConfig
 from preflab.rm.render import plain_text
 
 log = logging.getLogger(__name__)
 HEAD_META = "preflab_embed_head.json"
-
-
-@dataclass
-class EmbedHeadConfig:
-    model: str = "minilm"
-    max_length: int = 256
-    hidden: int = 256
-    epochs: int = 200
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    dropout: float = 0.1
-    seed: int = 0
-    batch_size: int = 32
-    cache_dir: str | None = None
 
 
 @functools.lru_cache(maxsize=2)
@@ -74,6 +61,10 @@ class EmbeddingCache:
         self.db = sqlite3.connect(folder / f"{self.key}.sqlite")
         self.db.execute("CREATE TABLE IF NOT EXISTS emb (h TEXT PRIMARY KEY, v BLOB)")
         self.hits = self.misses = 0
+
+    @classmethod
+    def for_config(cls, cfg: EmbedHeadConfig) -> "EmbeddingCache":
+        return cls(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
 
     @staticmethod
     def _hash(text: str) -> str:
@@ -131,8 +122,10 @@ def _head(dim: int, cfg: EmbedHeadConfig) -> torch.nn.Module:
 class EmbedHeadScorer:
     """The trained head plus its embedding cache, as a :class:`~preflab.rm.scorer.Scorer`."""
 
-    def __init__(self, cache: EmbeddingCache, head: torch.nn.Module, cfg: EmbedHeadConfig) -> None:
+    def __init__(self, cache: EmbeddingCache, head: torch.nn.Module, cfg: EmbedHeadConfig,
+                 trained_on: dict[str, Any] | None = None) -> None:
         self.cache, self.head, self.cfg = cache, head.eval(), cfg
+        self.trained_on = trained_on or {}  # pairs and data fingerprint, for the run record
 
     def score(self, prompt: list[Message], responses: list[str]) -> list[float]:
         return self.score_many([(prompt, r) for r in responses])
@@ -141,54 +134,81 @@ class EmbedHeadScorer:
     def score_many(self, items: Sequence[tuple[list[Message], str]]) -> list[float]:
         return self.head(features(self.cache, items)).squeeze(-1).tolist()
 
-    def save(self, folder: str | Path) -> str:
+    def save(self, folder: str | Path, provenance: dict[str, Any] | None = None) -> str:
+        """Write the head, its config and its run.json (``provenance``, else a record of the
+        config, seed and training data fingerprint) atomically."""
         from preflab.io.atomic import atomic_path
+        from preflab.provenance import run_record, write_run_json
 
         with atomic_path(folder, directory=True) as tmp:
             tmp.mkdir(parents=True)
             torch.save(self.head.state_dict(), tmp / "head.pt")
             (tmp / HEAD_META).write_text(json.dumps({"config": asdict(self.cfg)}, indent=2), encoding="utf-8")
+            write_run_json(tmp / "run.json", provenance or run_record(
+                "train-rm", self.cfg, counts={"pairs": self.trained_on.get("pairs")}, seed=self.cfg.seed,
+                data_fingerprint=self.trained_on.get("data_fingerprint")))
         return str(folder)
 
     @classmethod
     def load(cls, folder: str | Path) -> "EmbedHeadScorer":
         cfg = EmbedHeadConfig(**json.loads((Path(folder) / HEAD_META).read_text())["config"])
-        cache = EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
+        cache = EmbeddingCache.for_config(cfg)
         state = torch.load(Path(folder) / "head.pt", weights_only=True)
         head = _head(state["0.weight"].shape[1], cfg)
         head.load_state_dict(state)
         return cls(cache, head, cfg)
 
 
-def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig) -> torch.nn.Module:
-    """A head trained by full-batch AdamW on the BT loss over fixed features of the chosen
-    (``fc``) and rejected (``fr``) responses; each pair's margin, smoothing and weight are used,
-    as in the fine-tuning trainer. Shared by the cheap recipe and the strength ``heads`` mode."""
-    from preflab.rm.losses import pairwise_losses
+def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig,
+             stop_at_loss: float | None = None) -> tuple[torch.nn.Module, int]:
+    """A head trained by full-batch AdamW on the pairwise loss over fixed features of the chosen
+    (``fc``) and rejected (``fr``) responses, with the trainer's loss options read the same way
+    (:func:`~preflab.rm.losses.loss_columns`: margin, smoothing, weights; plus reward centering),
+    and the number of epochs it ran: ``cfg.epochs``, or fewer once the training loss is at most
+    ``stop_at_loss``. Shared by the cheap recipe and the strength ``heads`` mode."""
+    from preflab.rm.losses import centering_penalty, loss_columns, pairwise_losses
 
-    margin = torch.tensor([p.margin or 0.0 for p in pairs]).clamp(min=0)
-    weight = torch.tensor([p.weight if p.weight is not None else 1.0 for p in pairs])
-    smoothing = torch.tensor([p.smoothing or 0.0 for p in pairs])
+    cols = loss_columns(pairs, cfg)
     torch.manual_seed(cfg.seed)
     head = _head(fc.shape[1], cfg)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     head.train()
-    for _ in range(cfg.epochs):
-        delta = (head(fc) - head(fr)).squeeze(-1)
-        loss = pairwise_losses(delta, margin, smoothing, weight).sum() / weight.sum()
+    epoch = 0
+    while epoch < cfg.epochs:
+        if stop_at_loss is not None and _eval_loss(head, fc, fr, cols) <= stop_at_loss:
+            break
+        rc, rr = head(fc).squeeze(-1), head(fr).squeeze(-1)
+        loss = pairwise_losses(rc - rr, cols.margin, cols.smoothing, cols.weight).sum() / cols.weight.sum()
+        if cfg.center_rewards:
+            loss = loss + centering_penalty(torch.cat([rc, rr]), cfg.center_rewards) / (2 * len(pairs))
         opt.zero_grad()
         loss.backward()
         opt.step()
-    log.debug("head trained on %d pairs (final loss %.4f)", len(pairs), float(loss.detach()))
-    return head.eval()
+        epoch += 1
+    log.debug("head trained on %d pairs for %d epochs", len(pairs), epoch)
+    return head.eval(), epoch
+
+
+@torch.no_grad()
+def _eval_loss(head: torch.nn.Module, fc: torch.Tensor, fr: torch.Tensor, cols) -> float:
+    """The pairwise loss without dropout: what the trained head will score with."""
+    from preflab.rm.losses import pairwise_losses
+
+    head.eval()
+    loss = pairwise_losses((head(fc) - head(fr)).squeeze(-1), cols.margin, cols.smoothing, cols.weight).sum() / cols.weight.sum()
+    head.train()
+    return float(loss)
 
 
 def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | None = None,
                      cache: EmbeddingCache | None = None) -> EmbedHeadScorer:
-    """Embed (cached), then fit a head on the features (:func:`fit_head`)."""
-    cfg = cfg or EmbedHeadConfig()
-    cache = cache or EmbeddingCache(cfg.model, cfg.max_length, cfg.cache_dir, cfg.batch_size)
+    """Embed (cached), then fit a head on the features (:func:`fit_head`). Callers that pick a
+    recipe use :func:`preflab.rm.recipes.train_scorer`."""
+    from preflab.rm.save import data_fingerprint
+
+    cfg = (cfg or EmbedHeadConfig()).validate()
+    cache = cache or EmbeddingCache.for_config(cfg)
     feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
-    head = fit_head(feats[0::2], feats[1::2], pairs, cfg)
+    head, _ = fit_head(feats[0::2], feats[1::2], pairs, cfg)
     log.info("embedding head trained on %d pairs (cache hits %d, misses %d)", len(pairs), cache.hits, cache.misses)
-    return EmbedHeadScorer(cache, head, cfg)
+    return EmbedHeadScorer(cache, head, cfg, {"pairs": len(pairs), "data_fingerprint": data_fingerprint(pairs)})

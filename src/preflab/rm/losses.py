@@ -19,8 +19,13 @@ Notation: Δ = r(x, y⁺) − r(x, y⁻).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Sequence
+
 import torch
 import torch.nn.functional as F
+
+from preflab.errors import InputError
 
 
 def pairwise_losses(
@@ -86,3 +91,31 @@ def pair_metrics(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> dict[str, 
         "margin": float(delta.mean()),
         "mean_reward": float(torch.cat([r_chosen, r_rejected]).float().mean()),
     }
+
+
+@dataclass
+class LossColumns:
+    """Per-pair loss columns as tensors (``None``: the option is off for every pair)."""
+
+    margin: torch.Tensor | None
+    smoothing: torch.Tensor | None
+    weight: torch.Tensor
+
+
+def loss_columns(pairs: Sequence[Any], cfg: Any) -> LossColumns:
+    """The margin, smoothing and weight of every pair under the loss options ``cfg`` shares
+    between the recipes (``use_margin``, ``clip_negative_margin``, ``label_smoothing``,
+    ``use_weights``): one reading of the pair columns for the trainer and the embedding head.
+    A pair's own smoothing overrides the global ``label_smoothing``."""
+    margins = None
+    if cfg.use_margin and any(p.margin is not None for p in pairs):
+        margins = torch.tensor([p.margin or 0.0 for p in pairs])
+        if cfg.clip_negative_margin:
+            margins = margins.clamp(min=0)
+    smoothing = None
+    if cfg.label_smoothing or any(p.smoothing is not None for p in pairs):
+        smoothing = torch.tensor([cfg.label_smoothing if p.smoothing is None else p.smoothing for p in pairs])
+    weights = torch.tensor([(p.weight if p.weight is not None else 1.0) if cfg.use_weights else 1.0 for p in pairs])
+    if (weights < 0).any():
+        raise InputError("pair weights must be >= 0", field="weight")
+    return LossColumns(margins, smoothing, weights)

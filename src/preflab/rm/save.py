@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from preflab.errors import InputError, PreflabError
+from preflab.errors import HeadReinitialisedError, InputError
 from preflab.records import text_prompt
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ PROBES = [
     ("What is the capital of France?", "I don't know, maybe Lyon."),
     ("Write a haiku about rain.", "Soft rain on the roof / ..."),
 ]
-
-
-class HeadReinitialisedError(PreflabError):
-    """A reloaded reward model does not reproduce its saved scores (head missing or changed)."""
 
 
 def data_fingerprint(pairs: Iterable[Any]) -> str:
@@ -50,13 +46,16 @@ def probe_rewards(bb, renderer) -> list[float]:
     return scorer.score_many([(text_prompt(p), r) for p, r in PROBES])
 
 
-def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: int | None = None) -> str:
-    """Write ``result.backbone`` to ``result.config.output_dir`` atomically; returns the path."""
+def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: int | None = None,
+                      provenance: dict[str, Any] | None = None) -> str:
+    """Write ``result.backbone`` to ``result.config.output_dir`` atomically, with its run.json
+    (``provenance``, else a record of the training config and seed); returns the path."""
     import torch
     import transformers
 
     from preflab import __version__
     from preflab.io.atomic import atomic_path
+    from preflab.provenance import run_record, write_run_json
 
     cfg, bb = result.config, result.backbone
     target = Path(cfg.output_dir)
@@ -82,6 +81,8 @@ def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: i
         bb.hf_model.save_pretrained(tmp)
         bb.tokenizer.save_pretrained(tmp)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_run_json(tmp / "run.json", provenance or run_record("train-rm", cfg, counts={"pairs": n_train}, seed=cfg.seed,
+                                                                  data_fingerprint=data_fingerprint))
     log.info("saved reward model to %s", target)
     return str(target)
 

@@ -8,7 +8,7 @@ Why length-sorted batches: on CPU a batch costs as much as its longest sequence 
 size; sorting the whole workload by length before cutting batches removes nearly all padding
 (see ``benchmarks/rm_scoring.py``).
 
->>> from preflab.rm import load_scorer                          # doctest: +SKIP
+>>> from preflab.rm.loading import load_scorer                  # doctest: +SKIP
 >>> scorer = load_scorer("runs/rm")                             # doctest: +SKIP
 >>> scorer.score(text_prompt("2+2?"), ["4", "5"])               # doctest: +SKIP
 [1.3, -0.8]
@@ -105,18 +105,3 @@ class RewardModelScorer:
                     if want_reps:
                         reps[i] = h[j].float()
         return out, (torch.stack(reps) if want_reps else None)
-
-
-def load_scorer(path: str, *, batch_size: int = 16, normalize: bool = False, check: bool = True, progress: bool = False) -> Scorer:
-    """A scorer for a saved model folder: a fine-tuned RM or an embedding head."""
-    from pathlib import Path
-
-    from preflab.rm.embed_head import HEAD_META, EmbedHeadScorer
-
-    if (Path(path) / HEAD_META).exists():
-        return EmbedHeadScorer.load(path)
-    from preflab.rm.save import load_reward_model
-
-    bb, renderer, meta = load_reward_model(path, check=check)
-    return RewardModelScorer(bb, renderer, batch_size=batch_size, normalize=normalize,
-                             reward_mean=meta.get("reward_mean"), reward_std=meta.get("reward_std"), progress=progress)

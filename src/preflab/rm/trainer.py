@@ -36,7 +36,7 @@ from preflab.rm.backbone import Backbone, disable_dropout, load_backbone, set_dr
 from preflab.rm.batching import length_grouped_batches
 from preflab.rm.config import TrainConfig
 from preflab.rm.forward import rewards
-from preflab.rm.losses import centering_penalty, contrastive_items, pair_metrics, pairwise_losses, simcse_loss
+from preflab.rm.losses import LossColumns, centering_penalty, contrastive_items, loss_columns, pair_metrics, pairwise_losses, simcse_loss
 from preflab.rm.metrics_log import MetricsLog
 from preflab.rm.render import Encoded, Renderer
 
@@ -58,30 +58,6 @@ class TrainResult:
     pairs_per_second: float = 0.0
     train_seconds: float = 0.0
     step_seconds: list[float] = field(default_factory=list)
-
-
-@dataclass
-class _Columns:
-    """Per-pair loss columns as tensors."""
-
-    margin: torch.Tensor | None
-    smoothing: torch.Tensor | None
-    weight: torch.Tensor
-
-
-def _columns(pairs: Sequence[PreferencePair], cfg: TrainConfig) -> _Columns:
-    margins = None
-    if cfg.use_margin and any(p.margin is not None for p in pairs):
-        margins = torch.tensor([p.margin or 0.0 for p in pairs])
-        if cfg.clip_negative_margin:
-            margins = margins.clamp(min=0)
-    smoothing = None
-    if cfg.label_smoothing or any(p.smoothing is not None for p in pairs):
-        smoothing = torch.tensor([cfg.label_smoothing if p.smoothing is None else p.smoothing for p in pairs])
-    weights = torch.tensor([(p.weight if p.weight is not None else 1.0) if cfg.use_weights else 1.0 for p in pairs])
-    if (weights < 0).any():
-        raise InputError("pair weights must be >= 0", field="weight")
-    return _Columns(margins, smoothing, weights)
 
 
 def _schedule(cfg: TrainConfig, total_steps: int):
@@ -158,7 +134,7 @@ def _prepare_model(cfg: TrainConfig) -> Backbone:
 class _Step:
     """One micro-batch: forward, per-pair losses normalised by the step's total weight."""
 
-    def __init__(self, bb: Backbone, cfg: TrainConfig, cols: _Columns) -> None:
+    def __init__(self, bb: Backbone, cfg: TrainConfig, cols: LossColumns) -> None:
         self.bb, self.cfg, self.cols = bb, cfg, cols
 
     def __call__(self, items: list[Encoded], idx: list[int], denom: float, n_rewards: int, n_pairs: int):
@@ -211,9 +187,11 @@ def train_reward_model(
     val_pairs: Sequence[PreferencePair] | None = None,
     metrics_path: str | Path | None = None,
     data_fingerprint: str | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Train a reward model; save it to ``config.output_dir`` if set. Returns a
-    :class:`TrainResult` whose ``backbone`` can be wrapped in a scorer directly."""
+    """Train a reward model; save it to ``config.output_dir`` if set (with ``provenance`` as
+    its run.json). Returns a :class:`TrainResult` whose ``backbone`` can be wrapped in a scorer
+    directly. Callers that pick a recipe use :func:`preflab.rm.recipes.train_scorer`."""
     cfg = copy.deepcopy(config or TrainConfig()).validate()
     pairs = list(pairs)
     if len(pairs) < 2:
@@ -233,7 +211,7 @@ def train_reward_model(
     n_cut = sum(e.truncated for e in items)
     if n_cut:
         log.info("%d of %d training pairs were truncated to %d tokens", n_cut, len(items), cfg.max_length)
-    cols = _columns(pairs, cfg)
+    cols = loss_columns(pairs, cfg)
     steps = _plan(_batch_keys(items, bb, cfg), cfg, dist.world, dist.rank)
     if not steps:
         raise ConfigError("no optimizer step fits: fewer pairs than batch_size × grad_accum × processes")
@@ -306,7 +284,7 @@ def train_reward_model(
     if cfg.output_dir and dist.is_main:
         from preflab.rm.save import save_reward_model
 
-        result.output_dir = save_reward_model(result, data_fingerprint=data_fingerprint, n_train=len(pairs))
+        result.output_dir = save_reward_model(result, data_fingerprint=data_fingerprint, n_train=len(pairs), provenance=provenance)
     dist.barrier()
     return result
 
