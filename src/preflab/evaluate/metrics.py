@@ -18,9 +18,13 @@ from typing import Any, Sequence
 import numpy as np
 
 
-def _correct(deltas: Sequence[float]) -> np.ndarray:
+def correct_from_deltas(deltas: Sequence[float]) -> np.ndarray:
+    """Per pair: 1 ranked right, 0.5 a tie, 0 wrong."""
     d = np.asarray(deltas, dtype=np.float64)
     return (d > 0).astype(np.float64) + 0.5 * (d == 0)
+
+
+_correct = correct_from_deltas
 
 
 def pairwise_accuracy(deltas: Sequence[float]) -> float:
