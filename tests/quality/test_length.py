@@ -107,3 +107,12 @@ def test_balance_refuses_what_it_cannot_do():
         balance_length(_pairs([(2, 1), (3, 1)]), how="weight")
     with pytest.raises(ConfigError, match="length_debias"):
         debias_length(_pairs([(2, 1)]), "odin")
+
+
+@pytest.mark.parametrize("module", ["preflab.evaluate.length", "preflab.quality.length"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
