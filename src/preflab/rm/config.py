@@ -33,6 +33,8 @@ CHOICES = {
     "contrastive": ("none", "pair", "difference"),
 }
 #: fields that change speed or logging but not the trained model (left out of fingerprints)
+#: the ``length_debias`` treatments (:mod:`preflab.quality.length`)
+LENGTH_DEBIAS_CHOICES = ("none", "balance", "poe")
 RUNTIME_ONLY = {"output_dir", "progress", "threads", "log_every", "prefix_sharing", "group_overhead"}
 
 
@@ -62,6 +64,7 @@ class TrainConfig:
     clip_negative_margin: bool = option(True, "Clip negative margins at 0.")
     label_smoothing: float = option(0.0, "Global label smoothing α (a pair's smoothing column overrides it).")
     use_weights: bool = option(True, "Multiply each pair's loss by its weight column.")
+    length_debias: str = option("none", "Train response length out: none; balance (weight the pairs so that chosen is longer in half of the loss); poe (product of experts with a length-only expert fitted on the pairs, Shen et al. 2023).")
     center_rewards: float = option(0.0, "Reward centering coefficient c: loss += c·mean(r²) (TRL suggests 0.01).")
     contrastive: str = option("none", "SimCSE auxiliary loss on: none, pair or difference representations.")
     contrastive_weight: float = option(1.0, "β: loss = L_rm + β·L_cl.")
@@ -122,6 +125,10 @@ def loss_problems(cfg: Any) -> list[str]:
         errors.append(f"label_smoothing must lie in [0, 0.5], got {cfg.label_smoothing}")
     if cfg.center_rewards < 0:
         errors.append(f"center_rewards must be >= 0, got {cfg.center_rewards}")
+    if cfg.length_debias not in LENGTH_DEBIAS_CHOICES:
+        errors.append(f"length_debias must be one of {', '.join(LENGTH_DEBIAS_CHOICES)}, got {cfg.length_debias!r}")
+    elif cfg.length_debias == "poe" and not cfg.use_margin:
+        errors.append("length_debias poe adds the length expert to each pair's margin, so it needs use_margin on")
     return errors
 
 
@@ -133,7 +140,7 @@ def optimiser_problems(cfg: Any) -> list[str]:
 
 
 #: the loss options of the fine-tuning trainer that the embedding head honours the same way
-LOSS_OPTIONS = ("use_margin", "clip_negative_margin", "label_smoothing", "use_weights", "center_rewards")
+LOSS_OPTIONS = ("use_margin", "clip_negative_margin", "label_smoothing", "use_weights", "center_rewards", "length_debias")
 
 
 def _same(name: str) -> Any:
@@ -161,6 +168,7 @@ class EmbedHeadConfig:
     clip_negative_margin: bool = _same("clip_negative_margin")
     label_smoothing: float = _same("label_smoothing")
     use_weights: bool = _same("use_weights")
+    length_debias: str = _same("length_debias")
     center_rewards: float = _same("center_rewards")
 
     def problems(self) -> list[str]:

@@ -105,8 +105,9 @@ class LossColumns:
 def loss_columns(pairs: Sequence[Any], cfg: Any) -> LossColumns:
     """The margin, smoothing and weight of every pair under the loss options ``cfg`` shares
     between the recipes (``use_margin``, ``clip_negative_margin``, ``label_smoothing``,
-    ``use_weights``): one reading of the pair columns for the trainer and the embedding head.
-    A pair's own smoothing overrides the global ``label_smoothing``."""
+    ``use_weights``, ``length_debias``): one reading of the pair columns for the trainer and
+    the embedding head. A pair's own smoothing overrides the global ``label_smoothing``; the
+    ``poe`` length expert's offset is added to the (clipped) margin."""
     margins = None
     if cfg.use_margin and any(p.margin is not None for p in pairs):
         margins = torch.tensor([p.margin or 0.0 for p in pairs])
@@ -118,4 +119,14 @@ def loss_columns(pairs: Sequence[Any], cfg: Any) -> LossColumns:
     weights = torch.tensor([(p.weight if p.weight is not None else 1.0) if cfg.use_weights else 1.0 for p in pairs])
     if (weights < 0).any():
         raise InputError("pair weights must be >= 0", field="weight")
+    debias = getattr(cfg, "length_debias", "none")
+    if debias == "poe":  # the length expert's logit, never clipped (preflab.quality.length)
+        from preflab.quality.length import length_expert_offsets
+
+        offsets = torch.tensor(length_expert_offsets(pairs)[0], dtype=torch.float32)
+        margins = offsets if margins is None else margins + offsets
+    elif debias == "balance":
+        from preflab.quality.length import balance_factors
+
+        weights = weights * torch.tensor(balance_factors(pairs), dtype=weights.dtype)
     return LossColumns(margins, smoothing, weights)
