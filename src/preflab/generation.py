@@ -34,6 +34,7 @@ from preflab.errors import ConfigError
 from preflab.io.containers import write_jsonl
 from preflab.methods.base import Context, Failure, Method, generate
 from preflab.methods.context import method_context
+from preflab.evaluate.length import generation_length_stats
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair, PromptRecord
 
@@ -162,6 +163,7 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_r
                             judge=ctx.judge.id if ctx.judge else None,
                             scorer=getattr(ctx.scorer, "id", None) if ctx.scorer else None,
                             usage=usage, wall_s=result.wall_s, resumed_prompts=resumed, post_filter=filter_info,
+                            length=generation_length_stats(pairs),
                             **extra_run)
     write_run_json(Path(str(out) + ".run.json"), result.run)
     partial_path(out).unlink(missing_ok=True)

@@ -50,7 +50,11 @@ def test_bench_runs_caches_and_reruns_only_what_changed(tmp_path):
     for row in results["table"].values():
         cell = row["check"]
         assert cell["n"] == 30 and cell["seeds"] == 2 and cell["ci95"][0] <= cell["accuracy"] <= cell["ci95"][1]
+        assert cell["length"]["n"] == 30 and set(cell["length"]) >= {"length_controlled", "length_agreement", "matched"}
     assert "longer-response-wins" in results["baselines"]
+    for m in results["methods"].values():
+        assert m["length"]["n"] == m["pairs"] and 0 <= m["length"]["share_chosen_longer"] <= 1
+    assert "Length: accuracy with length controlled" in (run_dir / "results.md").read_text()
     assert results["methods"]["rlcd"]["pairs"] == 6 and results["methods"]["rlcd"]["tokens_out"] > 0
     assert "| row |" in (run_dir / "results.md").read_text()
     assert (run_dir / "results.png").read_bytes()[:4] == b"\x89PNG"

@@ -42,7 +42,10 @@ def test_train_score_eval(tiny_encoder, tmp_path):
     res = runner.invoke(app, ["eval", str(out), str(val), "-o", str(tmp_path / "ev"), "--bootstrap", "50"])
     assert res.exit_code == 0, res.output
     assert "longer_response_wins" in res.output
+    assert "Length (words)" in res.output
     assert (tmp_path / "ev" / "eval.json").exists() and (tmp_path / "ev" / "reliability.png").exists()
+    length = json.loads((tmp_path / "ev" / "eval.json").read_text())["model"]["length"]
+    assert length["n"] == sum(b["n"] for b in length["by_ratio"]) > 0  # the ratio bins cover every pair
 
 
 def test_bad_option_is_usage_error(tmp_path):

@@ -133,7 +133,8 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
         usage = result.run["usage"]["total"]
         return {"pairs": len(result.pairs), "prompts": result.counts["prompts"], "failures": failure_reasons(result.counts),
                 "tokens_in": usage.get("prompt_tokens", 0), "tokens_out": usage.get("completion_tokens", 0),
-                "tokens_cached": usage.get("cached_tokens", 0), "wall_s": time.perf_counter() - started}
+                "tokens_cached": usage.get("cached_tokens", 0), "wall_s": time.perf_counter() - started,
+                "length": result.run["length"]}
 
     state.say(f"generate: {entry.key}")
     # v2: cached tokens counted; v3: the method's post-filters applied (West-of-N's confidence_quantile)
@@ -220,11 +221,19 @@ def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarra
     return [np.asarray(r["eval"][eval_name]["correct"], dtype=float) for r in per_seed if "eval" in r]
 
 
-def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """Accuracy over RM seeds on one evaluation set (:func:`preflab.evaluate.seed_summary`)."""
+def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000, seed: int = 0,
+              pairs: list[PreferencePair] | None = None) -> dict[str, Any]:
+    """Accuracy over RM seeds on one evaluation set (:func:`preflab.evaluate.seed_summary`),
+    and, given the set's ``pairs``, the length-controlled metrics of the seed-averaged
+    correctness (:func:`preflab.evaluate.length.length_metrics`)."""
     from preflab.evaluate import seed_summary
+    from preflab.evaluate.length import length_metrics, pair_lengths
 
-    return seed_summary(_seed_runs(per_seed, eval_name), n_boot, seed)
+    runs = _seed_runs(per_seed, eval_name)
+    out = seed_summary(runs, n_boot, seed)
+    if runs and pairs is not None:
+        out["length"] = length_metrics(np.mean(runs, axis=0), *pair_lengths(pairs), n_boot=n_boot, seed=seed)
+    return out
 
 
 def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -264,7 +273,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     seed_runs: dict[str, list[dict[str, Any]]] = {}
     for row, spec in _rows(state, data, gens).items():
         seed_runs[row] = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
-        table[row] = {name: summarise(seed_runs[row], name) for name in evals}
+        table[row] = {name: summarise(seed_runs[row], name, pairs=pairs) for name, pairs in evals.items()}
         table[row]["_train_pairs"] = len(spec["pairs"])
     if "base-only" in seed_runs:
         from preflab.evaluate import paired_difference
@@ -277,7 +286,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
-                        "tokens_cached": g.get("tokens_cached", 0),
+                        "tokens_cached": g.get("tokens_cached", 0), "length": g.get("length"),
                         "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir))}
                     for k, g in gens.items()},
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},

@@ -47,6 +47,37 @@ def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]
     return (["row"] + [f"Δ {e}" for e in evals], body) if body else None
 
 
+def length_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """Per row and evaluation set: the length-controlled accuracy (the mean of the accuracies
+    where the longer response won and where it lost) and how often the model prefers the longer
+    response, beside how often the human labels do; None when no row has them."""
+    evals = list(results["eval_sets"])
+    body = []
+    for row, cells in results["table"].items():
+        metrics = [(cells.get(e) or {}).get("length") for e in evals]
+        if any(metrics):
+            body.append([row] + [_length_cell(m) for m in metrics])
+    return (["row"] + [f"{e}: length-controlled; prefers longer (labels)" for e in evals], body) if body else None
+
+
+def _length_cell(m: dict[str, Any] | None) -> str:
+    if not m:
+        return "—"
+    lc, model, labels = m["length_controlled"], m["length_agreement"], m["human_length_agreement"]
+    acc = "n/a (n=0)" if lc["accuracy"] is None else f"{lc['accuracy']:.3f} [{lc['ci95'][0]:.3f}, {lc['ci95'][1]:.3f}]"
+    if model["accuracy"] is None:
+        return acc
+    return f"{acc}; {model['accuracy']:.0%} ({labels['accuracy']:.0%})"
+
+
+def length_cell(m: dict[str, Any]) -> str:
+    """A method's pairs: the share where chosen is the longer response, and the median ratio."""
+    length = m.get("length") or {}
+    if length.get("share_chosen_longer") is None:
+        return "—"
+    return f"{length['share_chosen_longer']:.0%} (×{length['median_length_ratio']:.2f})"
+
+
 def _delta(d: dict[str, Any]) -> str:
     if "delta" not in d:
         return "—"
@@ -61,16 +92,23 @@ def _markdown(header: list[str], body: list[list[str]]) -> str:
 
 def results_markdown(results: dict[str, Any]) -> str:
     lines = [_markdown(*rows(results))]
-    cost = ["", "| method | prompts | pairs kept | failures | tokens in / out | wall time |", "|---|---|---|---|---|---|"]
+    cost = ["", "| method | prompts | pairs kept | chosen longer (median ratio) | failures | tokens in / out | wall time |",
+            "|---|---|---|---|---|---|---|"]
     for key, m in results["methods"].items():
         failures = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
-        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {failures} | {tokens_cell(m)} | {m['wall_s']:.0f} s |")
+        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {length_cell(m)} | {failures} | {tokens_cell(m)} | "
+                    f"{m['wall_s']:.0f} s |")
     note = ("\nAccuracy: mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs of the "
             "seed-averaged correctness]. Null baselines use no model.\n")
     diff = difference_rows(results)
     if diff:
         note += ("\nDifference from base-only on the same evaluation pairs (paired bootstrap 95% interval; "
                  "* = the interval excludes 0):\n\n" + _markdown(*diff) + "\n")
+    length = length_rows(results)
+    if length:
+        note += ("\nLength: accuracy with length controlled (mean of the accuracies where the longer response won "
+                 "and where it lost, 95% interval); how often the model prefers the longer response (how often the "
+                 "human labels do):\n\n" + _markdown(*length) + "\n")
     return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"
 
 
@@ -82,6 +120,12 @@ def rich_difference_table(results: dict[str, Any]) -> Table | None:
     """Each row minus base-only (paired 95% interval; * = excludes 0), or None."""
     diff = difference_rows(results)
     return _rich("difference from base-only, same evaluation pairs", *diff) if diff else None
+
+
+def rich_length_table(results: dict[str, Any]) -> Table | None:
+    """Length-controlled accuracy and the model's preference for the longer response, or None."""
+    length = length_rows(results)
+    return _rich("length: length-controlled accuracy; prefers the longer response (the labels do)", *length) if length else None
 
 
 def _rich(title: str, header: list[str], body: list[list[str]]) -> Table:

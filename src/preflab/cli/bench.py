@@ -21,13 +21,13 @@ def _say(message: str) -> None:
 
 
 def _finish(results: dict[str, Any], run_dir: Path) -> Path:
-    from preflab.bench.table import rich_difference_table, rich_table
+    from preflab.bench.table import rich_difference_table, rich_length_table, rich_table
     from preflab.report.html import write_report
 
     console.print(rich_table(results))
-    diff = rich_difference_table(results)
-    if diff is not None:
-        console.print(diff)
+    for extra in (rich_difference_table(results), rich_length_table(results)):
+        if extra is not None:
+            console.print(extra)
     page = write_report(run_dir)
     console.print(f"steps reused: {len(results['steps']['reused'])}, ran: {len(results['steps']['ran'])}; "
                   f"wall time {results['wall_s']:.0f} s")

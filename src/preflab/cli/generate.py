@@ -33,6 +33,10 @@ def _summary_table(name: str, result, out: str) -> Table:
     rows = [("prompts", result.counts["prompts"]), ("pairs", result.counts["pairs"]),
             ("prompts resumed from a previous run", result.resumed)]
     rows += [(f"failed: {reason}", count) for reason, count in sorted(failure_reasons(result.counts).items())]
+    length = result.run.get("length") or {}
+    if length.get("share_chosen_longer") is not None:
+        rows += [("chosen is the longer response", f"{length['share_chosen_longer']:.0%} of pairs"),
+                 ("median length ratio chosen / rejected", f"{length['median_length_ratio']:.2f}")]
     total = usage.get("total", {})
     rows += [("tokens in / out", f"{total.get('prompt_tokens', 0)} / {total.get('completion_tokens', 0)}"),
              ("LLM calls (cache hits)", f"{total.get('calls', 0)} ({total.get('cached_calls', 0)})"),

@@ -163,7 +163,7 @@ def eval_cmd(
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
 ) -> None:
     """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines."""
-    from preflab.evaluate.report import evaluate_pairs, table_rows, write_report
+    from preflab.evaluate.report import evaluate_pairs, length_rows, table_rows, write_report
     from preflab.rm.loading import load_scorer
     from preflab.rm.scorer import score_pairs
 
@@ -186,13 +186,20 @@ def eval_cmd(
     m = result["model"]
     console.print(f"ECE {m['calibration']['ece']:.3f}; mean Δ {m['gap']['mean']:.3f}; Δ<0 on {m['gap']['share_negative']:.1%} of pairs")
     if "by_category" in m and len(m["by_category"]) > 1:
-        cat = Table(title="By category")
-        for col in ("category", "pairs", "accuracy", "95% CI"):
-            cat.add_column(col)
-        for name, r in m["by_category"].items():
-            cat.add_row(name, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
-        console.print(cat)
+        console.print(_rows_table("By category", "category", [
+            (name, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
+            for name, r in m["by_category"].items()]))
+    console.print(_rows_table("Length (words)", "measure", length_rows(result), "accuracy or share"))
     console.print(f"wrote {files['json']} and {files['png']}")
+
+
+def _rows_table(title: str, first: str, rows: list[tuple[str, ...]], value: str = "accuracy") -> Table:
+    table = Table(title=title)
+    for col in (first, "pairs", value, "95% CI"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def register(app: typer.Typer) -> None:

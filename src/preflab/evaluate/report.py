@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
-from preflab.evaluate.metrics import evaluate_deltas
+from preflab.evaluate.length import length_metrics, pair_lengths
+from preflab.evaluate.metrics import correctness, evaluate_deltas
 from preflab.records import PreferencePair
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ def evaluate_pairs(pairs: Sequence[PreferencePair], rewards: Sequence[tuple[floa
     cats = [p.category for p in pairs]
     cats = cats if any(c is not None for c in cats) else None
     hc = high_confidence_mask(pairs)
-    model = evaluate_deltas([c - r for c, r in rewards], categories=cats, high_confidence=hc, n_boot=n_boot, seed=seed)
+    deltas = [c - r for c, r in rewards]
+    model = evaluate_deltas(deltas, categories=cats, high_confidence=hc, n_boot=n_boot, seed=seed)
+    model["length"] = length_metrics(correctness(deltas), *pair_lengths(pairs), n_boot=n_boot, seed=seed)
     baselines = {"longer_response_wins": evaluate_deltas(longer_response_deltas(pairs), high_confidence=hc, n_boot=n_boot, seed=seed)}
     first = first_position_deltas(pairs)
     if first is not None:
@@ -78,4 +81,22 @@ def table_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         hc = r.get("high_confidence")
         rows.append((name, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]",
                      f"{hc['accuracy']:.3f} (n={hc['n']})" if hc else "-"))
+    return rows
+
+
+def length_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, n, value, 95% CI) rows of the model's length-controlled metrics; a stratum
+    without pairs shows n = 0 and no value."""
+    m = result["model"]["length"]
+    rows = []
+    for key, label in (("matched", f"length-matched pairs (within {m['match_tolerance']:.0%})"),
+                       ("against_length", "longer response rejected"), ("with_length", "longer response chosen"),
+                       ("length_controlled", "length-controlled accuracy"),
+                       ("length_agreement", "model prefers the longer response"),
+                       ("human_length_agreement", "labels prefer the longer response")):
+        r = m[key]
+        if r["accuracy"] is None:
+            rows.append((label, str(r["n"]), "-", "-"))
+        else:
+            rows.append((label, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"))
     return rows
