@@ -63,6 +63,7 @@ def test_smoothing_everything_when_no_selection():
 @pytest.mark.parametrize("cfg", [
     CleanConfig(flip_fraction=1.5), CleanConfig(flip_fraction=0.1, flip_below=0.0),
     CleanConfig(smooth_fraction=0.1), CleanConfig(smooth_alpha=0.9), CleanConfig(drop_below=-1.0),
+    CleanConfig(), CleanConfig(balance_length="trim"),
 ])
 def test_bad_configs_are_refused(cfg):
     with pytest.raises(ConfigError):
@@ -108,3 +109,19 @@ def test_cheap_recipe_uses_the_smoothing_column():
     smooth = train_embed_head([p.model_copy(update={"smoothing": 0.5}) for p in data], EmbedHeadConfig(epochs=150, seed=0))
     gap = lambda s: float(np.mean([c - r for c, r in score_pairs(s, data)]))  # noqa: E731
     assert gap(sharp) > 2.0 and abs(gap(smooth)) < 0.5
+
+
+def test_cli_clean_balance_length_needs_no_strength(tmp_path):
+    src = tmp_path / "pairs.jsonl"
+    lengths = [(3, 1)] * 6 + [(1, 3)] * 2 + [(2, 2)]
+    write_pairs([PreferencePair(prompt=text_prompt(f"q{i}"), chosen=" ".join(["a"] * c), rejected=" ".join(["b"] * r))
+                 for i, (c, r) in enumerate(lengths)], src)
+    out = tmp_path / "balanced.jsonl"
+    result = subprocess.run([sys.executable, "-m", "preflab", "clean", str(src), str(out), "--balance-length", "drop",
+                             "--seed", "1"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    kept = list(read_pairs(out))
+    assert len(kept) == 5 and sum(len(p.chosen) > len(p.rejected) for p in kept) == 2
+    counts = json.loads((tmp_path / "balanced.jsonl.run.json").read_text())["counts"]
+    assert counts["dropped"] == 4 and counts["length_balance"]["share_chosen_longer_before"] == 0.75
+    assert counts["length_balance"]["share_chosen_longer_after"] == 0.5

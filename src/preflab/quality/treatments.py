@@ -51,6 +51,12 @@ class CleanConfig:
     margin: bool = option(False, "Set an adaptive margin from μ (loss −log σ(Δ − margin)).")
     margin_scale: float = option(1.0, "Margin = scale × μ.")
     margin_clip: bool = option(True, "Clip negative margins at 0.")
+    balance_length: str | None = option(None, "Last: rebalance so that chosen is the longer response in half of the pairs of unequal length, by drop (a seeded subset of the majority direction) or weight (down-weight it). Needs no strength.")
+    seed: int = option(0, "Seed of balance_length drop.")
+
+    def uses_strength(self) -> bool:
+        """Whether any treatment reads μ (all but balance_length do)."""
+        return any(v is not None for v in (self.flip_fraction, self.flip_below, self.drop_below, self.smooth_alpha)) or self.margin
 
     def check(self) -> None:
         problems = []
@@ -70,6 +76,11 @@ class CleanConfig:
             problems.append(f"drop_below must be positive, got {self.drop_below}")
         if self.margin_scale <= 0:
             problems.append(f"margin_scale must be positive, got {self.margin_scale}")
+        if self.balance_length not in (None, "drop", "weight"):
+            problems.append(f"balance_length must be drop or weight, got {self.balance_length!r}")
+        if not self.uses_strength() and self.balance_length is None:
+            problems.append("no treatment given: set at least one of flip_fraction, flip_below, drop_below, smooth_alpha, "
+                            "margin, balance_length")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -104,9 +115,22 @@ def clean_pairs(pairs: list[PreferencePair], cfg: CleanConfig) -> tuple[list[Pre
     """Apply the configured treatments; returns the new pairs and a summary of what changed."""
     cfg.check()
     pairs = list(pairs)
+    summary: dict[str, Any] = {"pairs_in": len(pairs), "flipped": 0, "dropped": 0, "smoothed": 0, "with_margin": 0}
+    if cfg.uses_strength():
+        pairs = _strength_treatments(pairs, cfg, summary)
+    if cfg.balance_length:
+        from preflab.quality.length import balance_length
+
+        pairs, balanced = balance_length(pairs, how=cfg.balance_length, seed=cfg.seed)
+        summary["length_balance"] = balanced
+        summary["dropped"] += balanced["dropped"]
+    summary["pairs_out"] = len(pairs)
+    return pairs, summary
+
+
+def _strength_treatments(pairs: list[PreferencePair], cfg: CleanConfig, summary: dict[str, Any]) -> list[PreferencePair]:
     mu = _mu(pairs)
-    summary: dict[str, Any] = {"pairs_in": len(pairs), "mu_below_zero": int((mu < 0).sum()),
-                               "flipped": 0, "dropped": 0, "smoothed": 0, "with_margin": 0}
+    summary["mu_below_zero"] = int((mu < 0).sum())
     if cfg.flip_fraction is not None or cfg.flip_below is not None:
         if cfg.flip_fraction is not None:
             chosen, cut = _lowest(mu, cfg.flip_fraction)
@@ -140,5 +164,4 @@ def clean_pairs(pairs: list[PreferencePair], cfg: CleanConfig) -> tuple[list[Pre
         pairs = [p.model_copy(update={"margin": float(m)}) for p, m in zip(pairs, margins)]
         summary["with_margin"] = len(pairs)
         summary["margin_mean"] = float(margins.mean()) if len(margins) else 0.0
-    summary["pairs_out"] = len(pairs)
-    return pairs, summary
+    return pairs
