@@ -77,3 +77,11 @@ def require(module: str, extra: str):
         raise MissingDependencyError(
             f"{module} is not installed; install it with: pip install 'preflab[{extra}]'"
         ) from exc
+
+
+class EmptyInputError(PreflabError):
+    """An input had no records where the command needs some (``--allow-empty`` accepts it)."""
+
+
+class CacheError(PreflabError):
+    """The LLM call cache file cannot be used (damaged, not a database); never deleted by preflab."""

@@ -15,10 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab.cli.options import with_config_options
-from preflab.config import resolve
 from preflab.errors import ConfigError
 from preflab.llm.spec import SPEC_HELP
 from preflab.methods.base import Context, Method, methods
+from preflab.preflight import ALLOW_EMPTY, OVERWRITE
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
@@ -80,12 +80,16 @@ def example_prompts() -> Path:
 def _run(method: Method, *, prompts: Optional[Path], llm: str, out: str, limit: Optional[int], seed: int, in_flight: int,
          config: Optional[Path], cache: bool, cache_path: Optional[Path], scorer: Optional[str],
          judge_llm: Optional[str], judge_criteria: Optional[str], max_tokens_budget: Optional[int],
-         max_cost: Optional[float], prices: Optional[Path], config_flags: dict[str, Any]) -> None:
+         max_cost: Optional[float], prices: Optional[Path], config_flags: dict[str, Any],
+         overwrite: bool = False, allow_empty: bool = False) -> None:
+    from preflab.cli import preflights
     from preflab.generation import run_generation
     from preflab.llm.usage import BudgetExceeded
 
-    cfg = resolve(method.config, config, config_flags, defaults=method.defaults)
     prompts = prompts or example_prompts()
+    cfg = preflights.generate(method, config, config_flags, prompts=prompts, out=out, llm=llm, judge_llm=judge_llm,
+                              scorer=scorer, limit=limit, in_flight=in_flight, max_tokens_budget=max_tokens_budget,
+                              max_cost=max_cost, overwrite=overwrite, allow_empty=allow_empty)
     generator = _open_llm(llm, cache, cache_path, max_tokens_budget, max_cost, prices)
     ctx = Context(llm=generator, seed=seed)
     if scorer:
@@ -138,11 +142,13 @@ def _command_for(method: Method):
         max_tokens_budget: Optional[int] = typer.Option(None, "--max-tokens-budget", help="Stop cleanly after this many tokens."),
         max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop cleanly after this cost (needs --prices)."),
         prices: Optional[Path] = typer.Option(None, "--prices", help="YAML/JSON price table per 1M tokens."),
+        overwrite: bool = OVERWRITE, allow_empty: bool = ALLOW_EMPTY,
         config_flags: dict[str, Any] | None = None,
     ) -> None:
         _run(method, prompts=prompts, llm=llm, out=out, limit=limit, seed=seed, in_flight=in_flight, config=config,
              cache=cache, cache_path=cache_path, scorer=scorer, judge_llm=judge_llm, judge_criteria=judge_criteria,
-             max_tokens_budget=max_tokens_budget, max_cost=max_cost, prices=prices, config_flags=config_flags or {})
+             max_tokens_budget=max_tokens_budget, max_cost=max_cost, prices=prices, config_flags=config_flags or {},
+             overwrite=overwrite, allow_empty=allow_empty)
 
     return with_config_options(command, method.config, method.defaults, name=method.name,
                                doc=f"{method.summary} Resumable: rerun the same command after a crash.")
@@ -171,14 +177,17 @@ def west_of_n_rounds(
     eval_pairs: Optional[Path] = typer.Option(None, "--eval", help="Labelled pairs to score every round's model on."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML with the same keys as the flags."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
     from preflab import io
+    from preflab.cli import preflights
     from preflab.llm.client import open_llm
-    from preflab.west_of_n_rounds import RoundsConfig, run_rounds
+    from preflab.west_of_n_rounds import run_rounds
 
-    cfg = resolve(RoundsConfig, config, config_flags or {})
+    cfg = preflights.west_of_n_rounds(config, config_flags or {}, base=base, prompts=prompts, out=out, llm=llm,
+                                      eval_pairs=eval_pairs, limit=limit, overwrite=overwrite)
     labelled = list(io.read_pairs(base))
     held = list(io.read_pairs(eval_pairs)) if eval_pairs else None
     with open_llm(llm, cache=True) as model:

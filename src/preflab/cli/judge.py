@@ -36,6 +36,9 @@ def judge(
     from preflab.judges.agreement import agreement_summary, judge_pairs
     from preflab.llm.client import open_llm
 
+    from preflab.cli import preflights
+
+    preflights.judge(pairs, out, llm=llm, limit=limit, max_tokens=max_tokens, in_flight=in_flight)
     cfg = JudgeConfig(max_tokens=max_tokens, **({"criteria": criteria} if criteria else {}))
     items = list(io.read_pairs(pairs, fmt))[:limit]
     with open_llm(llm, cache=(cache_path or True) if cache else False) as model:

@@ -84,7 +84,7 @@ def _open_cache(path: Optional[Path]) -> CallCache:
 
 
 @cache_app.command("stats")
-def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")) -> None:
+def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", "--cache-path", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab).")) -> None:
     """Entries and tokens per backend and model."""
     with _open_cache(path) as cache:
         stats = cache.stats()
@@ -99,7 +99,7 @@ def cache_stats(path: Optional[Path] = typer.Option(None, "--cache", help="Cache
 
 @cache_app.command("clear")
 def cache_clear(
-    path: Optional[Path] = typer.Option(None, "--cache", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."),
+    path: Optional[Path] = typer.Option(None, "--cache", "--cache-path", help="Cache file (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Only entries of this backend kind."),
     model: Optional[str] = typer.Option(None, "--model", help="Only entries of this model id (see 'cache stats')."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from preflab.errors import InputError
+from preflab.preflight import OVERWRITE
 
 console = Console()
 log = logging.getLogger(__name__)
@@ -24,13 +25,22 @@ log = logging.getLogger(__name__)
 FORMAT_HELP = "Input layout: auto, pairs (preflab/TRL), hh-rlhf, pandalm."
 
 
-def _read(path: str, fmt: str) -> list:
+def _read(path: str, fmt: str, degenerate: bool = False, counts: dict | None = None) -> list:
+    """All pairs of ``path``; ``degenerate`` applies io.DEGENERATE_RULE, counted in ``counts``."""
     from preflab import io
 
-    pairs = list(io.read_pairs(path, fmt))
+    report = io.ReadReport()
+    pairs = list(io.read_pairs(path, fmt, degenerate=degenerate, report=report))
+    if counts is not None:
+        counts.update(io.degenerate_counts(report))
     if not pairs:
         raise InputError("no preference pairs in the file", path=path)
     return pairs
+
+
+def _degenerate_note(counts: dict) -> str:
+    return (f"{counts.get('empty_response', 0)} with an empty response (kept), "
+            f"{counts.get('identical_skipped', 0)} with identical responses (skipped)")
 
 
 def train_rm(
@@ -40,17 +50,21 @@ def train_rm(
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
     metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl)."),
     cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU)."),
+    lenient: bool = typer.Option(False, "--lenient", help="Train on real data with degenerate rows: pairs with an empty "
+                                 "response are kept (an empty reply is a real, worse answer), pairs with identical "
+                                 "responses are skipped; both are counted."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
-    from preflab.config import resolve
-    from preflab.rm.config import TrainConfig
+    from preflab.cli import preflights
 
-    cfg = resolve(TrainConfig, config, config_flags or {})
-    if not cfg.output_dir:
-        raise InputError("no output folder: pass --output-dir DIR (or output_dir in the config file)")
-    pairs = _read(input, fmt)
-    val_pairs = _read(val, fmt) if val else None
+    cfg = preflights.train_rm(input, val, metrics, config, config_flags or {}, cheap=cheap, overwrite=overwrite)
+    counts: dict = {}
+    pairs = _read(input, fmt, lenient, counts)
+    val_pairs = _read(val, fmt, lenient) if val else None
+    if lenient:
+        console.print(f"degenerate rows: {_degenerate_note(counts)}")
     if cheap:
         _train_cheap(pairs, val_pairs, cfg)
         return
@@ -86,11 +100,17 @@ def score(
     batch_size: int = typer.Option(16, "--batch-size", help="Sequences per forward pass."),
     normalize: bool = typer.Option(False, "--normalize/--raw", help="(r - mean)/std with the statistics saved at training."),
     sort: bool = typer.Option(True, "--sort/--no-sort", help="Length-sorted batches (much faster on CPU)."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
-    """Write rewards for pairs, or for a prompt and many responses."""
+    """Write rewards for pairs, or for a prompt and many responses. Degenerate rows of real
+    data: pairs with an empty response are scored (an empty reply is a real, worse answer);
+    pairs whose two responses are identical cannot be decided and are skipped. Both are counted."""
+    from preflab.cli import preflights
     from preflab.rm.scorer import load_scorer
 
-    scorer = load_scorer(model, batch_size=batch_size, normalize=normalize, progress=True)
+    preflights.score(model, input, output, batch_size=batch_size, overwrite=overwrite)
+
+    scorer = load_scorer(model, batch_size=batch_size, normalize=normalize)
     if hasattr(scorer, "sort_by_length"):
         scorer.sort_by_length = sort
     rows = _multi_response_rows(input)
@@ -98,13 +118,14 @@ def score(
         _score_many(scorer, rows, output, input)
         return
     from preflab import io
-    from preflab.rm.scorer import score_pairs
+    from preflab.cli.scoring_progress import score_pairs_with_progress
 
-    pairs = _read(input, fmt)
-    rewards = score_pairs(scorer, pairs)
+    counts: dict = {}
+    pairs = _read(input, fmt, True, counts)
+    rewards = score_pairs_with_progress(scorer, pairs)
     scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(pairs, rewards)]
     n = io.write_pairs(scored, output)
-    console.print(f"scored {n} pairs → {output}")
+    console.print(f"scored {n} pairs → {output}; degenerate rows: {_degenerate_note(counts)}")
 
 
 def _multi_response_rows(path: str) -> list[dict] | None:
@@ -154,15 +175,24 @@ def eval_cmd(
     batch_size: int = typer.Option(16, "--batch-size", help="Sequences per forward pass."),
     n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for the 95% interval."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
-    """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines."""
+    """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines.
+    Degenerate rows of real evaluation sets: pairs with an empty response are scored (an empty
+    reply is a real, worse answer); pairs whose two responses are identical cannot be decided
+    and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary."""
+    from preflab.cli import preflights
     from preflab.evaluate.report import evaluate_pairs, table_rows, write_report
-    from preflab.rm.scorer import load_scorer, score_pairs
 
-    pairs = _read(input, fmt)
-    scorer = load_scorer(model, batch_size=batch_size, progress=True)
-    result = evaluate_pairs(pairs, score_pairs(scorer, pairs), n_boot=n_boot, seed=seed)
-    result["model_path"], result["input"] = model, input
+    preflights.eval_cmd(model, input, output_dir, batch_size=batch_size, n_boot=n_boot, overwrite=overwrite)
+    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.rm.scorer import load_scorer
+
+    counts: dict = {}
+    pairs = _read(input, fmt, True, counts)
+    scorer = load_scorer(model, batch_size=batch_size)
+    result = evaluate_pairs(pairs, score_pairs_with_progress(scorer, pairs), n_boot=n_boot, seed=seed)
+    result["model_path"], result["input"], result["degenerate_rows"] = model, input, counts
     files = write_report(result, output_dir)
     table = Table(title=f"{Path(model).name} on {Path(input).name}")
     for col in ("scorer", "pairs", "accuracy", "95% CI", "high-confidence"):
@@ -179,6 +209,7 @@ def eval_cmd(
         for name, r in m["by_category"].items():
             cat.add_row(name, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
         console.print(cat)
+    console.print(f"degenerate rows: {_degenerate_note(counts)}")
     console.print(f"wrote {files['json']} and {files['png']}")
 
 
