@@ -21,7 +21,7 @@ added to, never emptied.
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> (root / "pairs.jsonl").write_text("{}")
 2
->>> output_problems([pairs_output(root / "pairs.jsonl")], [root / "pairs.jsonl"])  # doctest: +ELLIPSIS
+>>> output_problems(pairs_output(root / "pairs.jsonl"), [root / "pairs.jsonl"])  # doctest: +ELLIPSIS
 ['...pairs.jsonl is also an input; write the output somewhere else']
 """
 
