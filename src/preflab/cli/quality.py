@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab import io
-from preflab.cli.options import with_config_options
 from preflab.cli import preflights
+from preflab.cli.options import with_config_options
 from preflab.preflight import OVERWRITE
 from preflab.provenance import run_record, sidecar, write_run_json
 from preflab.quality.strength import StrengthConfig

@@ -141,6 +141,7 @@ def _multi_response_rows(path: str) -> list[dict] | None:
 
 
 def _score_many(scorer, rows: list[dict], output: Path, path: str) -> None:
+    from preflab.cli.scoring_progress import score_with_progress
     from preflab.io import containers
     from preflab.records import text_prompt
 
@@ -152,7 +153,7 @@ def _score_many(scorer, rows: list[dict], output: Path, path: str) -> None:
         msgs = text_prompt(prompt) if isinstance(prompt, str) else _messages(prompt, path, i)
         spans.append((len(items), len(items) + len(row["responses"])))
         items += [(msgs, str(r)) for r in row["responses"]]
-    flat = scorer.score_many(items) if hasattr(scorer, "score_many") else [s for m, r in items for s in scorer.score(m, [r])]
+    flat = score_with_progress(scorer, items)
     out = [{**row, "scores": flat[a:b]} for row, (a, b) in zip(rows, spans)]
     containers.write_jsonl(out, output)
     console.print(f"scored {len(items)} responses of {len(rows)} prompts → {output}")
