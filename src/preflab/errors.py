@@ -82,3 +82,11 @@ def require(module: str, extra: str):
 class HeadReinitialisedError(PreflabError):
     """A reward model whose reward head is missing or changed: a base model loaded as a trained
     RM, or a reload that does not reproduce the scores saved with it."""
+
+
+class EmptyInputError(PreflabError):
+    """An input had no records where the command needs some (``--allow-empty`` accepts it)."""
+
+
+class CacheError(PreflabError):
+    """The LLM call cache file cannot be used (damaged, not a database); never deleted by preflab."""

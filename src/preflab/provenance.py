@@ -73,7 +73,11 @@ def run_record(step: str, config: Any, *, inputs: dict[str, str | Path] | None =
 
 
 def write_run_json(path: str | Path, record: dict[str, Any]) -> Path:
-    """Write a run record atomically. ``path`` is a folder (→ folder/run.json) or a file name."""
+    """Write a run record atomically. ``path`` is a folder (→ folder/run.json) or a file name.
+    Anything that looks like a credential (a key in a URL, a token) is redacted first."""
+    from preflab.redact import redact_data
+
+    record = redact_data(record)
     path = Path(path)
     target = path / "run.json" if path.is_dir() else path
     with atomic_path(target) as tmp:

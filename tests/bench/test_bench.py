@@ -117,13 +117,14 @@ def test_config_errors_are_reported_together(tmp_path):
         load_bench_config(data=bad)
     msg = str(info.value)
     assert "colour" in msg and "budget_prompts" in msg
+    assert "unknown method 'rmbost'" in msg and "epochz" in msg  # one round: the schema problems do not hide these
     ok_shape = {**bad, "budget_prompts": 2}
     ok_shape.pop("colour")
     with pytest.raises(ConfigError) as info:
         load_bench_config(data=ok_shape)
     msg = str(info.value)
     assert "unknown method 'rmbost'" in msg and "methods.1.options" in msg and "nope.txt does not exist" in msg
-    assert "rm.options.epochz" in msg
+    assert "rm.options (embed-head recipe): unknown option 'epochz'" in msg
 
 
 def test_example_configs_validate():

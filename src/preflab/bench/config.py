@@ -103,6 +103,11 @@ class BenchConfig(_Strict):
         keys = [m.key for m in self.methods]
         if len(set(keys)) != len(keys):
             raise ValueError(f"method labels must be unique, got {keys}")
+        from preflab.io.outputs import safe_file_name
+
+        names = [safe_file_name(k) for k in keys]
+        if len(set(names)) != len(names):
+            raise ValueError(f"method labels must stay unique as file names ({', '.join(names)}); rename them")
         return self
 
     @property
@@ -110,56 +115,94 @@ class BenchConfig(_Strict):
         return self.base is not None or self.split is not None
 
 
-def _method_problems(cfg: BenchConfig) -> list[str]:
-    """Method names and options checked against the registry (each method's own config)."""
+def _method_problems(methods: Any, scorer: Any, has_base: bool) -> list[str]:
+    """Method names and options checked against the registry (each method's own config,
+    option ranges included). Works on the raw file data, so it runs even when other parts of
+    the file are wrong and every problem is reported in one round."""
     from preflab.config import resolve
-    from preflab.methods import methods
+    from preflab.methods import methods as registry
 
-    known = methods()
+    known = registry()
     problems = []
-    for i, entry in enumerate(cfg.methods):
-        method = known.get(entry.name)
+    for i, entry in enumerate(methods if isinstance(methods, list) else []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue  # the schema check reports it
+        method = known.get(entry["name"])
         if method is None:
-            problems.append(f"methods.{i}.name: unknown method {entry.name!r} (known: {', '.join(sorted(known))})")
+            problems.append(f"methods.{i}.name: unknown method {entry['name']!r} (known: {', '.join(sorted(known))})")
             continue
+        options = entry.get("options") or {}
         try:
-            method_cfg = resolve(method.config, None, entry.options, defaults=method.defaults)
+            method_cfg = resolve(method.config, None, options if isinstance(options, dict) else {}, defaults=method.defaults)
         except ConfigError as exc:
             problems.append(f"methods.{i}.options: {exc}")
             continue
         needs = method.needs_for(method_cfg)
-        if "scorer" in needs and cfg.scorer is None:
-            problems.append(f"methods.{i}: {entry.name} needs a scorer; set scorer: base-embed-head "
+        if "scorer" in needs and scorer is None:
+            problems.append(f"methods.{i}: {entry['name']} needs a scorer; set scorer: base-embed-head "
                             "(trained on the base data) or a reward-model folder")
-    if cfg.scorer == "base-embed-head" and not cfg.has_base:
+    if scorer == "base-embed-head" and not has_base:
         problems.append("scorer: base-embed-head needs labelled base data (base or split)")
     return problems
 
 
-def _rm_problems(cfg: BenchConfig) -> list[str]:
-    """RM options checked against the recipe's own config fields."""
-    import dataclasses
+def rm_recipe_config(recipe: str, options: dict[str, Any], seed: int | None = None):
+    """The validated :class:`~preflab.rm.config.RecipeConfig` of a bench file's ``rm`` block:
+    unknown options, options the recipe cannot honour, wrong types and out-of-range values are
+    one :class:`ConfigError` before any compute. The one place a bench turns its ``rm`` block
+    into a recipe; :func:`preflab.rm.recipes.train_scorer` trains it."""
+    from preflab.rm.config import RecipeConfig
 
-    if cfg.rm.recipe == "embed-head":
-        from preflab.rm.embed_head import EmbedHeadConfig as recipe_config
-    else:
-        from preflab.rm.config import TrainConfig as recipe_config
-    known = {f.name for f in dataclasses.fields(recipe_config)} - {"seed", "output_dir"}
-    return [f"rm.options.{key}: unknown option of the {cfg.rm.recipe} recipe (known: {', '.join(sorted(known))})"
-            for key in cfg.rm.options if key not in known]
+    config = RecipeConfig.from_dict({"recipe": recipe, **options})
+    return config if seed is None else config.with_seed(seed)
 
 
-def _file_problems(cfg: BenchConfig, root: Path) -> list[str]:
+def _rm_problems(rm: Any) -> list[str]:
+    if not isinstance(rm, dict):
+        return []
+    recipe, options = rm.get("recipe", "embed-head"), rm.get("options") or {}
+    if recipe not in ("embed-head", "finetune") or not isinstance(options, dict):
+        return []  # the schema check reports it
+    from preflab.rm.config import recipe_problems
+
+    return [f"rm.options ({recipe} recipe): {problem}" for problem in recipe_problems({"recipe": recipe, **options})]
+
+
+def _spec_problems(data: dict[str, Any]) -> list[str]:
+    """Every LLM spec in the file, checked without loading a model."""
+    from preflab.llm.checks import spec_problem
+
     problems = []
-    sources = [("prompts", cfg.prompts), ("base", cfg.base), ("split", cfg.split)]
-    sources += [(f"eval.{i}", e) for i, e in enumerate(cfg.eval) if e.path]
+    for key in ("llm", "judge_llm", "gold_judge_llm"):
+        spec = data.get(key, "llamacpp" if key == "llm" else None)
+        if isinstance(spec, (str, dict)):
+            problem = spec_problem(spec)
+            if problem:
+                problems.append(f"{key}: {problem}")
+    return problems
+
+
+def _file_problems(data: dict[str, Any], root: Path) -> list[str]:
+    problems = []
+    sources = [(key, data.get(key)) for key in ("prompts", "base", "split")]
+    evals = data.get("eval") if isinstance(data.get("eval"), list) else []
+    sources += [(f"eval.{i}", e) for i, e in enumerate(evals)]
     for where, source in sources:
-        if source is None:
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
             continue
-        path = resolve_path(source.path, root)
-        if not str(source.path).startswith("hf:") and not path.exists():
+        path = resolve_path(source["path"], root)
+        if not source["path"].startswith("hf:") and not path.exists():
             problems.append(f"{where}.path: {path} does not exist")
     return problems
+
+
+def input_paths(cfg: BenchConfig, root: Path) -> list[Path]:
+    """Every local file or folder a bench reads (the run folder must hold none of them)."""
+    sources = [cfg.prompts, cfg.base, cfg.split, *cfg.eval]
+    paths = [resolve_path(s.path, root) for s in sources if s is not None and getattr(s, "path", None)]
+    if cfg.scorer and cfg.scorer != "base-embed-head":
+        paths.append(resolve_path(cfg.scorer, root))
+    return [p for p in paths if not str(p).startswith("hf:")]
 
 
 def resolve_path(path: str, root: Path) -> Path:
@@ -180,12 +223,16 @@ def load_bench_config(path: str | Path | None = None, data: dict[str, Any] | Non
             raise ConfigError(f"{where}: file not found") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+    problems: list[str] = []
     try:
         cfg = BenchConfig.model_validate(data)
     except ValidationError as exc:
+        cfg = None
         problems = [f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
-        raise ConfigError(f"{where}: " + "; ".join(problems)) from None
-    problems = _method_problems(cfg) + _rm_problems(cfg) + _file_problems(cfg, root)
+    if isinstance(data, dict):
+        has_base = bool(data.get("base") or data.get("split"))
+        problems += _method_problems(data.get("methods"), data.get("scorer"), has_base)
+        problems += _rm_problems(data.get("rm")) + _spec_problems(data) + _file_problems(data, root)
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return cfg, root

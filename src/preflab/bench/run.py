@@ -82,9 +82,10 @@ def _data_step(state: BenchState) -> dict[str, Any]:
 
 # -- reward models -----------------------------------------------------------------------
 def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
+    from preflab.bench.config import rm_recipe_config
     from preflab.rm.recipes import train_scorer
 
-    recipe = {"recipe": state.cfg.rm.recipe, **state.cfg.rm.options}
+    recipe = rm_recipe_config(state.cfg.rm.recipe, state.cfg.rm.options)
     return train_scorer(pairs, recipe, seed, output_dir=out / "model", cache_dir=state.run_dir / "embeddings", progress=False).path
 
 

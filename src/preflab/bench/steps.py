@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from preflab.io.atomic import atomic_path
+from preflab.io.outputs import safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Steps:
         """Run ``work(folder) -> info`` unless a finished step with the same fingerprint exists.
         Returns the step folder and its info (with ``fingerprint``)."""
         fp = fingerprint({"step": name, "version": version, **payload})
-        folder = self.root / f"{name}-{fp}"
+        folder = self.root / f"{safe_file_name(name)}-{fp}"
         done = folder / "done.json"
         if done.exists():
             self.reused.append(folder.name)

@@ -11,8 +11,9 @@ from rich.console import Console
 
 from preflab import io
 from preflab.augment import AugmentConfig, augment_pairs, refuse_test_split
+from preflab.cli import preflights
 from preflab.cli.options import FORMAT, with_config_options
-from preflab.config import resolve
+from preflab.preflight import OVERWRITE
 from preflab.provenance import run_record, sidecar, write_run_json
 
 console = Console()
@@ -28,10 +29,11 @@ def augment(
     seed: int = typer.Option(0, "--seed", help="Seed of UltraFeedback's rejected-completion draw."),
     to: str = typer.Option("trl-chat", "--to", help="Output layout: trl-chat (TRL conversational DPO) or preflab (keeps scores and provenance)."),
     not_test: bool = typer.Option(False, "--not-test", help="The input's name says test but it is training data."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Make positive- and negative-goal copies of every scored pair (SPEC §4). Test splits are refused."""
-    cfg = resolve(AugmentConfig, config, config_flags or {})
+    cfg = preflights.pairs_step(AugmentConfig, src, dst, config, config_flags or {}, overwrite=overwrite)
     if to not in ("trl-chat", "preflab"):
         raise typer.BadParameter("choose trl-chat or preflab", param_hint="--to")
     if not not_test:

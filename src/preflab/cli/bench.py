@@ -10,7 +10,9 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
+from preflab.cli import preflights
 from preflab.cli.options import FORMAT_HELP, RunOptions, with_run_options
+from preflab.preflight import OVERWRITE
 
 console = Console()
 err = Console(stderr=True)
@@ -38,14 +40,13 @@ def _finish(results: dict[str, Any], run_dir: Path) -> Path:
 def bench(
     config: Path = typer.Argument(..., help="Bench YAML (see examples/*.yaml)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: runs/NAME). A rerun reuses every finished step."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Run every method through the same prompts, generator and budget, train the same RM
     recipe on each (several seeds), evaluate on real human data beside null baselines."""
-    from preflab.bench.config import load_bench_config
     from preflab.bench.run import run_bench
 
-    cfg, root = load_bench_config(config)
-    run_dir = out or Path("runs") / cfg.name
+    cfg, root, run_dir = preflights.bench(config, None, out, overwrite=overwrite)
     _finish(run_bench(cfg, root, run_dir, say=_say), run_dir)
 
 
@@ -55,6 +56,8 @@ def report(
 ) -> None:
     """Write RUN_DIR/report.html: one self-contained page (table, plots, sample pairs with provenance)."""
     from preflab.report.html import write_report
+
+    preflights.report(run_dir, samples)
 
     console.print(f"report: {write_report(run_dir, samples)}")
 
@@ -88,14 +91,15 @@ def quickstart(
     budget: int = typer.Option(20, "--budget", help="Prompts per method."),
     max_tokens: int = typer.Option(200, "--max-tokens", help="Token limit per generated response."),
     out: Path = typer.Option(Path("runs/quickstart"), "--out", "-o", help="Run folder."),
+    overwrite: bool = OVERWRITE,
     run: RunOptions = RunOptions(),
 ) -> None:
     """The whole chain on the embedded defaults, offline: generate with RMBoost, RLCD and
     random labels; train a MiniLM RM per method (3 seeds); evaluate; write the HTML report."""
-    from preflab.bench.config import load_bench_config
     from preflab.bench.run import run_bench
 
-    cfg, root = load_bench_config(data=quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens))
+    cfg, root, out = preflights.bench(None, quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens),
+                                      out, overwrite=overwrite)
     _finish(run_bench(cfg, root, out, say=_say), out)
 
 

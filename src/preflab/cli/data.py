@@ -13,6 +13,8 @@ from rich.table import Table
 from preflab import io
 from preflab.cli.options import FORMAT
 from preflab.data_stats import pair_stats
+from preflab.io.outputs import file_output, pairs_output, workdir_output
+from preflab.preflight import ALLOW_EMPTY, OVERWRITE, Preflight, nonempty, require_records
 
 app = typer.Typer(help="Inspect, validate, convert and split preference data.", no_args_is_help=True)
 console = Console()
@@ -28,6 +30,18 @@ def _rejects_path(path: str, strict: bool, rejects: Optional[Path]) -> Optional[
     if strict:
         return None
     return rejects or Path(f"{Path(path).name}.rejects.jsonl")
+
+
+def _check(path: str, strict: bool, rejects: Optional[Path], outputs=(), overwrite: bool = False,
+           problems: tuple[str, ...] = ()) -> None:
+    """Every output (the rejects file included) checked against the input before reading."""
+    check = Preflight()
+    check.problems += problems
+    out = list(outputs)
+    if _rejects_path(path, strict, rejects) is not None:
+        out += file_output(_rejects_path(path, strict, rejects))
+    check.outputs(out, [path], overwrite=overwrite)
+    check.done()
 
 
 def _read(path, fmt, column_map, split, strict, rejects, report):
@@ -55,6 +69,7 @@ def inspect(
     strict: bool = Strict, rejects: Optional[Path] = Rejects,
 ) -> None:
     """Counts, length statistics, duplicates, ties and flags of a preference file."""
+    _check(path, strict, rejects)
     report = io.ReadReport()
     stats = pair_stats(_read(path, fmt, column_map, split, strict, rejects, report))
     table = Table(title=f"{path} ({report.format})")
@@ -90,9 +105,11 @@ def inspect(
 def validate(
     path: str = typer.Argument(..., help="File or datasets folder to check."),
     fmt: str = Format, column_map: Optional[str] = ColumnMap, split: Optional[str] = Split,
-    strict: bool = Strict, rejects: Optional[Path] = Rejects,
+    strict: bool = Strict, rejects: Optional[Path] = Rejects, allow_empty: bool = ALLOW_EMPTY,
 ) -> None:
-    """Check every row; strict mode stops at the first problem (exit 1) with file, line and field."""
+    """Check every row; strict mode stops at the first problem (exit 1) with file, line and field.
+    An input with no pairs exits 1 unless --allow-empty."""
+    _check(path, strict, rejects)
     report = io.ReadReport()
     for _ in _read(path, fmt, column_map, split, strict, rejects, report):
         pass
@@ -100,6 +117,7 @@ def validate(
     if report.rejected:
         console.print(f"[yellow]{len(report.rejected)} bad rows written to {_rejects_path(path, strict, rejects)}[/yellow]")
         raise typer.Exit(1)
+    require_records(report.records, "pairs", path, allow_empty)
     console.print(f"[green]ok[/green]: {report.records} pairs ({report.format})")
 
 
@@ -110,10 +128,14 @@ def convert(
     fmt: str = Format, column_map: Optional[str] = ColumnMap, split: Optional[str] = Split,
     strict: bool = Strict, rejects: Optional[Path] = Rejects,
     to: str = typer.Option("preflab", "--to", help="Output layout: preflab (all columns), trl (standard), trl-chat (conversational)."),
+    overwrite: bool = OVERWRITE, allow_empty: bool = ALLOW_EMPTY,
 ) -> None:
-    """Convert between formats and layouts; the output appears only when complete."""
+    """Convert between formats and layouts; the output appears only when complete. An input
+    with no pairs exits 1 (nothing written) unless --allow-empty."""
+    _check(src, strict, rejects, pairs_output(dst), overwrite)
     report = io.ReadReport()
-    count = io.write_pairs(_read(src, fmt, column_map, split, strict, rejects, report), dst, fmt=to)
+    pairs = nonempty(_read(src, fmt, column_map, split, strict, rejects, report), "pairs", src, allow_empty)
+    count = io.write_pairs(pairs, dst, fmt=to)
     console.print(f"wrote {count} pairs to {dst} ({to}); {len(report.rejected)} rows rejected")
 
 
@@ -126,13 +148,13 @@ def split(
     mode: str = typer.Option("train-test", "--mode", help="train-test: train.EXT + test.EXT. base-prompts: labelled base.EXT + unlabelled prompts.EXT (West-of-N's HF50% setting)."),
     ext: str = typer.Option("jsonl", "--ext", help="jsonl or parquet."),
     fmt: str = Format, column_map: Optional[str] = ColumnMap, split_name: Optional[str] = typer.Option(None, "--split"),
-    strict: bool = Strict, rejects: Optional[Path] = Rejects,
+    strict: bool = Strict, rejects: Optional[Path] = Rejects, overwrite: bool = OVERWRITE,
 ) -> None:
     """Seeded split by prompt (no prompt on both sides)."""
-    if mode not in ("train-test", "base-prompts"):
-        raise typer.BadParameter("choose train-test or base-prompts", param_hint="--mode")
-    if ext not in ("jsonl", "parquet"):
-        raise typer.BadParameter("choose jsonl or parquet", param_hint="--ext")
+    problems = ([f"--mode: choose train-test or base-prompts, got {mode!r}"] * (mode not in ("train-test", "base-prompts"))
+                + [f"--ext: choose jsonl or parquet, got {ext!r}"] * (ext not in ("jsonl", "parquet"))
+                + [f"--test-fraction must lie strictly between 0 and 1, got {test_fraction}"] * (not 0 < test_fraction < 1))
+    _check(src, strict, rejects, workdir_output(out_dir), overwrite, tuple(problems))
     report = io.ReadReport()
     first, second = io.split_pairs(_read(src, fmt, column_map, split_name, strict, rejects, report), test_fraction, seed)
     if mode == "train-test":

@@ -15,9 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab.cli.options import LLM_OPTIONS, RunOptions, with_config_options, with_run_options
-from preflab.config import resolve
 from preflab.methods.base import Method, methods
 from preflab.methods.context import Lazy
+from preflab.preflight import ALLOW_EMPTY, OVERWRITE
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
@@ -57,12 +57,16 @@ def example_prompts() -> Path:
 
 def _run(method: Method, *, prompts: Optional[Path], out: str, limit: Optional[int], config: Optional[Path],
          scorer: Optional[str], judge_llm: Optional[str], judge_criteria: Optional[str], run: RunOptions,
-         config_flags: dict[str, Any]) -> None:
+         config_flags: dict[str, Any], overwrite: bool = False, allow_empty: bool = False) -> None:
+    from preflab.cli import preflights
     from preflab.generation import run_generation
     from preflab.llm.usage import BudgetExceeded
 
-    cfg = resolve(method.config, config, config_flags, defaults=method.defaults)
     prompts = prompts or example_prompts()
+    cfg = preflights.generate(method, config, config_flags, prompts=prompts, out=out, llm=run.llm, judge_llm=judge_llm,
+                              scorer=scorer, limit=limit, in_flight=run.in_flight,
+                              max_tokens_budget=run.max_tokens_budget, max_cost=run.max_cost, overwrite=overwrite,
+                              allow_empty=allow_empty)
     generator = run.open_llm()
     opened = [generator]
 
@@ -114,11 +118,13 @@ def _command_for(method: Method):
         scorer: Optional[str] = typer.Option(None, "--scorer", help="Reward model folder (preflab train-rm output) for scorer-based methods."),
         judge_llm: Optional[str] = typer.Option(None, "--judge-llm", help="Judge LLM spec (default: the generator)."),
         judge_criteria: Optional[str] = typer.Option(None, "--judge-criteria", help="What 'better' means to the judge."),
+        overwrite: bool = OVERWRITE, allow_empty: bool = ALLOW_EMPTY,
         run: RunOptions = RunOptions(),
         config_flags: dict[str, Any] | None = None,
     ) -> None:
         _run(method, prompts=prompts, out=out, limit=limit, config=config, scorer=scorer, judge_llm=judge_llm,
-             judge_criteria=judge_criteria, run=run, config_flags=config_flags or {})
+             judge_criteria=judge_criteria, run=run, config_flags=config_flags or {}, overwrite=overwrite,
+             allow_empty=allow_empty)
 
     return with_config_options(with_run_options(command), method.config, method.defaults, name=method.name,
                                doc=f"{method.summary} Resumable: rerun the same command after a crash.")
@@ -145,14 +151,17 @@ def west_of_n_rounds(
     eval_pairs: Optional[Path] = typer.Option(None, "--eval", help="Labelled pairs to score every round's model on."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML with the same keys as the flags."),
+    overwrite: bool = OVERWRITE,
     run: RunOptions = RunOptions(),
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
     from preflab import io
-    from preflab.west_of_n_rounds import RoundsConfig, run_rounds
+    from preflab.cli import preflights
+    from preflab.west_of_n_rounds import run_rounds
 
-    cfg = resolve(RoundsConfig, config, config_flags or {})
+    cfg = preflights.west_of_n_rounds(config, config_flags or {}, base=base, prompts=prompts, out=out, llm=run.llm,
+                                      eval_pairs=eval_pairs, limit=limit, overwrite=overwrite)
     labelled = list(io.read_pairs(base))
     held = list(io.read_pairs(eval_pairs)) if eval_pairs else None
     with run.open_llm() as model:

@@ -31,6 +31,9 @@ def judge(
     with the labels (per group, e.g. PandaLM unanimous vs majority) and position bias."""
     from preflab.judges import JudgeConfig, PairwiseJudge
     from preflab.judges.agreement import agreement_summary, judge_pairs
+    from preflab.cli import preflights
+
+    preflights.judge(pairs, out, llm=run.llm, limit=limit, max_tokens=max_tokens, in_flight=run.in_flight)
     cfg = JudgeConfig(max_tokens=max_tokens, **({"criteria": criteria} if criteria else {}))
     items = list(io.read_pairs(pairs, fmt))[:limit]
     with run.open_llm() as model:

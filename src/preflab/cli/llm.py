@@ -22,7 +22,7 @@ app = typer.Typer(
 cache_app = typer.Typer(help="The SQLite cache of finished LLM calls (reruns re-use it).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 console = Console()
-CACHE_FILE = typer.Option(None, "--cache", help=CACHE_FILE_HELP)
+CACHE_FILE = typer.Option(None, "--cache", "--cache-path", help=CACHE_FILE_HELP)
 
 
 def check(

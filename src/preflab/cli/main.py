@@ -17,6 +17,7 @@ import sys
 import typer
 
 from preflab.errors import PreflabError
+from preflab.redact import install_log_redaction, redact
 
 app = typer.Typer(
     name="preflab",
@@ -52,6 +53,7 @@ def _load_groups() -> None:
 @app.callback()
 def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
 
 
 _load_groups()
@@ -63,5 +65,5 @@ def main() -> None:
     try:
         app()
     except PreflabError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(f"error: {redact(str(exc))}", err=True, fg=typer.colors.RED)
         sys.exit(exc.exit_code)

@@ -22,12 +22,12 @@ def meta_set(
 ) -> None:
     """k samples per prompt from the policy whose distribution the RM must keep separating."""
     from preflab import io
+    from preflab.cli import preflights
     from preflab.io.containers import write_jsonl
     from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.rm.metarm import sample_meta_set
 
-    if k < 2:
-        raise typer.BadParameter("k must be at least 2", param_hint="--k")
+    preflights.meta_set(prompts, out, llm=llm, k=k, limit=limit, temperature=temperature, max_tokens=max_tokens)
     records = list(io.read_prompts(prompts))[:limit]
     with run.open_llm() as model:
         rows = sample_meta_set(records, model, k=k, temperature=temperature, max_tokens=max_tokens, seed=run.seed)

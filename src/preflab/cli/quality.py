@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflab import io
+from preflab.cli import preflights
 from preflab.cli.options import FORMAT, with_config_options
-from preflab.config import resolve
+from preflab.preflight import OVERWRITE
 from preflab.provenance import run_record, sidecar, write_run_json
 from preflab.quality.strength import StrengthConfig
 from preflab.quality.treatments import CleanConfig, clean_pairs
@@ -38,11 +39,12 @@ def clean(
     src: str = typer.Argument(..., help="Pairs with strength_mean (from preflab strength)."),
     dst: str = typer.Argument(..., help="Output pairs (.jsonl, .parquet, or a datasets folder)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Flip → drop → smooth → margin, each optional; writes the repaired pairs, and a summary
     of what changed and why to DST.run.json."""
-    cfg = resolve(CleanConfig, config, config_flags or {})
+    cfg = preflights.pairs_step(CleanConfig, src, dst, config, config_flags or {}, overwrite=overwrite)
     pairs, summary = clean_pairs(list(io.read_pairs(src)), cfg)
     io.write_pairs(pairs, dst)
     write_run_json(sidecar(dst), run_record("clean", cfg, inputs={"pairs": src}, counts=summary))
@@ -55,13 +57,14 @@ def strength(
     dst: str = typer.Argument(..., help="Output: the pairs with strength_mean, strength_std and the M differences in provenance."),
     fmt: str = FORMAT,
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train an ensemble of M reward models and measure every pair's preference strength
     (μ, σ of the reward differences; SPEC §3). Plots go to DST.plots/."""
     from preflab.quality.strength import compute_strength, plot_strength, sigma_by_mu_bins
 
-    cfg = resolve(StrengthConfig, config, config_flags or {})
+    cfg = preflights.pairs_step(StrengthConfig, src, dst, config, config_flags or {}, overwrite=overwrite, plots=True)
     pairs = list(io.read_pairs(src, fmt))
     with Progress(TextColumn(f"Training ensemble ({cfg.mode}, M={cfg.members})"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True)) as bar:

@@ -18,18 +18,28 @@ from rich.table import Table
 
 from preflab.cli.options import FORMAT_HELP
 from preflab.errors import InputError
+from preflab.preflight import OVERWRITE
 
 console = Console()
 log = logging.getLogger(__name__)
 
 
-def _read(path: str, fmt: str) -> list:
+def _read(path: str, fmt: str, degenerate: bool = False, counts: dict | None = None) -> list:
+    """All pairs of ``path``; ``degenerate`` applies io.DEGENERATE_RULE, counted in ``counts``."""
     from preflab import io
 
-    pairs = list(io.read_pairs(path, fmt))
+    report = io.ReadReport()
+    pairs = list(io.read_pairs(path, fmt, degenerate=degenerate, report=report))
+    if counts is not None:
+        counts.update(io.degenerate_counts(report))
     if not pairs:
         raise InputError("no preference pairs in the file", path=path)
     return pairs
+
+
+def _degenerate_note(counts: dict) -> str:
+    return (f"{counts.get('empty_response', 0)} with an empty response (kept), "
+            f"{counts.get('identical_skipped', 0)} with identical responses (skipped)")
 
 
 def train_rm(
@@ -38,39 +48,29 @@ def train_rm(
     val: Optional[str] = typer.Option(None, "--val", help="Validation pairs (else --val-fraction of the input)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
     metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl)."),
-    cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU)."),
+    cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head recipe, with the options it shares (max length, lr, epochs, loss options); others are refused."),
+    lenient: bool = typer.Option(False, "--lenient", help="Train on real data with degenerate rows: pairs with an empty "
+                                 "response are kept (an empty reply is a real, worse answer), pairs with identical "
+                                 "responses are skipped; both are counted."),
+    overwrite: bool = OVERWRITE,
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
+    from preflab.cli import preflights
     from preflab.rm.recipes import train_scorer
 
-    recipe, output_dir = _recipe(config, config_flags or {}, cheap)
-    pairs = _read(input, fmt)
-    val_pairs = _read(val, fmt) if val else None
+    recipe, output_dir = preflights.train_rm(input, val, metrics, config, config_flags or {}, cheap=cheap,
+                                             overwrite=overwrite)
+    counts: dict = {}
+    pairs = _read(input, fmt, lenient, counts)
+    val_pairs = _read(val, fmt, lenient) if val else None
+    if lenient:
+        console.print(f"degenerate rows: {_degenerate_note(counts)}")
     trained = train_scorer(pairs, recipe, output_dir=output_dir, val_pairs=val_pairs, inputs={"pairs": input, **({"val": val} if val else {})},
                            metrics_path=(metrics or Path(output_dir + ".metrics.jsonl")) if recipe.recipe == "finetune" else None)
     acc = "-" if trained.val_accuracy is None else f"{trained.val_accuracy:.3f}"
     speed = f", {trained.result.pairs_per_second:.2f} pairs/s" if trained.result is not None else ""
     console.print(f"saved {recipe.recipe} RM to {trained.path}: {len(pairs)} pairs{speed}, best val accuracy {acc}")
-
-
-def _recipe(config: Path | None, flags: dict[str, Any], cheap: bool):
-    """The recipe from the options given (config file < flags; unset ones keep the recipe's own
-    defaults, so ``--cheap`` honours every option it shares with fine-tuning) and the output
-    folder; every problem is reported at once, before any data is read."""
-    from preflab.config import load_yaml
-    from preflab.errors import ConfigError
-    from preflab.rm.config import RecipeConfig
-
-    given = {**(load_yaml(config) if config else {}), **{k: v for k, v in flags.items() if v is not None}}
-    output_dir = given.pop("output_dir", None)
-    name = given.pop("recipe", None)
-    if cheap and name not in (None, "embed-head"):
-        raise ConfigError(f"--cheap trains the embed-head recipe; the config file asks for recipe {name!r}")
-    recipe = RecipeConfig.from_dict({"recipe": "embed-head" if cheap else name or "finetune", **given})
-    if not output_dir:
-        raise InputError("no output folder: pass --output-dir DIR (or output_dir in the config file)")
-    return recipe, str(output_dir)
 
 
 def score(
@@ -81,11 +81,17 @@ def score(
     batch_size: int = typer.Option(16, "--batch-size", help="Sequences per forward pass."),
     normalize: bool = typer.Option(False, "--normalize/--raw", help="(r - mean)/std with the statistics saved at training."),
     sort: bool = typer.Option(True, "--sort/--no-sort", help="Length-sorted batches (much faster on CPU)."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
-    """Write rewards for pairs, or for a prompt and many responses."""
+    """Write rewards for pairs, or for a prompt and many responses. Degenerate rows of real
+    data: pairs with an empty response are scored (an empty reply is a real, worse answer);
+    pairs whose two responses are identical cannot be decided and are skipped. Both are counted."""
+    from preflab.cli import preflights
     from preflab.rm.loading import load_scorer
 
-    scorer = load_scorer(model, batch_size=batch_size, normalize=normalize, progress=True)
+    preflights.score(model, input, output, batch_size=batch_size, overwrite=overwrite)
+
+    scorer = load_scorer(model, batch_size=batch_size, normalize=normalize)
     if hasattr(scorer, "sort_by_length"):
         scorer.sort_by_length = sort
     rows = _multi_response_rows(input)
@@ -95,15 +101,16 @@ def score(
                       {"prompts": len(rows), "responses": n})
         return
     from preflab import io
-    from preflab.rm.scorer import score_pairs
+    from preflab.cli.scoring_progress import score_pairs_with_progress
 
-    pairs = _read(input, fmt)
-    rewards = score_pairs(scorer, pairs)
+    counts: dict = {}
+    pairs = _read(input, fmt, True, counts)
+    rewards = score_pairs_with_progress(scorer, pairs)
     scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(pairs, rewards)]
     n = io.write_pairs(scored, output)
     _score_record(output, model, input, {"format": fmt, "batch_size": batch_size, "normalize": normalize, "sort": sort},
-                  {"pairs": n})
-    console.print(f"scored {n} pairs → {output}")
+                  {"pairs": n, "degenerate_rows": counts})
+    console.print(f"scored {n} pairs → {output}; degenerate rows: {_degenerate_note(counts)}")
 
 
 def _score_record(output: Path, model: str, input: str, settings: dict[str, Any], counts: dict[str, Any]) -> None:
@@ -126,6 +133,7 @@ def _multi_response_rows(path: str) -> list[dict] | None:
 
 
 def _score_many(scorer, rows: list[dict], output: Path, path: str) -> int:
+    from preflab.cli.scoring_progress import score_with_progress
     from preflab.io import containers
     from preflab.records import text_prompt
 
@@ -137,7 +145,7 @@ def _score_many(scorer, rows: list[dict], output: Path, path: str) -> int:
         msgs = text_prompt(prompt) if isinstance(prompt, str) else _messages(prompt, path, i)
         spans.append((len(items), len(items) + len(row["responses"])))
         items += [(msgs, str(r)) for r in row["responses"]]
-    flat = scorer.score_many(items) if hasattr(scorer, "score_many") else [s for m, r in items for s in scorer.score(m, [r])]
+    flat = score_with_progress(scorer, items)
     out = [{**row, "scores": flat[a:b]} for row, (a, b) in zip(rows, spans)]
     containers.write_jsonl(out, output)
     console.print(f"scored {len(items)} responses of {len(rows)} prompts → {output}")
@@ -161,16 +169,24 @@ def eval_cmd(
     batch_size: int = typer.Option(16, "--batch-size", help="Sequences per forward pass."),
     n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for the 95% interval."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
-    """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines."""
+    """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines.
+    Degenerate rows of real evaluation sets: pairs with an empty response are scored (an empty
+    reply is a real, worse answer); pairs whose two responses are identical cannot be decided
+    and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary."""
+    from preflab.cli import preflights
     from preflab.evaluate.report import evaluate_pairs, length_rows, table_rows, write_report
-    from preflab.rm.loading import load_scorer
-    from preflab.rm.scorer import score_pairs
 
-    pairs = _read(input, fmt)
-    scorer = load_scorer(model, batch_size=batch_size, progress=True)
-    result = evaluate_pairs(pairs, score_pairs(scorer, pairs), n_boot=n_boot, seed=seed)
-    result["model_path"], result["input"] = model, input
+    preflights.eval_cmd(model, input, output_dir, batch_size=batch_size, n_boot=n_boot, overwrite=overwrite)
+    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.rm.loading import load_scorer
+
+    counts: dict = {}
+    pairs = _read(input, fmt, True, counts)
+    scorer = load_scorer(model, batch_size=batch_size)
+    result = evaluate_pairs(pairs, score_pairs_with_progress(scorer, pairs), n_boot=n_boot, seed=seed)
+    result["model_path"], result["input"], result["degenerate_rows"] = model, input, counts
     files = write_report(result, output_dir)
     from preflab.provenance import run_record, write_run_json
 
@@ -190,6 +206,7 @@ def eval_cmd(
             (name, str(r["n"]), f"{r['accuracy']:.3f}", f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
             for name, r in m["by_category"].items()]))
     console.print(_rows_table("Length (words)", "measure", length_rows(result), "accuracy or share"))
+    console.print(f"degenerate rows: {_degenerate_note(counts)}")
     console.print(f"wrote {files['json']} and {files['png']}")
 
 

@@ -7,12 +7,15 @@
 Readers stream records and validate every row. ``strict=True`` stops at the first bad row
 with an :class:`~preflab.errors.InputError` naming file, line/row and field; ``strict=False``
 skips bad rows, counts them in the :class:`ReadReport` and, if ``rejects`` is a path, writes
-each with its reason there (JSONL, atomically). Writers pick the container from the name
+each with its reason there (JSONL, atomically). ``degenerate=True`` (evaluation, ``train-rm
+--lenient``) applies :data:`DEGENERATE_RULE` to rows that are valid data but cannot train or
+test in the usual way, instead of stopping at them. Writers pick the container from the name
 (``.jsonl[.gz]``, ``.parquet``, anything else is a ``datasets`` folder) and write atomically.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +32,15 @@ WRITE_FORMATS = ("preflab", "trl", "trl-chat")
 
 __all__ = [
     "ReadReport", "read_pairs", "read_prompts", "write_pairs", "write_prompts", "split_pairs",
-    "prompts_of", "PAIR_FORMATS", "PAIR_ALIASES", "WRITE_FORMATS",
+    "prompts_of", "output_container", "degenerate_counts", "PAIR_FORMATS", "PAIR_ALIASES", "WRITE_FORMATS",
+    "DEGENERATE_RULE",
 ]
+
+#: What readers do with degenerate rows when asked to keep going (``degenerate=True``).
+DEGENERATE_RULE = ("Rows with an empty response are kept and scored: an empty reply is a real (usually worse) "
+                   "answer. Rows whose two responses are identical cannot be decided and are skipped. "
+                   "Both are counted and reported.")
+_EMPTY, _IDENTICAL = "response is empty", "chosen and rejected are identical"
 
 
 @dataclass
@@ -67,14 +77,43 @@ def _canonical_format(fmt: str) -> str:
     return fmt
 
 
-def _records(rows, convert, report: ReadReport, sink: _Rejects) -> Iterator[Any]:
+def _flag_empty(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with ``provenance.empty_response`` set, so its empty response is accepted."""
+    provenance = row.get("provenance")
+    if isinstance(provenance, str):
+        try:
+            provenance = json.loads(provenance)
+        except json.JSONDecodeError:
+            provenance = None
+    return {**row, "provenance": {**(provenance if isinstance(provenance, dict) else {}), "empty_response": True}}
+
+
+def _degenerate(convert, row: Any, err: InputError, loc: Location, notes: sources.Notes) -> tuple[bool, Any]:
+    """(handled, record) for a row refused as degenerate; ``record`` None means skipped."""
+    if err.reason == _EMPTY and isinstance(row, dict):
+        try:
+            record = convert(_flag_empty(row))
+        except InputError as again:
+            return _degenerate(convert, None, again, loc, notes)
+        notes.add("empty_response", record.id)
+        return True, record
+    if err.reason == _IDENTICAL:
+        where = f"line {loc.line}" if loc.line is not None else f"row {loc.row}"
+        notes.add("identical_skipped", where)
+        return True, None
+    return False, None
+
+
+def _records(rows, convert, report: ReadReport, sink: _Rejects, degenerate: bool = False) -> Iterator[Any]:
     for loc, row in rows:
         report.rows += 1
         try:
             record = convert(row)
         except InputError as err:
-            sink(err.located(**loc.where()), row)
-            continue
+            handled, record = _degenerate(convert, row, err, loc, report.notes) if degenerate else (False, None)
+            if not handled:
+                sink(err.located(**loc.where()), row)
+                continue
         if record is not None:
             report.records += 1
             yield record
@@ -95,6 +134,7 @@ def read_pairs(
     rejects: str | Path | None = None,
     report: ReadReport | None = None,
     seed: int = 0,
+    degenerate: bool = False,
 ) -> Iterator[PreferencePair]:
     """Stream validated :class:`PreferencePair` records from ``path``.
 
@@ -129,8 +169,14 @@ def read_pairs(
         convert = lambda row: adapter(row, report.notes, seed)  # noqa: E731
     else:
         convert = lambda row: adapter(row, report.notes)  # noqa: E731
-    yield from _records(_chain(first, rows), convert, report, sink)
+    yield from _records(_chain(first, rows), convert, report, sink, degenerate)
     _finish(report, rejects)
+
+
+def degenerate_counts(report: ReadReport) -> dict[str, int]:
+    """How many rows :data:`DEGENERATE_RULE` kept (empty response) and skipped (identical)."""
+    return {"empty_response": report.notes.counts.get("empty_response", 0),
+            "identical_skipped": report.notes.counts.get("identical_skipped", 0)}
 
 
 def _chain(first, rest):
@@ -184,7 +230,9 @@ def prompts_of(pairs: Iterable[PreferencePair]) -> Iterator[PromptRecord]:
                                provenance={"from_pair": pair.id})
 
 
-def _out_container(path: str) -> str:
+def output_container(path: str) -> str:
+    """``jsonl``, ``parquet`` or ``hf`` (a datasets folder) for an output name; any other
+    extension is a :class:`ConfigError` (checked before the work, see :mod:`preflab.io.outputs`)."""
     name = Path(path).name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -196,7 +244,7 @@ def _out_container(path: str) -> str:
 
 
 def _write(rows: Iterable[dict[str, Any]], path: str, schema) -> int:
-    kind = _out_container(path)
+    kind = output_container(path)
     if kind == "jsonl":
         return containers.write_jsonl(rows, path)
     if kind == "parquet":
@@ -211,7 +259,7 @@ def write_pairs(pairs: Iterable[PreferencePair], path: str | Path, fmt: str = "p
     path = str(path)
     if fmt not in WRITE_FORMATS:
         raise ConfigError(f"unknown output format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}")
-    table = _out_container(path) != "jsonl"
+    table = output_container(path) != "jsonl"
     if fmt == "preflab":
         rows = (schemas.pair_row(p, json_provenance=table) for p in pairs)
     else:
@@ -229,7 +277,7 @@ def _trl_row(pair: PreferencePair, conversational: bool) -> dict[str, Any]:
 def write_prompts(prompts: Iterable[PromptRecord], path: str | Path) -> int:
     """Write prompt records atomically (JSONL, Parquet or a datasets folder)."""
     path = str(path)
-    table = _out_container(path) != "jsonl"
+    table = output_container(path) != "jsonl"
     rows = (schemas.prompt_row(p, json_provenance=table) for p in prompts)
     return _write(rows, path, schemas.arrow_schema("prompt"))
 

@@ -2,16 +2,74 @@
 
 Every writer renders into a temporary sibling and renames it over the target only after the
 last byte is flushed, so a crash or Ctrl-C never leaves a half-written file that looks done.
+
+The temporary sibling lives in the output's own parent folder (a rename never crosses file
+systems) and is named ``.NAME.PID-RANDOM.tmp``. It is removed when the writer fails; a
+SIGKILL cannot run that cleanup, so the next write of the same target removes the temporary
+siblings of processes that no longer run (and nameless old ones). Finished files get the
+permissions an ordinary ``open()`` would give them (``0666`` minus the umask), not
+``mkstemp``'s private ``0600``.
+
+Replacing a folder keeps what preflab did not write: the entries of the old folder that its
+ownership marker (:mod:`preflab.io.outputs`) does not list are moved into the new one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
+
+#: A temporary sibling whose name carries no live process id is stale after this long.
+STALE_AFTER_S = 3600.0
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (else set and reset)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temps(target: Path) -> list[Path]:
+    """Remove temporary siblings of ``target`` left by writers that were killed."""
+    removed = []
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(?:(\d+)-)?.*\.tmp$")
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        match = pattern.match(path.name)
+        if match is None:
+            continue
+        pid = match.group(1)
+        try:
+            stale = not _alive(int(pid)) if pid else time.time() - path.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
@@ -20,11 +78,16 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
 
     The temporary name starts with ``.`` and ends with ``.tmp`` so it is never mistaken for
     a finished output. ``directory=True`` is for writers that produce a folder (``datasets``'
-    ``save_to_disk``).
+    ``save_to_disk``); the folder gets preflab's ownership marker.
     """
     target = Path(target)
+    if not target.name or target.name in (".", ".."):
+        from preflab.errors import ConfigError
+
+        raise ConfigError(f"{target}: cannot write an output over the folder itself; name a new file or folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    clean_stale_temps(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     if directory:
@@ -32,8 +95,12 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
     try:
         yield tmp
         if directory:
+            from preflab.io.outputs import write_marker
+
+            write_marker(tmp)
             _replace_dir(tmp, target)
         else:
+            os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, target)
     except BaseException:
         if tmp.is_dir():
@@ -44,12 +111,23 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old.tmp")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(target, old)
+    """Swap ``tmp`` in for ``target``; entries of the old folder that preflab did not write
+    move into the new one, and the old folder is deleted only once they all did."""
+    if not target.exists():
         os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+        return
+    from preflab.io.outputs import foreign_entries
+
+    keep = [name for name in foreign_entries(target) if not (tmp / name).exists()]
+    old = target.with_name(f".{target.name}.{os.getpid()}-old.tmp")
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(target, old)
+    try:
         os.replace(tmp, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    for name in keep:
+        os.replace(old / name, target / name)
+    shutil.rmtree(old, ignore_errors=True)

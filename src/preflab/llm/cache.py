@@ -11,7 +11,12 @@ and an append-only list of migrations (simonw/llm ``migrations.py``): never edit
 
 The key covers backend kind, model id, messages, the sampling options that change the output,
 the sample index and its seed. API keys, endpoints' credentials, concurrency and timeouts are
-never part of a key or a row.
+never part of a key or a row. (The ``openai`` backend's model id names its endpoint, so two
+servers that serve the same model name do not share answers.)
+
+A damaged file ("database disk image is malformed", or not SQLite at all) is never deleted or
+repaired silently: every command stops with a :class:`~preflab.errors.CacheError` that names
+the file and says to move it aside or run without the cache.
 
 >>> import tempfile, os
 >>> cache = CallCache(os.path.join(tempfile.mkdtemp(), "c.sqlite3"))
@@ -35,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from preflab.errors import ConfigError
+from preflab.errors import CacheError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,13 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _damaged(path: Path, exc: BaseException) -> CacheError:
+    return CacheError(
+        f"the LLM call cache {path} is damaged ({exc}); preflab leaves it as it is: move it aside "
+        f"(mv {path} {path}.broken) and rerun to start a fresh cache, or run without the cache (--no-cache)"
+    )
+
+
 def request_key(request: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of a request (sorted keys, no whitespace)."""
     return hashlib.sha256(canonical_json(request).encode("utf-8", "surrogatepass")).hexdigest()
@@ -94,9 +106,21 @@ class CallCache:
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:
+            raise CacheError(f"cannot open the LLM call cache {self.path}: {exc}; pass another cache file "
+                             "(--cache-path FILE) or run without the cache (--no-cache)") from None
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"cannot open the LLM call cache {self.path}: {exc}; pass another --cache path or --no-cache") from exc
-        self._migrate()
+            raise _damaged(self.path, exc) from None
+        self._guarded(self._migrate)
+
+    def _guarded(self, func: Callable[..., Any], *args: Any) -> Any:
+        """Run a database operation; a damaged file becomes one :class:`CacheError`."""
+        try:
+            return func(*args)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from None
 
     def _migrate(self) -> None:
         with self._lock:
@@ -104,7 +128,7 @@ class CallCache:
             if version > SCHEMA_VERSION:
                 raise ConfigError(
                     f"the LLM call cache {self.path} has schema version {version}, newer than this "
-                    f"preflab knows ({SCHEMA_VERSION}); upgrade preflab or use another --cache path"
+                    f"preflab knows ({SCHEMA_VERSION}); upgrade preflab or use another cache file (--cache-path FILE)"
                 )
             if version == SCHEMA_VERSION:
                 return
@@ -126,12 +150,18 @@ class CallCache:
             return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def get(self, key: str) -> Any | None:
+        return self._guarded(self._get, key)
+
+    def _get(self, key: str) -> Any | None:
         with self._lock:
             row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put(self, key: str, request: dict[str, Any], response: Any, *, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         """Store one finished call (its own transaction: durable once this returns)."""
+        self._guarded(self._put, key, request, response, prompt_tokens, completion_tokens)
+
+    def _put(self, key: str, request: dict[str, Any], response: Any, prompt_tokens: int, completion_tokens: int) -> None:
         row = (
             key, request.get("kind", "complete"), request.get("backend", ""), request.get("model", ""),
             canonical_json(request), canonical_json(response), time.time(), prompt_tokens, completion_tokens,
@@ -145,6 +175,9 @@ class CallCache:
 
     def stats(self) -> dict[str, Any]:
         """Entries and tokens per (kind, backend, model), plus the file size."""
+        return self._guarded(self._stats)
+
+    def _stats(self) -> dict[str, Any]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT kind, backend, model, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
@@ -161,6 +194,9 @@ class CallCache:
 
     def clear(self, *, backend: str | None = None, model: str | None = None) -> int:
         """Delete entries (all, or those of one backend and/or model); returns how many."""
+        return self._guarded(self._clear, backend, model)
+
+    def _clear(self, backend: str | None, model: str | None) -> int:
         where, args = [], []
         if backend is not None:
             where.append("backend = ?")

@@ -103,6 +103,9 @@ class LlamaCppBackend:
         self.path = Path(model_path) if model_path else default_model_path()
         if not self.path.is_file():
             raise ConfigError(f"GGUF file not found: {self.path} (spec llamacpp:/path/model.gguf)")
+        from preflab.llm.checks import check_gguf
+
+        check_gguf(self.path)
         self.params = params or LlamaCppParams()
         self.model_id = file_model_id(self.path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-llamacpp")

@@ -60,6 +60,30 @@ class OpenAIParams(BaseModel):
     max_backoff: float = Field(60.0, gt=0, description="Longest single wait, Retry-After included.")
 
 
+def endpoint_model_id(base_url: str, model: str | None) -> str:
+    """The backend's cache identity: ``MODEL@scheme://host:port/path`` without user-info or
+    query; the bare model name for OpenAI's endpoint.
+
+    Before this, a named model's identity was the bare name for every URL, so cache entries
+    made against other endpoints are not hit again (rerun once; ``preflab llm cache clear
+    --model NAME`` removes the old entries).
+
+    >>> endpoint_model_id("http://key:secret@10.0.0.5:8080/v1/", "smol")
+    'smol@http://10.0.0.5:8080/v1'
+    >>> endpoint_model_id(OPENAI_URL, "gpt-4o-mini")
+    'gpt-4o-mini'
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    endpoint = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path.rstrip('/')}"
+    if model is None:
+        return f"{endpoint}|(server default)"
+    return model if base_url.rstrip("/") == OPENAI_URL else f"{model}@{endpoint}"
+
+
 def _retry_after(response: Any) -> float | None:
     """Seconds from ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms``."""
     if response is None:
@@ -104,12 +128,14 @@ class OpenAIBackend:
             self._api_key = "no-key"  # local servers accept anything; the SDK insists on a value
         self.max_concurrency = self.params.concurrency
         self._model = self.params.model
-        # The cache identity: the model name when given (a server restarted on another port
-        # keeps its cache), else the endpoint's default model.
-        self.model_id = self._model or f"{self.base_url}|(server default)"
+        # The cache identity names the endpoint: two servers that serve the same model name do
+        # not share answers (a misconfigured URL would otherwise be hidden by cache hits).
+        # OpenAI's own endpoint is implied by the bare model name.
+        self.model_id = endpoint_model_id(self.base_url, self._model)
         self._client: Any = None
         self._logprobs_ok: bool | None = None
         self._model_lock: asyncio.Lock | None = None
+        self._last_notice = float("-inf")
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend({self.base_url!r}, model={self._model!r})"
@@ -143,7 +169,7 @@ class OpenAIBackend:
         attempts = self.params.retries + 1
         for attempt in range(attempts):
             try:
-                return await call()
+                return await self._awaited(call, what, attempt, attempts)
             except openai.APIStatusError as exc:
                 status, wait = exc.status_code, _retry_after(exc.response)
                 if status not in RETRY_STATUS:
@@ -160,6 +186,29 @@ class OpenAIBackend:
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _awaited(self, call: Any, what: str, attempt: int, attempts: int) -> Any:
+        """``await call()``, saying what it waits for when a server stays silent (a server that
+        accepts the connection and never answers would otherwise keep a run mute for minutes).
+        One notice per backend per interval, however many requests are in flight."""
+        task = asyncio.ensure_future(call())
+        interval = min(15.0, self.params.timeout / 4)
+        waited = 0.0
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=interval)
+                if done:
+                    return task.result()
+                waited += interval
+                now = time.monotonic()
+                if now - self._last_notice >= interval * 0.9:
+                    self._last_notice = now
+                    then = f"retry {attempt + 1}/{attempts - 1}" if attempt + 1 < attempts else "give up"
+                    log.warning("waiting for %s %s: no answer for %.0f s (timeout %.0f s per try, then %s)",
+                                self.base_url, what, waited, self.params.timeout, then)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
     def _final(self, what: str, reason: str, exc: Any, *, retryable: bool, attempts: int = 1) -> BackendError:
         detail = ""
         if exc is not None:
@@ -170,7 +219,10 @@ class OpenAIBackend:
                 400: "the server rejected the request; see its message above"}.get(getattr(exc, "status_code", 0), "")
         if retryable:
             hint = f"gave up after {attempts} tries; check that the server is up and not overloaded, or raise #retries= / #timeout="
-        return BackendError(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + ".")
+        from preflab.redact import redact
+
+        reason = reason.rstrip(". ")
+        return BackendError(redact(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + "."))
 
     async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
         model = await self.resolve_model()
@@ -233,15 +285,18 @@ class OpenAIBackend:
 
 
 def _error_detail(exc: Any) -> str:
-    """The server's own error message, shortened (never request headers: they hold the key)."""
+    """The server's own error message, shortened and redacted (a server may echo the key;
+    request headers, which hold it, are never shown)."""
+    from preflab.redact import redact
+
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         err = body.get("error")
         message = err.get("message") if isinstance(err, dict) else body.get("message") or err
         if message:
-            return f" ({str(message)[:200]})"
+            return f" ({redact(str(message))[:200]})"
     text = getattr(getattr(exc, "response", None), "text", "")
-    return f" ({text[:200]})" if text else ""
+    return f" ({redact(text)[:200]})" if text else ""
 
 
 def create(target: str | None, params: dict[str, str]) -> OpenAIBackend:

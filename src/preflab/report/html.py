@@ -89,6 +89,19 @@ def _image(path: Path) -> str:
     return f'<img alt="accuracy by row and evaluation set" src="data:image/png;base64,{data}">'
 
 
+def _read_json(path: Path, fix: str) -> dict[str, Any]:
+    """A JSON object from a run folder, or one InputError naming the file and the fix."""
+    from preflab.errors import InputError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc}); {fix}", path=str(path)) from None
+    if not isinstance(data, dict) or (path.name == "results.json" and not {"name", "table", "methods", "steps"} <= set(data)):
+        raise InputError(f"not a bench results file (missing name/table/methods/steps); {fix}", path=str(path))
+    return data
+
+
 def write_report(run_dir: str | Path, samples: int = 20) -> Path:
     """Render ``run_dir/report.html`` from ``results.json`` (and ``run.json``)."""
     run_dir = Path(run_dir)
@@ -97,8 +110,9 @@ def write_report(run_dir: str | Path, samples: int = 20) -> Path:
         from preflab.errors import InputError
 
         raise InputError("no results.json: run `preflab bench CONFIG` into this folder first", path=str(run_dir))
-    results = json.loads(results_file.read_text())
-    run = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    results = _read_json(results_file, "rerun `preflab bench CONFIG --out RUN_DIR` to rewrite it (finished steps are reused)")
+    run = _read_json(run_dir / "run.json", "delete it to write the report without provenance, or rerun the bench") \
+        if (run_dir / "run.json").exists() else {}
     header, body = rows(results)
     gold = results.get("gold_agreement") or {}
     gold_html = "".join(f"<li>{html.escape(k)}: {v['agreement_with_label_all']:.1%} of {v['pairs']} pairs</li>"

@@ -151,9 +151,11 @@ class EmbedHeadScorer:
 
     @classmethod
     def load(cls, folder: str | Path) -> "EmbedHeadScorer":
+        from preflab.io.artifacts import load_state_dict
+
         cfg = EmbedHeadConfig(**json.loads((Path(folder) / HEAD_META).read_text())["config"])
+        state = load_state_dict(folder, "head.pt")
         cache = EmbeddingCache.for_config(cfg)
-        state = torch.load(Path(folder) / "head.pt", weights_only=True)
         head = _head(state["0.weight"].shape[1], cfg)
         head.load_state_dict(state)
         return cls(cache, head, cfg)
