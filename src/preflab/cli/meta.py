@@ -27,7 +27,7 @@ def meta_set(
     from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.rm.metarm import sample_meta_set
 
-    preflights.meta_set(prompts, out, llm=llm, k=k, limit=limit, temperature=temperature, max_tokens=max_tokens)
+    preflights.meta_set(prompts, out, llm=run.llm, k=k, limit=limit, temperature=temperature, max_tokens=max_tokens)
     records = list(io.read_prompts(prompts))[:limit]
     with run.open_llm() as model:
         rows = sample_meta_set(records, model, k=k, temperature=temperature, max_tokens=max_tokens, seed=run.seed)
