@@ -160,7 +160,7 @@ def resolve(cls: type[T], config_file: str | Path | None, flags: dict[str, Any],
     if problems:
         raise ConfigError("; ".join(problems))
     config = cls(**data)
-    problems = range_problems(config)
+    problems = [] if hasattr(config, "problems") else range_problems(config)  # problems() includes them
     if problems:
         raise ConfigError("; ".join(problems))
     check = getattr(config, "check", None)

@@ -19,7 +19,7 @@ def test_from_dict_reports_every_problem_at_once():
     with pytest.raises(ConfigError) as err:
         RecipeConfig.from_dict({"epochs": -1, "lr": 0, "batch_size": 0, "precision": "fp8", "nope": 1, "seed": "x"})
     message = str(err.value)
-    for part in ("epochs must be > 0", "lr must be > 0", "batch_size must be > 0", "precision must be one of",
+    for part in ("epochs must be > 0", "lr must be > 0", "batch_size must be at least 1", "precision must be one of",
                  "nope: unknown option of the finetune recipe", "seed: 'x' is not a valid"):
         assert part in message
     assert message.startswith("invalid finetune recipe:") and "\n" not in message
@@ -47,7 +47,7 @@ def test_embed_head_refuses_what_it_cannot_honour():
 
 
 def test_validate_checks_a_directly_built_recipe():
-    with pytest.raises(ConfigError, match="hidden must be > 0"):
+    with pytest.raises(ConfigError, match="hidden must be at least 1"):
         RecipeConfig("embed-head", EmbedHeadConfig(hidden=0)).validate()
     with pytest.raises(ConfigError, match="takes EmbedHeadConfig options"):
         RecipeConfig("embed-head", TrainConfig()).validate()

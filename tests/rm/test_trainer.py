@@ -129,5 +129,5 @@ def test_config_precedence_defaults_file_flags(tmp_path):
     assert (cfg.lr, cfg.batch_size, cfg.seed) == (1e-3, 2, 0)
     with pytest.raises(ConfigError, match="unknown option"):
         resolve(TrainConfig, None, {"learning_rate": 1.0})
-    with pytest.raises(ConfigError, match="batch_size must be > 0"):
+    with pytest.raises(ConfigError, match="batch_size must be at least 1"):
         resolve(TrainConfig, None, {"batch_size": 0})

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 from preflab.errors import ConfigError, InputError
 from preflab.io import containers, schemas, sources
 from preflab.io.containers import Location
+from preflab.io.outputs import output_container
 from preflab.records import PreferencePair, PromptRecord, prompt_id, to_trl
 
 PAIR_FORMATS = ("auto", "pairs", "hh-rlhf", "pandalm", "ultrafeedback")
@@ -228,19 +229,6 @@ def prompts_of(pairs: Iterable[PreferencePair]) -> Iterator[PromptRecord]:
             seen.add(pid)
             yield PromptRecord(id=pid, prompt=pair.prompt, category=pair.category,
                                provenance={"from_pair": pair.id})
-
-
-def output_container(path: str) -> str:
-    """``jsonl``, ``parquet`` or ``hf`` (a datasets folder) for an output name; any other
-    extension is a :class:`ConfigError` (checked before the work, see :mod:`preflab.io.outputs`)."""
-    name = Path(path).name.lower().removesuffix(".gz")
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    if "." in name:
-        raise ConfigError(f"{path}: write .jsonl, .jsonl.gz, .parquet, or a folder name (datasets)")
-    return "hf"
 
 
 def _write(rows: Iterable[dict[str, Any]], path: str, schema) -> int:

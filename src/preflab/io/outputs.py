@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
+from preflab.errors import ConfigError
+
 MARKER = ".preflab-output.json"
 #: Files whose presence says a folder was written by preflab (older versions had no marker).
 OWN_FILES = (MARKER, "run.json", "preflab_rm.json", "preflab_embed_head.json")
@@ -57,13 +59,23 @@ def file_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     return [Output(path)] + [Output(path.with_name(path.name + s)) for s in suffixes]
 
 
+def output_container(path: str) -> str:
+    """``jsonl``, ``parquet`` or ``hf`` (a datasets folder) for an output name; any other
+    extension is a :class:`ConfigError` (checked before the work)."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if "." in name:
+        raise ConfigError(f"{path}: write .jsonl, .jsonl.gz, .parquet, or a folder name (datasets)")
+    return "hf"
+
+
 def pairs_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     """An output written by :func:`preflab.io.write_pairs`: a file, or a ``datasets`` folder
     when the name has no extension; a name with another extension is a problem now, not after
     the work."""
-    from preflab.errors import ConfigError
-    from preflab.io import output_container
-
     path = Path(path)
     try:
         kind: Kind = "folder" if output_container(str(path)) == "hf" else "file"

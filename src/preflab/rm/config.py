@@ -23,7 +23,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal, Mapping
 
-from preflab.config import option, type_problem
+from preflab.config import option, range_problems, type_problem
 from preflab.errors import ConfigError
 
 CHOICES = {
@@ -84,29 +84,14 @@ class TrainConfig:
     progress: bool = option(True, "Show a progress bar.")
 
     def problems(self) -> list[str]:
-        """Every problem with the field values (empty when the config can train)."""
-        errors = []
+        """Every problem with the field values (empty when the config can train): the ranges
+        every preflab config shares (:func:`preflab.config.range_problems`) plus this recipe's own."""
+        errors = [e for e in range_problems(self) if not (self.max_steps and e.startswith("epochs "))]
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 errors.append(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        positive = ("max_length", "batch_size", "grad_accum", "log_every")
-        errors += [f"{n} must be > 0, got {getattr(self, n)}" for n in positive if getattr(self, n) <= 0]
-        if self.epochs <= 0 and not self.max_steps:
-            errors.append(f"epochs must be > 0, got {self.epochs}")
-        errors += optimiser_problems(self) + loss_problems(self)
-        if self.max_grad_norm < 0:
-            errors.append(f"max_grad_norm must be >= 0 (0 = off), got {self.max_grad_norm}")
-        if not 0 <= self.warmup_ratio < 1:
-            errors.append(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio}")
-        if not 0 <= self.val_fraction < 1:
-            errors.append(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
-        if self.contrastive_temperature <= 0:
-            errors.append("contrastive_temperature must be > 0")
-        if self.lora_r < 0:
-            errors.append("lora_r must be >= 0")
-        if self.meta_set is not None and (self.meta_lr <= 0 or self.meta_batch <= 0):
-            errors.append("meta_lr and meta_batch must be > 0")
-        return errors
+        errors += [f"{n} must be below 1, got {getattr(self, n)}" for n in ("warmup_ratio", "val_fraction") if getattr(self, n) == 1]
+        return errors + loss_problems(self)
 
     def validate(self) -> "TrainConfig":
         """Check every field; report all problems at once (ConfigError)."""
@@ -119,24 +104,13 @@ class TrainConfig:
 
 
 def loss_problems(cfg: Any) -> list[str]:
-    """Problems with the loss options both recipes share (:data:`LOSS_OPTIONS`)."""
-    errors = []
-    if not 0 <= cfg.label_smoothing <= 0.5:
-        errors.append(f"label_smoothing must lie in [0, 0.5], got {cfg.label_smoothing}")
-    if cfg.center_rewards < 0:
-        errors.append(f"center_rewards must be >= 0, got {cfg.center_rewards}")
+    """Problems with the loss options both recipes share (:data:`LOSS_OPTIONS`) that the shared
+    ranges do not cover."""
     if cfg.length_debias not in LENGTH_DEBIAS_CHOICES:
-        errors.append(f"length_debias must be one of {', '.join(LENGTH_DEBIAS_CHOICES)}, got {cfg.length_debias!r}")
-    elif cfg.length_debias == "poe" and not cfg.use_margin:
-        errors.append("length_debias poe adds the length expert to each pair's margin, so it needs use_margin on")
-    return errors
-
-
-def optimiser_problems(cfg: Any) -> list[str]:
-    errors = [f"lr must be > 0, got {cfg.lr}"] if cfg.lr <= 0 else []
-    if cfg.weight_decay < 0:
-        errors.append(f"weight_decay must be >= 0, got {cfg.weight_decay}")
-    return errors
+        return [f"length_debias must be one of {', '.join(LENGTH_DEBIAS_CHOICES)}, got {cfg.length_debias!r}"]
+    if cfg.length_debias == "poe" and not cfg.use_margin:
+        return ["length_debias poe adds the length expert to each pair's margin, so it needs use_margin on"]
+    return []
 
 
 #: the loss options of the fine-tuning trainer that the embedding head honours the same way
@@ -172,11 +146,8 @@ class EmbedHeadConfig:
     center_rewards: float = _same("center_rewards")
 
     def problems(self) -> list[str]:
-        names = ("max_length", "hidden", "epochs", "batch_size")
-        errors = [f"{n} must be > 0, got {getattr(self, n)}" for n in names if getattr(self, n) <= 0]
-        if not 0 <= self.dropout < 1:
-            errors.append(f"dropout must lie in [0, 1), got {self.dropout}")
-        return errors + optimiser_problems(self) + loss_problems(self)
+        errors = range_problems(self) + (["dropout must be below 1, got 1"] if self.dropout == 1 else [])
+        return errors + loss_problems(self)
 
     def validate(self) -> "EmbedHeadConfig":
         errors = self.problems()
