@@ -97,7 +97,7 @@ def test_score_and_eval_write_run_json(tiny_encoder, tmp_path):
     res = runner.invoke(app, ["score", str(out), str(val), "-o", str(tmp_path / "scored.jsonl")])
     assert res.exit_code == 0, res.output
     run = json.loads((tmp_path / "scored.jsonl.run.json").read_text())
-    assert run["step"] == "score" and run["counts"] == {"pairs": 6} and set(run["inputs"]) == {"model", "input"}
+    assert run["step"] == "score" and run["counts"]["pairs"] == 6 and run["counts"]["degenerate_rows"] == {"empty_response": 0, "identical_skipped": 0} and set(run["inputs"]) == {"model", "input"}
     assert run["config"]["batch_size"] == 16 and "versions" in run and "seed" in run
     res = runner.invoke(app, ["eval", str(out), str(val), "-o", str(tmp_path / "ev"), "--bootstrap", "50", "--seed", "3"])
     assert res.exit_code == 0, res.output
