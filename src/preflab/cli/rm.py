@@ -39,7 +39,7 @@ def train_rm(
     val: Optional[str] = typer.Option(None, "--val", help="Validation pairs (else --val-fraction of the input)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
     metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl)."),
-    cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU)."),
+    cheap: bool = typer.Option(False, "--cheap", help="Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head recipe, with the options it shares (max length, lr, epochs, loss options); others are refused."),
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
