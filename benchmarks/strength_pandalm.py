@@ -13,7 +13,7 @@ Each mode runs in this one process, timed side by side. AUC = P(μ of a random u
 μ of a random split pair). Against ``seeds``: Spearman of μ, and the μ < 0 share minus seeds'
 (in points). ``--modes`` runs a subset; finished modes are kept in results/strength_pandalm/
 (gitignored, keyed by config and pairs) so a killed run resumes. Writes
-benchmarks/results/strength_pandalm.json.
+benchmarks/results/strength_pandalm.json (``--limit N``: strength_pandalm_limitN.json).
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ def main() -> None:
         result["speedup_heads_over_seeds"] = result["modes"]["seeds"]["wall_s"] / result["modes"]["heads"]["wall_s"]
     result["command"] = "python benchmarks/strength_pandalm.py " + " ".join(
         f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}" for k, v in vars(args).items() if v is not None and k != "data")
-    (HERE / "results" / "strength_pandalm.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "strength_pandalm" + (f"_limit{args.limit}" if args.limit else "")
+    (HERE / "results" / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
