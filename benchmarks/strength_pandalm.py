@@ -13,7 +13,7 @@ Each mode runs in this one process, timed side by side. AUC = P(μ of a random u
 μ of a random split pair). Against ``seeds``: Spearman of μ, and the μ < 0 share minus seeds'
 (in points). ``--modes`` runs a subset; finished modes are kept in results/strength_pandalm/
 (gitignored, keyed by config and pairs) so a killed run resumes. Writes
-benchmarks/results/strength_pandalm.json.
+benchmarks/results/strength_pandalm.json (``--limit N``: strength_pandalm_limitN.json).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def main() -> None:
     from scipy.stats import spearmanr
 
     from preflab import io
-    from preflab.quality.strength import StrengthConfig, compute_strength
+    from preflab.quality.strength import StrengthConfig, compute_strength, member_recipe, trunk_of
+    from preflab.rm.recipes import train_scorer
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10)
@@ -52,6 +53,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--modes", nargs="+", default=None, help="Run only these modes (default: all).")
     parser.add_argument("--data", type=Path, default=DATA / "pandalm_testset_v1.json")
+    parser.add_argument("--precision", default="bf16", choices=["bf16", "fp32"],
+                        help="Fine-tuned models: bf16 autocast (fast with AMX) or fp32 (CPUs without bf16).")
     args = parser.parse_args()
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("preflab").setLevel(logging.INFO)  # member and trunk timings as they finish
@@ -59,13 +62,13 @@ def main() -> None:
     unanimous = np.array([p.provenance["agreement"] == "unanimous" for p in pairs])
     modes = {  # seeds first: every other mode is compared with it
         "seeds": StrengthConfig(mode="seeds", members=args.seeds_members or args.members, recipe=args.seeds_recipe, max_length=args.max_length,
-                                precision="bf16"),
-        "heads": StrengthConfig(mode="heads", members=args.members, recipe="finetune", max_length=args.max_length, precision="bf16"),
+                                precision=args.precision),
+        "heads": StrengthConfig(mode="heads", members=args.members, recipe="finetune", max_length=args.max_length, precision=args.precision),
         "heads-raw": StrengthConfig(mode="heads", members=args.members, recipe="finetune", max_length=args.max_length,
-                                    precision="bf16", calibrate=False),
+                                    precision=args.precision, calibrate=False),
         "heads-frozen": StrengthConfig(mode="heads", members=args.members, recipe="embed-head", max_length=args.max_length),
         "bootstrap": StrengthConfig(mode="bootstrap", members=args.members, recipe=args.bootstrap_recipe,
-                                    max_length=args.max_length, precision="bf16"),
+                                    max_length=args.max_length, precision=args.precision),
     }
     result: dict = {"pairs": len(pairs), "unanimous": int(unanimous.sum()), "split": int((~unanimous).sum()),
                     "members": args.members, "modes": {}}
@@ -73,6 +76,29 @@ def main() -> None:
     done_dir = HERE / "results" / "strength_pandalm"  # finished modes: a killed run resumes (gitignored)
     done_dir.mkdir(parents=True, exist_ok=True)
     modes = {k: v for k, v in modes.items() if args.modes is None or k in args.modes or k == "seeds"}
+    kept: dict = {}
+
+    def shared(name, cfg) -> dict:
+        """The heads trunk is the seeds member of seed ``cfg.seed`` (same recipe, same seed, the
+        same model): it is trained once, and its time is added to each heads mode's wall time."""
+        if name == "seeds" and cfg.recipe == "finetune":
+            recipe = member_recipe(cfg)
+
+            def trainer(train, seed):
+                started = time.perf_counter()
+                scorer = train_scorer(train, recipe, seed).scorer
+                if seed == cfg.seed:
+                    kept.update(recipe=recipe, scorer=scorer, seconds=time.perf_counter() - started)
+                return scorer
+            return {"trainer": trainer}
+        if cfg.mode == "heads" and cfg.recipe == "finetune" and kept.get("recipe") == member_recipe(cfg):
+            if "trunk" not in kept:
+                started = time.perf_counter()
+                kept["trunk"] = trunk_of(kept["scorer"], pairs)
+                kept["seconds"] += time.perf_counter() - started
+            return {"features": lambda _: kept["trunk"]}
+        return {}
+
     for name, cfg in modes.items():
         done = done_dir / f"{name}.json"
         key = {"config": repr(cfg), "pairs": len(pairs)}
@@ -81,8 +107,9 @@ def main() -> None:
             mu, wall = np.array(saved["mu"]), saved["wall_s"]
         else:
             started = time.perf_counter()
-            out = compute_strength(pairs, cfg)
-            wall = time.perf_counter() - started
+            extra = shared(name, cfg)
+            out = compute_strength(pairs, cfg, **extra)
+            wall = time.perf_counter() - started + (kept["seconds"] if "features" in extra else 0.0)
             mu = np.array([p.strength_mean for p in out.pairs])
             calibration = out.info.get("calibration")
             done.write_text(json.dumps({"key": key, "mu": mu.tolist(), "wall_s": wall, "calibration": calibration}))
@@ -104,7 +131,8 @@ def main() -> None:
         result["speedup_heads_over_seeds"] = result["modes"]["seeds"]["wall_s"] / result["modes"]["heads"]["wall_s"]
     result["command"] = "python benchmarks/strength_pandalm.py " + " ".join(
         f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}" for k, v in vars(args).items() if v is not None and k != "data")
-    (HERE / "results" / "strength_pandalm.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "strength_pandalm" + (f"_limit{args.limit}" if args.limit else "")
+    (HERE / "results" / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

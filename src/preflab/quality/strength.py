@@ -150,10 +150,7 @@ def trunk_features(cfg: StrengthConfig) -> Features:
     def finetuned(pairs: Sequence[PreferencePair]) -> Trunk:
         from preflab.rm.recipes import train_scorer
 
-        scorer = train_scorer(pairs, member_recipe(cfg), cfg.seed).scorer
-        items = [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)]
-        reps = scorer.represent_many(items)
-        return Trunk(reps[0::2], reps[1::2], _differences(scorer, pairs))
+        return trunk_of(train_scorer(pairs, member_recipe(cfg), cfg.seed).scorer, pairs)
 
     def frozen(pairs: Sequence[PreferencePair]) -> Trunk:
         from preflab.rm.embed_head import EmbeddingCache, features
@@ -163,6 +160,13 @@ def trunk_features(cfg: StrengthConfig) -> Features:
         return Trunk(feats[0::2], feats[1::2])
 
     return finetuned if cfg.recipe == "finetune" else frozen
+
+
+def trunk_of(scorer: Any, pairs: Sequence[PreferencePair]) -> Trunk:
+    """The :class:`Trunk` of a fine-tuned reward-model scorer: its pooled representations and
+    its own reward differences on the pairs."""
+    reps = scorer.represent_many([(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
+    return Trunk(reps[0::2], reps[1::2], _differences(scorer, pairs))
 
 
 def rms_scale(diffs: np.ndarray, reference: np.ndarray, fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
