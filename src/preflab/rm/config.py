@@ -95,12 +95,16 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Check every field; report all problems at once (ConfigError)."""
-        errors = self.problems()
-        if errors:
-            raise ConfigError("invalid training config: " + "; ".join(errors))
-        return self
+        return _validated(self, "training config")
 
     check = validate  # the name preflab.config.resolve calls
+
+
+def _validated(cfg: Any, what: str) -> Any:
+    errors = cfg.problems()
+    if errors:
+        raise ConfigError(f"invalid {what}: " + "; ".join(errors))
+    return cfg
 
 
 def loss_problems(cfg: Any) -> list[str]:
@@ -150,10 +154,7 @@ class EmbedHeadConfig:
         return errors + loss_problems(self)
 
     def validate(self) -> "EmbedHeadConfig":
-        errors = self.problems()
-        if errors:
-            raise ConfigError("invalid embedding-head config: " + "; ".join(errors))
-        return self
+        return _validated(self, "embedding-head config")
 
     check = validate
 
