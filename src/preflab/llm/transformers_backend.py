@@ -161,7 +161,7 @@ class TransformersBackend:
         self.target = target
         self.local = Path(target).expanduser().is_dir()
         if not self.local and (target.startswith(("/", ".", "~")) or target.count("/") != 1):
-            raise ConfigError(f"hf backend: {target!r} is neither a model folder, a hub id OWNER/NAME nor {EMBEDDED!r}")
+            raise ConfigError(f"hf backend: {target!r} is neither a model folder nor a hub id OWNER/NAME (or {EMBEDDED!r}, the embedded model)")
         self.device, self.dtype = resolve_device_dtype(self.params.device, self.params.dtype)
         self.model_id = folder_model_id(Path(target).expanduser(), self.params.gguf_file) if self.local else f"{target}@{self.params.revision}"
         if self.dtype not in ("float32", "auto"):  # other arithmetic, other samples: not the same cache entries
@@ -237,7 +237,7 @@ class TransformersBackend:
             logprobs = None
             if opts.logprobs:
                 steps = torch.stack([lg[row].float().log_softmax(-1) for lg in out.logits[: len(ids)]]) if ids else None
-                logprobs = [] if steps is None else steps[torch.arange(len(ids)), torch.tensor(ids)].tolist()
+                logprobs = [] if steps is None else steps[torch.arange(len(ids), device=steps.device), torch.tensor(ids, device=steps.device)].tolist()
             results.append(Completion(text=text, finish_reason=finish, prompt_tokens=len(prompt),
                                       completion_tokens=len(ids), model=self.model_id, logprobs=logprobs))
         return results
@@ -285,7 +285,7 @@ class TransformersBackend:
             seq = torch.tensor([prompt + ids], device=model.device)
             with torch.inference_mode():
                 logits = model(input_ids=seq).logits[0, len(prompt) - 1: len(prompt) + len(ids) - 1].float()
-            lp = logits.log_softmax(-1)[torch.arange(len(ids)), torch.tensor(ids)]
+            lp = logits.log_softmax(-1)[torch.arange(len(ids), device=logits.device), torch.tensor(ids, device=logits.device)]
             out.append(LogLikelihood.of(lp.tolist()))
         return out
 
