@@ -13,10 +13,13 @@ Why the results do not depend on the batch (tested bit for bit in
   (``n = 1``), as the one-sequence path does. A unified cache would attend over all cells with
   ``n = live sequences`` query rows, and llama.cpp switches matrix kernels (vec_dot for one
   row, tinyBLAS for two or more) on that number.
-* The weight matmuls of this CPU build compute each output element with its own dot product
-  whatever the batch size for the quantisations SmolLM2 ships in (Q4_1, Q8_0 output); the
-  tiled K-quant kernel (used from 8 rows up for Q*_K weights) is switched off with
-  ``GGML_CPU_TILED_MM=0`` before llama.cpp loads, so K-quant GGUFs keep the property too.
+* The weight matmuls give each output element from its own dot product whatever the batch
+  size for SmolLM2's Q4_1 weights (vec_dot on every row count), and for its Q8_0 output
+  matrix the tinyBLAS kernel llama.cpp takes from 2 rows up gives the same bits as the
+  one-row vec_dot (measured: the tests compare log-probabilities to the last bit). K-quant
+  weights switch to a tiled kernel from 8 rows; ``GGML_CPU_TILED_MM=0`` is set before
+  llama.cpp loads so they stay on the per-row kernel (not tested: the shipped model has none;
+  test another GGUF with ``tests/llm/test_llamacpp_batch.py`` before relying on it).
 * Prompts are pre-filled exactly as :class:`~preflab.llm.llamacpp.LlamaCppBackend` does for
   one sequence (all but the last token, in canonical blocks at fixed positions), each into its
   own stream; whole blocks computed for an earlier prompt are copied from that stream
