@@ -159,7 +159,8 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_r
     write_jsonl(failures, Path(str(out) + ".failures.jsonl"))
     usage = ctx.llm.usage.summary() if hasattr(ctx.llm, "usage") else {}
     result.run = run_record(f"generate/{method.name}", cfg, inputs={"prompts": prompts_path}, counts=dict(counts),
-                            seed=ctx.seed, generator={"backend": ctx.llm.kind, "model": ctx.llm.model_id},
+                            seed=ctx.seed, generator={"backend": ctx.llm.kind, "model": ctx.llm.model_id,
+                                                      "batching": getattr(ctx.llm, "batching", None)},
                             judge=ctx.judge.id if ctx.judge else None,
                             scorer=getattr(ctx.scorer, "id", None) if ctx.scorer else None,
                             usage=usage, wall_s=result.wall_s, resumed_prompts=resumed, post_filter=filter_info,

@@ -4,7 +4,6 @@ scoring (checked against an independent computation), cache reruns."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,32 +129,13 @@ def test_a_sample_does_not_depend_on_call_history(smollm2_gguf):
 
 @pytest.mark.slow
 def test_sigkill_and_rerun_in_process(smollm2_gguf, tmp_path):
-    """The in-process backend killed mid-job: the rerun generates only what had not finished
-    (counted by the job's own usage) and its outputs equal an uninterrupted run's."""
-    import json
-    import os
-    import signal
-    import time
+    """The in-process backend (batched, the default) killed mid-job: the rerun generates only
+    what had not finished (counted by the job's own usage) and its outputs equal an
+    uninterrupted run's."""
+    from test_resume_after_kill import kill_in_process_and_rerun
 
-    from test_resume_after_kill import JOB, run_job
-
-    from preflab.llm import CallCache
-
-    script, spec = tmp_path / "job.py", f"llamacpp:{smollm2_gguf}#n_ctx=1024"
-    script.write_text(JOB)
-    cache, out = tmp_path / "c.sqlite3", tmp_path / "out.json"
-    job = run_job(script, spec, cache, out, 6, 12)
-    deadline = time.monotonic() + 120
-    while not cache.exists() or CallCache(cache).stats()["entries"] < 4:
-        assert job.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(job.pid, signal.SIGKILL)
-    job.wait()
-    finished = CallCache(cache).stats()["entries"]
-    assert 4 <= finished < 12 and not out.exists()
-    assert run_job(script, spec, cache, out, 6, 12).wait(120) == 0
-    usage = json.loads(Path(f"{out}.usage").read_text())
-    assert usage["cached_calls"] == finished and usage["calls"] == 12 - finished
-    fresh = tmp_path / "fresh.json"
-    assert run_job(script, spec, tmp_path / "fresh.sqlite3", fresh, 6, 12).wait(120) == 0
-    assert json.loads(out.read_text()) == json.loads(fresh.read_text())
+    done, usage, resumed, fresh = kill_in_process_and_rerun(f"llamacpp:{smollm2_gguf}#n_ctx=1024", tmp_path,
+                                                            prompts=6, max_tokens=12, kill_at=4, limit_s=120)
+    assert 4 <= len(done) < 12
+    assert usage["cached_calls"] == len(done) and usage["calls"] == 12 - len(done)
+    assert resumed == fresh

@@ -84,6 +84,31 @@ def kill_and_resume(server: FaultServer, tmp: Path, *, prompts: int, max_tokens:
     assert len(resumed) == prompts and resumed == uninterrupted
 
 
+def kill_in_process_and_rerun(spec: str, tmp: Path, *, prompts: int, max_tokens: int, kill_at: int,
+                              limit_s: float = 180) -> tuple[set, dict, list, list]:
+    """Run the job in process with ``spec``, SIGKILL it once ``kill_at`` samples are cached,
+    rerun it, and run it afresh elsewhere. Returns the (prompt, index) cached before the kill,
+    the rerun's usage, and the rerun's and the fresh run's outputs."""
+    script = tmp / "job.py"
+    script.write_text(JOB)
+    cache, out = tmp / "c.sqlite3", tmp / "out.json"
+    job = run_job(script, spec, cache, out, prompts, max_tokens)
+    deadline = time.monotonic() + limit_s
+    while not cache.exists() or CallCache(cache).stats()["entries"] < kill_at:
+        assert job.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    assert not out.exists()
+    rows = CallCache(cache)._db.execute("SELECT request FROM calls").fetchall()
+    done = {(json.loads(r[0])["messages"][-1][1], json.loads(r[0])["sample_index"]) for r in rows}
+    assert run_job(script, spec, cache, out, prompts, max_tokens).wait(limit_s) == 0
+    usage = json.loads(Path(f"{out}.usage").read_text())
+    fresh = tmp / "fresh.json"
+    assert run_job(script, spec, tmp / "fresh.sqlite3", fresh, prompts, max_tokens).wait(limit_s) == 0
+    return done, usage, json.loads(out.read_text()), json.loads(fresh.read_text())
+
+
 def test_sigkill_and_rerun_against_scripted_server(tmp_path):
     with FaultServer(delay_s=0.05) as server:
         kill_and_resume(server, tmp_path, prompts=30, max_tokens=8, kill_after=10, limit_s=60)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from preflab.llm import open_llm
+from preflab.llm import Options, open_llm
+from preflab.llm.base import GenItem, as_messages
 from preflab.llm.transformers_backend import TransformersBackend
 
 pytestmark = pytest.mark.slow
@@ -35,9 +36,9 @@ def tiny_model_dir(smollm2_gguf: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 def test_batched_greedy_equals_one_by_one(tiny_model_dir):
-    batched = open_llm(f"hf:{tiny_model_dir}#batch_size=4", cache=False)
+    batched = open_llm(f"hf:{tiny_model_dir}#batch=4&dtype=float32", cache=False)
     many = batched.complete_many([(p, {"temperature": 0, "max_tokens": 12}) for p in PROMPTS])
-    single = open_llm(f"hf:{tiny_model_dir}#batch_size=1", cache=False)
+    single = open_llm(f"hf:{tiny_model_dir}#batch_size=1&dtype=float32", cache=False)  # the old option name still works
     ones = [single.complete(p, temperature=0, max_tokens=12)[0] for p in PROMPTS]
     assert [m[0].text for m in many] == [o.text for o in ones]
     assert all(m[0].completion_tokens == 12 and m[0].finish_reason == "length" for m in many)
@@ -45,13 +46,20 @@ def test_batched_greedy_equals_one_by_one(tiny_model_dir):
     batched.close(), single.close()
 
 
-def test_seeded_samples_do_not_depend_on_the_batch(tiny_model_dir):
-    llm = open_llm(f"hf:{tiny_model_dir}#batch_size=8", cache=False)
-    together = llm.complete_many([(p, {"n": 2, "temperature": 1.0, "max_tokens": 8, "seed": 3}) for p in PROMPTS])
-    alone = llm.complete(PROMPTS[2], n=2, temperature=1.0, max_tokens=8, seed=3)
-    assert [c.text for c in together[2]] == [c.text for c in alone]
-    assert together[2][0].text != together[2][1].text  # distinct seeds, distinct samples
+def test_groups_are_length_sorted_and_a_rerun_of_the_call_reproduces_them(tiny_model_dir, tmp_path):
+    spec = f"hf:{tiny_model_dir}#batch=3&dtype=bfloat16"
+    reqs = [(p, {"n": 2, "temperature": 1.0, "max_tokens": 8, "seed": 3}) for p in PROMPTS]
+    llm = open_llm(spec, cache=tmp_path / "c.sqlite3")
+    items = [GenItem(as_messages(p), Options(**o), 0) for p, o in reqs for _ in range(2)]
+    groups = llm._loop().run(llm.backend.plan(items))
+    assert sorted(k for g in groups for k in g) == list(range(8)) and max(len(g) for g in groups) == 3
+    assert groups[0][:2] == [0, 1] and 2 not in groups[0]  # the shortest prompt ("Hi") first, the story later
+    first = [[c.text for c in r] for r in llm.complete_many(reqs)]
+    assert first[2][0] != first[2][1]  # distinct seeds, distinct samples
     llm.close()
+    again = open_llm(spec, cache=False)
+    assert [[c.text for c in r] for r in again.complete_many(reqs)] == first
+    again.close()
 
 
 def test_logprobs_and_loglikelihood(tiny_model_dir):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from preflab.config import option
+from preflab.llm.base import Request
 from preflab.prompting import load_template, render_conversation
 from preflab.records import Message
 
@@ -105,8 +106,8 @@ class PairwiseJudge:
 
     async def compare(self, prompt: list[Message], first: str, second: str, *, method: str = "judge") -> Verdict:
         opts = {"temperature": self.cfg.temperature, "max_tokens": self.cfg.max_tokens, "seed": 0}
-        (ab,) = await self.llm.acomplete(self._ask(prompt, first, second), opts, method=method)
-        (ba,) = await self.llm.acomplete(self._ask(prompt, second, first), opts, method=method)
+        (ab,), (ba,) = await self.llm.acomplete_many([Request(self._ask(prompt, first, second), opts, method),
+                                                      Request(self._ask(prompt, second, first), opts, method)])
         return combine(parse_verdict(ab.text), parse_verdict(ba.text), (ab.text, ba.text))
 
     async def knockout(self, prompt: list[Message], responses: list[str], *, best: bool, method: str = "judge") -> tuple[int, list[dict]]:

@@ -135,6 +135,10 @@ class BackendError(PreflabError):
     """A backend call failed for good (after retries where retries could help)."""
 
 
+class PromptTooLongError(BackendError):
+    """A prompt does not fit the model's context; only the request it belongs to fails."""
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What a backend implements. Calls are coroutines so one job can keep a server busy;
@@ -155,6 +159,29 @@ class Backend(Protocol):
     async def loglikelihood(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]: ...
 
     async def aclose(self) -> None: ...
+
+
+class GenItem(NamedTuple):
+    """One sample handed to :meth:`GroupBackend.generate_group`."""
+
+    messages: list[Message]
+    options: Options
+    seed: int | None
+
+
+@runtime_checkable
+class GroupBackend(Protocol):
+    """A backend whose samples depend on what is decoded with them (a padded batch rounds
+    differently from a single row), so it is handed whole groups, planned by itself as a pure
+    function of all the samples of one call (:meth:`LLM.complete_many` or ``complete`` with
+    ``n``). The client decodes a group whole whenever one of its samples is not cached yet, so
+    a resumed run equals an uninterrupted one. The in-process llama.cpp decoder needs none of
+    this: its samples do not depend on their batch (:mod:`preflab.llm.llamacpp_batch`).
+    """
+
+    async def plan(self, items: list[GenItem]) -> list[list[int]]: ...
+
+    async def generate_group(self, items: list[GenItem]) -> list[Completion | BaseException]: ...
 
 
 def as_messages(messages: Sequence[Message] | Sequence[dict] | str) -> list[Message]:

@@ -27,7 +27,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Coroutine, Sequence, TypeVar
 
-from preflab.llm.base import Backend, Completion, LogLikelihood, Options, Request, as_messages, sample_seed
+from preflab.llm.base import (
+    Backend,
+    Completion,
+    GenItem,
+    GroupBackend,
+    LogLikelihood,
+    Options,
+    Request,
+    as_messages,
+    sample_seed,
+)
 from preflab.llm.cache import CallCache, default_cache_path, request_key
 from preflab.llm.spec import create_backend
 from preflab.llm.usage import BudgetExceeded, Usage
@@ -82,6 +92,11 @@ class LLM:
     @property
     def model_id(self) -> str:
         return self.backend.model_id
+
+    @property
+    def batching(self) -> dict[str, Any]:
+        """How the backend batches, for run.json: sequences in flight and how groups form."""
+        return dict(getattr(self.backend, "batching", {"batch": 1}))
 
     def with_method(self, method: str) -> "LLM":
         """The same backend, cache, usage and loop, counting usage under ``method``."""
@@ -138,20 +153,69 @@ class LLM:
         self.usage.check_budget()
         async with self._semaphore():
             self.usage.check_budget()  # a budget may have run out while this call waited
-            seed = request["seed"]
             started = time.perf_counter()
-            completion = await self.backend.generate(messages, options, seed)
-            completion = replace(completion, seed=seed, sample_index=index, latency_s=time.perf_counter() - started)
-        if self.cache is not None:  # only a finished call reaches this line
+            completion = await self.backend.generate(messages, options, request["seed"])
+        return self._store(key, request, completion, started, method)
+
+    def _store(self, key: str, request: dict[str, Any], completion: Completion, started: float,
+               method: str | None) -> Completion:
+        """Stamp, cache and count one finished sample (only a finished call reaches this)."""
+        completion = replace(completion, seed=request["seed"], sample_index=request["sample_index"],
+                             latency_s=time.perf_counter() - started)
+        if self.cache is not None:
             self.cache.put(key, request, completion.to_dict(), prompt_tokens=completion.prompt_tokens,
                            completion_tokens=completion.completion_tokens)
         self._record(completion, method)
         return completion
 
     async def _complete(self, messages: list[Message], options: Options, method: str | None) -> list[Completion]:
+        if isinstance(self.backend, GroupBackend):
+            (result,) = await self._complete_grouped([(messages, options, method)])
+            if isinstance(result, BaseException):
+                raise result
+            return result
         return list(await asyncio.gather(*(self._sample(messages, options, i, method) for i in range(options.n))))
 
-    def _cached_all(self, messages: list[Message], options: Options, method: str | None) -> list[Completion] | None:
+    async def _complete_grouped(self, jobs: list[tuple[list[Message], Options, str | None]]) -> list[Any]:
+        """Whole groups to a backend whose samples depend on their batch companions
+        (:class:`~preflab.llm.base.GroupBackend`): the backend plans the groups from every
+        sample of ``jobs`` (a pure function of them), a group with any sample missing from the
+        cache is decoded whole, so a resumed run decodes each sample in the very group an
+        uninterrupted run did. Returns per job its completions or its first error."""
+        samples = [(j, i) for j, (_, opts, _) in enumerate(jobs) for i in range(opts.n)]
+        requests = [self._request(jobs[j][0], jobs[j][1], i) for j, i in samples]
+        found = [self._lookup(r, jobs[j][2], record=False) for r, (j, _) in zip(requests, samples)]
+        out: list[Completion | BaseException | None] = [hit for _, hit in found]
+        items = [GenItem(jobs[j][0], jobs[j][1], r["seed"]) for r, (j, _) in zip(requests, samples)]
+        groups = await self.backend.plan(items)
+
+        async def run(group: list[int]) -> None:
+            try:
+                self.usage.check_budget()
+                async with self._semaphore():
+                    self.usage.check_budget()
+                    started = time.perf_counter()
+                    results = await self.backend.generate_group([items[k] for k in group])
+            except Exception as exc:  # the whole group failed (a budget stop, a crash)
+                results = [exc] * len(group)
+            for k, result in zip(group, results):
+                if out[k] is not None:
+                    continue  # cached: re-decoded only to keep its companions' arithmetic
+                out[k] = result if isinstance(result, BaseException) else \
+                    self._store(found[k][0], requests[k], result, started, jobs[samples[k][0]][2])
+
+        for k, hit in enumerate(out):
+            if hit is not None:
+                self._record(hit, jobs[samples[k][0]][2])
+        await asyncio.gather(*(run(g) for g in groups if any(out[k] is None for k in g)))
+        per_job: list[Any] = [[] for _ in jobs]
+        for (j, _), result in zip(samples, out):
+            if isinstance(per_job[j], list):
+                per_job[j] = result if isinstance(result, BaseException) else per_job[j] + [result]
+        return per_job
+
+    def _cached_all(self, messages: list[Message], options: Options, method: str | None,
+                    record: bool = True) -> list[Completion] | None:
         if self.cache is None:
             return None
         found = []
@@ -160,8 +224,9 @@ class LLM:
             if hit is None:
                 return None  # the misses go through _sample, which re-reads the hits (cheap)
             found.append(hit)
-        for hit in found:
-            self._record(hit, method)
+        if record:
+            for hit in found:
+                self._record(hit, method)
         return found
 
     def complete(self, messages: Sequence[Message] | Sequence[dict] | str, options: Options | dict | None = None,
@@ -188,7 +253,10 @@ class LLM:
 
     async def _complete_many(self, jobs: list[tuple[list[Message], Options, str | None]], return_exceptions: bool,
                              already_done: int = 0) -> list[Any]:
-        results = await asyncio.gather(*(self._complete(*job) for job in jobs), return_exceptions=True)
+        if isinstance(self.backend, GroupBackend):  # groups across the prompts of this batch
+            results = await self._complete_grouped(jobs)
+        else:
+            results = await asyncio.gather(*(self._complete(*job) for job in jobs), return_exceptions=True)
         if return_exceptions:
             return results
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -210,7 +278,14 @@ class LLM:
         Fully cached requests are answered in the caller's thread.
         """
         jobs = self._normalise(requests)
-        results: list[Any] = [self._cached_all(*job) for job in jobs]
+        grouped = isinstance(self.backend, GroupBackend)  # its plan needs every request, cached or not
+        results: list[Any] = [self._cached_all(*job, record=not grouped) for job in jobs]
+        if grouped and any(r is None for r in results):
+            results = [None] * len(jobs)
+        elif grouped:
+            for job, hits in zip(jobs, results):
+                for hit in hits:
+                    self._record(hit, job[2])
         todo = [i for i, r in enumerate(results) if r is None]
         if todo:
             fresh = self._loop().run(self._complete_many([jobs[i] for i in todo], return_exceptions, len(jobs) - len(todo)))

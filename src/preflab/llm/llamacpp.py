@@ -23,6 +23,9 @@ Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the 
 * OpenMP threads that spin while waiting collapse on a shared CPU: with another job running on
   this 2-core machine, SmolLM2 fell from ~30 to 4-11 tokens/s. ``OMP_WAIT_POLICY=PASSIVE`` is
   set (unless already set) before llama.cpp first loads; ``#omp_passive=false`` skips it.
+* ``#batch=K`` (default 8) decodes up to K sequences together (:mod:`preflab.llm.llamacpp_batch`):
+  the same samples, bit for bit, at several times the tokens/s; ``#batch=1`` is the one-at-a-time
+  path described above.
 * Scoring a given response needs logits at every position. The model is loaded with
   ``logits_all=True`` (so the score buffer exists) but generation switches it off, keeping
   generation at raw llama-cpp-python speed; scoring switches it on for its own ``eval``.
@@ -35,20 +38,23 @@ Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the 
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import importlib.util
 import logging
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from preflab.errors import ConfigError, MissingDependencyError, require
-from preflab.llm.base import Completion, LogLikelihood, Options, message_dicts
+from preflab.llm.base import Completion, LogLikelihood, Options, PromptTooLongError, message_dicts
+from preflab.llm.llamacpp_batch import BatchDecoder, Job, canonical_blocks, reusable_prefix
 from preflab.llm.spec import check_params
 from preflab.records import Message
 
@@ -88,15 +94,21 @@ class LlamaCppParams(BaseModel):
     chat_format: str | None = None
     omp_passive: bool = Field(True, description="Set OMP_WAIT_POLICY=PASSIVE before llama.cpp loads (see module doc).")
     prefix_block: int = Field(8, ge=1, le=4096, description="First block size of the canonical prompt pre-fill.")
-    reuse_prefix: bool = Field(False, description="Re-use the KV cache of a shared prompt prefix (faster, not reproducible).")
+    reuse_prefix: bool = Field(False, description="Re-use the KV cache of a shared prompt prefix (faster, not reproducible; needs batch=1).")
+    batch: int = Field(8, ge=1, le=64, description="Sequences decoded together (1 = one at a time, the unbatched path).")
     verbose: bool = False
+
+    @model_validator(mode="after")
+    def _one_path(self) -> "LlamaCppParams":
+        if self.reuse_prefix and self.batch > 1:
+            raise ValueError("reuse_prefix=true works one sequence at a time: add batch=1")
+        return self
 
 
 class LlamaCppBackend:
     """llama-cpp-python ``Llama`` behind a single worker thread."""
 
     kind = "llamacpp"
-    max_concurrency = 1  # one model, one thread: more in flight only queues
     supports_loglikelihood = True
 
     def __init__(self, model_path: str | os.PathLike | None = None, params: LlamaCppParams | None = None) -> None:
@@ -112,6 +124,14 @@ class LlamaCppBackend:
         self._llama: Any = None
         self._formatter: Any = None
         self._prefilled = 0  # length of the last canonical pre-fill still at the context's start
+        # batched decoding (#batch > 1): calls queue here, the worker thread's decoder takes them
+        self.max_concurrency = self.params.batch  # one sequence per call; 1 = one model, one thread
+        self.batching = {"batch": self.params.batch, "groups": "in flight, continuous; a sample does not depend on them"} \
+            if self.params.batch > 1 else {"batch": 1}
+        self._decoder: BatchDecoder | None = None
+        self._jobs: collections.deque[Job] = collections.deque()
+        self._jobs_lock = threading.Lock()
+        self._decoding = False
 
     # Everything below that touches self._llama runs on the worker thread.
     def _model(self) -> Any:
@@ -119,9 +139,11 @@ class LlamaCppBackend:
             if self.params.omp_passive and "llama_cpp" not in sys.modules:
                 # read once, when llama.cpp's OpenMP runtime loads; an explicit setting wins
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            if self.params.batch > 1:  # keeps a sample independent of its batch (see llamacpp_batch)
+                os.environ.setdefault("GGML_CPU_TILED_MM", "0")
             llama_cpp = require("llama_cpp", "local")
             p = self.params
-            threads = p.n_threads or max(1, min(os.cpu_count() or 1, 8))
+            threads = self._threads()
             log.info("loading %s (n_ctx=%d, threads=%d)", self.path, p.n_ctx, threads)
             self._llama = llama_cpp.Llama(
                 model_path=str(self.path), n_ctx=p.n_ctx, n_threads=threads, n_batch=p.n_batch,
@@ -129,6 +151,9 @@ class LlamaCppBackend:
             )
             self._set_logits_all(False)
         return self._llama
+
+    def _threads(self) -> int:
+        return self.params.n_threads or max(1, min(os.cpu_count() or 1, 8))
 
     def _set_logits_all(self, on: bool) -> None:
         # llama-cpp-python reads this flag per eval; the buffer was sized at load time.
@@ -148,7 +173,11 @@ class LlamaCppBackend:
         if seed is not None:
             kwargs["seed"] = seed
         if not self.params.reuse_prefix:
-            self._prefill(llama, self._prompt_tokens(messages))
+            prompt = self._prompt_tokens(messages)
+            if len(prompt) >= llama.n_ctx():
+                raise PromptTooLongError(f"the prompt is {len(prompt)} tokens, the context holds {llama.n_ctx()}; "
+                                         "shorten the prompt or load the model with a larger #n_ctx")
+            self._prefill(llama, prompt)
         if options.logprobs:
             kwargs.update(logprobs=True, top_logprobs=1)
             self._set_logits_all(True)
@@ -168,39 +197,59 @@ class LlamaCppBackend:
 
     async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._generate_sync, messages, options, seed)
+        if self.params.batch == 1:
+            return await loop.run_in_executor(self._executor, self._generate_sync, messages, options, seed)
+        future: asyncio.Future = loop.create_future()
 
-    def _boundary(self, n: int) -> int:
-        """The largest canonical block boundary <= n: every ``prefix_block`` tokens up to 8
-        blocks (where shared heads such as system prompts end), then doubling (so a long
-        prompt is still evaluated in a handful of batches)."""
-        b = self.params.prefix_block
-        if n < 8 * b:
-            return n // b * b
-        p = 8 * b
-        while p * 2 <= n:
-            p *= 2
-        return p
+        def done(result: Completion | BaseException) -> None:  # on the worker thread
+            loop.call_soon_threadsafe(_settle, future, result)
+
+        with self._jobs_lock:
+            self._jobs.append(Job(messages, options, seed, done))
+            start, self._decoding = not self._decoding, True
+        if start:
+            self._executor.submit(self._decode_all)
+        return await future
+
+    def _next_job(self) -> Job | None:
+        with self._jobs_lock:
+            return self._jobs.popleft() if self._jobs else None
+
+    def _decode_all(self) -> None:
+        """Worker thread: run the batch decoder until no call is queued or decoding."""
+        while True:
+            try:
+                self._batch_decoder().run()
+            except BaseException as exc:  # fail what waits too, then stop
+                while (job := self._next_job()) is not None:
+                    job.done(exc)
+                log.exception("batched decoding failed")
+            with self._jobs_lock:
+                if not self._jobs:
+                    self._decoding = False
+                    return
+
+    def _batch_decoder(self) -> BatchDecoder:
+        if self._decoder is None:
+            llama, p = self._model(), self.params
+            self._decoder = BatchDecoder(llama, source=self._next_job, tokenize=self._prompt_tokens, n_seq=p.batch,
+                                         n_ctx_seq=p.n_ctx, n_threads=self._threads(), n_batch=min(p.n_ctx, p.n_batch),
+                                         prefix_block=p.prefix_block, model_id=self.model_id)
+        return self._decoder
 
     def _prefill(self, llama: Any, tokens: list[int]) -> None:
-        """Evaluate ``tokens[:-1]`` in canonical blocks, keeping what a previous pre-fill
-        computed the same way (whole blocks; or everything, for the same prompt again);
-        llama-cpp-python then finds this prefix and evaluates only the last token."""
+        """Evaluate ``tokens[:-1]`` in canonical blocks (:func:`canonical_blocks`: every
+        ``prefix_block`` tokens up to 8 blocks, where shared heads such as system prompts end,
+        then doubling), keeping what a previous pre-fill computed the same way (whole blocks;
+        or everything, for the same prompt again); llama-cpp-python then finds this prefix and
+        evaluates only the last token."""
         target, previous = tokens[:-1], self._prefilled
         self._prefilled = 0
-        have = np.asarray(llama.input_ids[: min(llama.n_tokens, previous, len(target))])
-        mismatch = np.nonzero(have != np.asarray(target[: len(have)], dtype=have.dtype))[0]
-        common = int(mismatch[0]) if len(mismatch) else len(have)
-        if common == len(target) == previous:
-            keep = common  # the same prompt again: its pre-fill is still in the context
-        else:
-            keep = self._boundary(min(common, self._boundary(previous)))
+        have = list(llama.input_ids[:previous]) if llama.n_tokens >= previous else []
+        keep = reusable_prefix(have, target, self.params.prefix_block)
         llama.n_tokens = keep  # eval() drops the KV cache from here on
-        pos, b = keep, self.params.prefix_block
-        while pos < len(target):
-            end = min(pos + (b if pos < 8 * b else pos), len(target))
-            llama.eval(target[pos:end])
-            pos = end
+        for a, b in canonical_blocks(keep, len(target), self.params.prefix_block, llama.n_batch):
+            llama.eval(target[a:b])
         if not target:
             llama.reset()
         self._prefilled = len(target)
@@ -267,12 +316,23 @@ class LlamaCppBackend:
 
     async def aclose(self) -> None:
         def _free() -> None:
+            if self._decoder is not None:
+                self._decoder.close()
+                self._decoder = None
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
 
         await asyncio.get_running_loop().run_in_executor(self._executor, _free)
         self._executor.shutdown(wait=True)
+
+
+def _settle(future: asyncio.Future, result: Completion | BaseException) -> None:
+    if not future.done():  # a cancelled caller has gone away
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
 def create(target: str | None, params: dict[str, str]) -> LlamaCppBackend:

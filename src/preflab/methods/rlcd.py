@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preflab.config import option
+from preflab.llm.base import Request
 from preflab.methods.base import Context, Failure, Outcome, register
 from preflab.methods.domains import rlcd_instructions
 from preflab.records import Message, PreferencePair, PromptRecord
@@ -43,8 +44,8 @@ def with_system(prompt: list[Message], instruction: str) -> list[Message]:
 async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
     positive, negative = rlcd_instructions(cfg.domain, cfg.positive, cfg.negative)
     opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
-    (pos,) = await ctx.llm.acomplete(with_system(prompt.prompt, positive), opts, method="rlcd")
-    (neg,) = await ctx.llm.acomplete(with_system(prompt.prompt, negative), opts, method="rlcd")
+    (pos,), (neg,) = await ctx.llm.acomplete_many([Request(with_system(prompt.prompt, positive), opts, "rlcd"),
+                                                    Request(with_system(prompt.prompt, negative), opts, "rlcd")])
     raw = {"positive": pos.text, "negative": neg.text, "finish": [pos.finish_reason, neg.finish_reason]}
     chosen, rejected = pos.text.strip(), neg.text.strip()
     if not chosen or not rejected:
