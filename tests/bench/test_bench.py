@@ -77,6 +77,8 @@ def test_bench_runs_caches_and_reruns_only_what_changed(tmp_path):
     assert page.returncode == 0, page.stderr
     text = (run_dir / "report.html").read_text()
     assert "data:image/png;base64," in text and 'data-method="rmboost"' in text
+    assert 'id="length"' in text and 'alt="accuracy against the length ratio"' in text
+    assert (run_dir / "length.png").read_bytes()[:4] == b"\x89PNG"
     assert "http://" not in text and "https://" not in text  # self-contained
 
 
@@ -124,7 +126,7 @@ def test_config_errors_are_reported_together(tmp_path):
         load_bench_config(data=ok_shape)
     msg = str(info.value)
     assert "unknown method 'rmbost'" in msg and "methods.1.options" in msg and "nope.txt does not exist" in msg
-    assert "rm.options (embed-head recipe): unknown option 'epochz'" in msg
+    assert "rm.options (embed-head recipe): epochz: unknown option of the embed-head recipe" in msg
 
 
 def test_example_configs_validate():

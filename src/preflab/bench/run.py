@@ -302,7 +302,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 
 
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
-    from preflab.bench.table import plot_results, results_markdown
+    from preflab.bench.table import plot_length, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
 
     with atomic_path(run_dir / "results.json") as tmp:
@@ -310,3 +310,4 @@ def write_results(results: dict[str, Any], run_dir: Path) -> None:
     with atomic_path(run_dir / "results.md") as tmp:
         tmp.write_text(results_markdown(results))
     plot_results(results, run_dir / "results.png")
+    plot_length(results, run_dir / "length.png")

@@ -164,3 +164,46 @@ def plot_results(results: dict[str, Any], path: Path) -> str:
     fig.savefig(path)
     plt.close(fig)
     return str(path)
+
+
+def plot_length(results: dict[str, Any], path: Path) -> str | None:
+    """Accuracy against the length ratio (log2 of chosen over rejected, in words), one panel per
+    evaluation set and one line per row: a flat line judges quality, a rising one judges length.
+    Bins without pairs are left out; None (no file) when no row has length metrics."""
+    evals = [e for e in results["eval_sets"] if any((c.get(e) or {}).get("length") for c in results["table"].values())]
+    if not evals:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(evals), figsize=(5.2 * len(evals), 3.6), squeeze=False, dpi=100)
+    for ax, ev in zip(axes[0], evals):
+        for row, cells in results["table"].items():
+            bins = ((cells.get(ev) or {}).get("length") or {}).get("by_ratio") or []
+            points = [(i, b["accuracy"]) for i, b in enumerate(bins) if b["n"]]
+            if points:
+                ax.plot(*zip(*points), marker="o", lw=1.2, label=row, color="#4c72b0" if row == "base-only" else None)
+        labels = [_ratio_label(b) for b in bins]
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, fontsize=7, rotation=20)
+        ax.axhline(0.5, color="k", lw=0.7, ls="--")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("log2 length ratio, chosen / rejected (n per bin in results.json)", fontsize=8)
+        ax.set_ylabel("pairwise accuracy")
+        ax.set_title(ev, fontsize=9)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)
+
+
+def _ratio_label(b: dict[str, Any]) -> str:
+    lo, hi = b["lo"], b["hi"]
+    if lo == float("-inf"):
+        return f"< {hi:g}"
+    if hi == float("inf"):
+        return f">= {lo:g}"
+    return f"{lo:g}..{hi:g}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from preflab import io
-from preflab.bench.table import difference_rows, rows, tokens_cell
+from preflab.bench.table import difference_rows, length_cell, length_rows, rows, tokens_cell
 from preflab.io.atomic import atomic_path
 
 STYLE = """
@@ -43,10 +43,23 @@ def _table(header: list[str], body: list[list[str]]) -> str:
 
 
 def _cost_table(methods: dict[str, Any]) -> str:
-    body = [[k, str(m["prompts"]), str(m["pairs"]), ", ".join(f"{r} {c}" for r, c in sorted(m["failures"].items())) or "—",
-             tokens_cell(m), f"{m['wall_s']:.0f} s"] for k, m in methods.items()]
-    return _table(["method", "prompts", "pairs kept", "failures", "tokens in / out", "wall time"], body).replace(
+    body = [[k, str(m["prompts"]), str(m["pairs"]), length_cell(m),
+             ", ".join(f"{r} {c}" for r, c in sorted(m["failures"].items())) or "—", tokens_cell(m), f"{m['wall_s']:.0f} s"]
+            for k, m in methods.items()]
+    return _table(["method", "prompts", "pairs kept", "chosen longer (median ratio)", "failures", "tokens in / out",
+                   "wall time"], body).replace(
         'id="results"', 'id="cost"')
+
+
+def _length_html(results: dict[str, Any], run_dir: Path) -> str:
+    length = length_rows(results)
+    if not length:
+        return ""
+    return ("<h3>Length</h3>" + _table(*length).replace('id="results"', 'id="length"')
+            + '<p class="muted">Length-controlled accuracy: the mean of the accuracies where the longer response won and '
+              'where it lost [95% interval]; then how often the model prefers the longer response (how often the human '
+              'labels do). Lengths in words.</p>'
+            + _image(run_dir / "length.png", "accuracy against the length ratio"))
 
 
 def _difference_html(results: dict[str, Any]) -> str:
@@ -82,11 +95,11 @@ def _samples(run_dir: Path, key: str, spec: dict[str, Any], limit: int) -> str:
     return f'<section class="samples" data-method="{html.escape(key)}"><h3>{html.escape(key)}</h3>{"".join(items) or "<p>no pairs</p>"}</section>'
 
 
-def _image(path: Path) -> str:
+def _image(path: Path, alt: str = "accuracy by row and evaluation set") -> str:
     if not path.exists():
         return ""
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="accuracy by row and evaluation set" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _read_json(path: Path, fix: str) -> dict[str, Any]:
@@ -128,6 +141,7 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 <p class="muted">Mean over RM seeds ± seed std, [bootstrap 95% interval over the evaluation pairs]. Rows marked null use no model.</p>
 {_difference_html(results)}
 {_image(run_dir / 'results.png')}
+{_length_html(results, run_dir)}
 <h2>Cost per method</h2>
 {_cost_table(results['methods'])}
 {f'<h2>Synthetic-label agreement with the gold judge</h2><ul>{gold_html}</ul>' if gold_html else ''}
