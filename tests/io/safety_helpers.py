@@ -73,7 +73,14 @@ class SilentServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        import socket
+
+        try:  # wakes the accept() blocked in the thread; close() alone leaves the port listening
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(timeout=5)
         for conn in self.conns:
             conn.close()
 

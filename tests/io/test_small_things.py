@@ -45,8 +45,11 @@ def test_connection_error_message_has_one_period():
     from preflab.errors import PreflabError
     from preflab.llm.client import open_llm
 
-    with SilentServer() as server:
-        port = server.port
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening, then closed: connecting is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
     with open_llm(f"openai:http://127.0.0.1:{port}/v1#model=m&retries=0", cache=False) as llm:
         with pytest.raises(PreflabError) as info:
             llm.complete("hi")
