@@ -33,12 +33,13 @@ TREATMENTS = {
 
 
 def train_and_score(recipe: str, train, test, seed: int, max_length: int, work: Path) -> float:
+    from preflab.evaluate import pairwise_accuracy
     from preflab.rm.recipes import train_scorer
     from preflab.rm.scorer import score_pairs
 
     options = {"precision": "bf16", "progress": False} if recipe == "finetune" else {}
     scorer = train_scorer(train, {"recipe": recipe, "max_length": max_length, **options}, seed, cache_dir=work / "embeddings").scorer
-    return float(np.mean([c > r for c, r in score_pairs(scorer, test)]))
+    return pairwise_accuracy([c - r for c, r in score_pairs(scorer, test)])  # the one accuracy (ties count half)
 
 
 def main() -> None:
