@@ -146,15 +146,14 @@ def _method_problems(methods: Any, scorer: Any, has_base: bool) -> list[str]:
     return problems
 
 
-def rm_recipe_config(recipe: str, options: dict[str, Any], seed: int | None = None):
+def rm_recipe_config(recipe: str, options: dict[str, Any]):
     """The validated :class:`~preflab.rm.config.RecipeConfig` of a bench file's ``rm`` block:
     unknown options, options the recipe cannot honour, wrong types and out-of-range values are
     one :class:`ConfigError` before any compute. The one place a bench turns its ``rm`` block
-    into a recipe; :func:`preflab.rm.recipes.train_scorer` trains it."""
+    into a recipe; :func:`preflab.rm.recipes.train_scorer` trains it with each row's seed."""
     from preflab.rm.config import RecipeConfig
 
-    config = RecipeConfig.from_dict({"recipe": recipe, **options})
-    return config if seed is None else config.with_seed(seed)
+    return RecipeConfig.from_dict({"recipe": recipe, **options})
 
 
 def _rm_problems(rm: Any) -> list[str]:
