@@ -22,7 +22,7 @@ DATA = HERE.parent.parent / "shared" / "data"
 
 def main() -> None:
     from preflab import io
-    from preflab.evaluate.metrics import bootstrap_ci, correctness
+    from preflab.evaluation.metrics import bootstrap_ci, correctness
     from preflab.llm.client import open_llm
     from preflab.methods import Context, generate
     from preflab.methods.west_of_n import WestOfNConfig

@@ -33,7 +33,7 @@ TREATMENTS = {
 
 
 def train_and_score(recipe: str, train, test, seed: int, max_length: int, work: Path) -> float:
-    from preflab.evaluate import pairwise_accuracy
+    from preflab.evaluation import pairwise_accuracy
     from preflab.rm.recipes import train_scorer
     from preflab.rm.scorer import score_pairs
 

@@ -4,7 +4,7 @@ Data (../shared/data): HH-RLHF harmless-base test split and PandaLM's test set, 
 prompt with a seed (``split_pairs``, test fraction 0.5). For each training half and each
 ``--debias`` mode (``none``, ``poe``: product of experts with a fitted length-only expert,
 ``balance``: length-matched resampling), reward models are trained over ``--seeds`` and evaluated
-on both held-out halves with :func:`preflab.evaluate.length.length_metrics`: plain accuracy,
+on both held-out halves with :func:`preflab.evaluation.length.length_metrics`: plain accuracy,
 length-controlled (balanced) accuracy, accuracy where the longer response was rejected, and how
 often the model prefers the longer response beside how often the human labels do.
 
@@ -29,8 +29,8 @@ DATA = REPO.parent / "shared" / "data"
 
 
 def _evaluate(scorer, pairs) -> dict:
-    from preflab.evaluate.length import length_metrics, pair_lengths
-    from preflab.evaluate.metrics import correctness
+    from preflab.evaluation.length import length_metrics, pair_lengths
+    from preflab.evaluation.metrics import correctness
     from preflab.rm.scorer import score_pairs
 
     correct = correctness([c - r for c, r in score_pairs(scorer, pairs)])
@@ -55,7 +55,7 @@ def main() -> None:
 
     import torch
 
-    from preflab.evaluate.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics, pair_lengths
     from preflab.io import read_pairs, split_pairs
     from preflab.rm.recipes import RecipeConfig, train_scorer
 
@@ -92,7 +92,7 @@ def main() -> None:
 
 def _summarise(per_seed: list[dict], test: dict) -> dict:
     """Seed-averaged correctness per evaluation pair, then the length metrics of that average."""
-    from preflab.evaluate.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics, pair_lengths
 
     summary = {"train_s": float(np.mean([r["train_s"] for r in per_seed]))}
     for name, pairs in test.items():

@@ -52,7 +52,7 @@ def main() -> None:
 
     import torch
 
-    from preflab.evaluate.report import evaluate_pairs
+    from preflab.evaluation.report import evaluate_pairs
     from preflab.io import read_pairs, split_pairs
     from preflab.rm import EmbedHeadConfig, RewardModelScorer, TrainConfig, score_pairs, train_embed_head, train_reward_model
 

@@ -8,7 +8,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from preflab import io
-from preflab.augment import AugmentConfig
+from preflab.augmentation import AugmentConfig
 from preflab.cli.main import app
 from preflab.cli.options import _RUN_FLAGS, FORMAT_HELP
 from preflab.config import help_of

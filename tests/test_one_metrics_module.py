@@ -1,4 +1,4 @@
-"""Accuracy and its intervals come from preflab.evaluate everywhere: ``preflab eval`` and the
+"""Accuracy and its intervals come from preflab.evaluation everywhere: ``preflab eval`` and the
 bench give the same numbers for the same pairs, rewards and bootstrap seed."""
 
 from pathlib import Path
@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflab.bench.run import _baselines, summarise
-from preflab.evaluate import correctness, paired_difference, pairwise_accuracy
-from preflab.evaluate.report import evaluate_pairs
+from preflab.benchmarking.run import _baselines, summarise
+from preflab.evaluation import correctness, paired_difference, pairwise_accuracy
+from preflab.evaluation.report import evaluate_pairs
 from preflab.io import read_pairs
 
 CHECK_SET = Path(__file__).resolve().parents[1] / "src" / "preflab" / "data" / "quickstart_eval.jsonl"

@@ -34,7 +34,7 @@ from preflab.errors import ConfigError
 from preflab.io.containers import write_jsonl
 from preflab.methods.base import Context, Failure, Method, generate
 from preflab.methods.context import method_context
-from preflab.evaluate.length import generation_length_stats
+from preflab.evaluation.length import generation_length_stats
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair, PromptRecord
 

@@ -50,7 +50,7 @@ def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: i
 def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | None:
     if not eval_pairs:
         return None
-    from preflab.evaluate import pairwise_accuracy
+    from preflab.evaluation import pairwise_accuracy
     from preflab.rm.loading import load_scorer
     from preflab.rm.scorer import score_pairs
 

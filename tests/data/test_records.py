@@ -2,7 +2,7 @@ import doctest
 
 import pytest
 
-import preflab.augment.reward_augmented
+import preflab.augmentation.reward_augmented
 import preflab.config
 import preflab.errors
 import preflab.io.schemas
@@ -15,7 +15,7 @@ from preflab.records import Message, PreferencePair, PromptRecord, build, from_t
 
 
 @pytest.mark.parametrize("module", [preflab.records, preflab.errors, preflab.io.schemas, preflab.io.sources,
-                                    preflab.config, preflab.quality.treatments, preflab.augment.reward_augmented,
+                                    preflab.config, preflab.quality.treatments, preflab.augmentation.reward_augmented,
                                     preflab.rm.metarm])
 def test_doctests(module):
     result = doctest.testmod(module)

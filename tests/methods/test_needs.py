@@ -63,7 +63,7 @@ def test_a_misspelt_need_fails_at_registration():
     assert "typo-method" not in methods()
 
 
-@pytest.mark.parametrize("module", ["preflab.methods.context", "preflab.evaluate.metrics"])
+@pytest.mark.parametrize("module", ["preflab.methods.context", "preflab.evaluation.metrics"])
 def test_doctests(module):
     import doctest
     import importlib

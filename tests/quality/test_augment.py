@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from preflab.augment import AugmentConfig, augment_pairs, goal_prompt, refuse_test_split
+from preflab.augmentation import AugmentConfig, augment_pairs, goal_prompt, refuse_test_split
 from preflab.errors import ConfigError, InputError
 from preflab.io import read_pairs, write_pairs
 from preflab.records import Message, PreferencePair, text_prompt

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from preflab.errors import ConfigError, InputError
-from preflab.evaluate.length import generation_length_stats, length_metrics, log2_ratio
-from preflab.evaluate.metrics import correctness
+from preflab.evaluation.length import generation_length_stats, length_metrics, log2_ratio
+from preflab.evaluation.metrics import correctness
 from preflab.quality.length import balance_length, fit_length_expert, length_features
 from preflab.records import PreferencePair, text_prompt
 
@@ -129,7 +129,7 @@ def test_balance_refuses_what_it_cannot_do():
     assert len(kept) == 1 and s["dropped"] == 2
 
 
-@pytest.mark.parametrize("module", ["preflab.evaluate.length", "preflab.quality.length"])
+@pytest.mark.parametrize("module", ["preflab.evaluation.length", "preflab.quality.length"])
 def test_doctests(module):
     import doctest
     import importlib

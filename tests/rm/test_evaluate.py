@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from preflab.evaluate import bootstrap_ci, calibration, evaluate_deltas, first_position_deltas, gap_stats, longer_response_deltas, pairwise_accuracy
-from preflab.evaluate.report import evaluate_pairs, table_rows, write_report
+from preflab.evaluation import bootstrap_ci, calibration, evaluate_deltas, first_position_deltas, gap_stats, longer_response_deltas, pairwise_accuracy
+from preflab.evaluation.report import evaluate_pairs, table_rows, write_report
 from preflab.records import PreferencePair, text_prompt
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from preflab import io
-from preflab.augment import AugmentConfig, augment_pairs, refuse_test_split
+from preflab.augmentation import AugmentConfig, augment_pairs, refuse_test_split
 from preflab.cli import preflights
 from preflab.cli.options import FORMAT, with_config_options
 from preflab.preflight import OVERWRITE

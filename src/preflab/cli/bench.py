@@ -23,7 +23,7 @@ def _say(message: str) -> None:
 
 
 def _finish(results: dict[str, Any], run_dir: Path) -> Path:
-    from preflab.bench.table import rich_difference_table, rich_length_table, rich_table
+    from preflab.benchmarking.table import rich_difference_table, rich_length_table, rich_table
     from preflab.report.html import write_report
 
     console.print(rich_table(results))
@@ -44,7 +44,7 @@ def bench(
 ) -> None:
     """Run every method through the same prompts, generator and budget, train the same RM
     recipe on each (several seeds), evaluate on real human data beside null baselines."""
-    from preflab.bench.run import run_bench
+    from preflab.benchmarking.run import run_bench
 
     cfg, root, run_dir = preflights.bench(config, None, out, overwrite=overwrite)
     _finish(run_bench(cfg, root, run_dir, say=_say), run_dir)
@@ -96,7 +96,7 @@ def quickstart(
 ) -> None:
     """The whole chain on the embedded defaults, offline: generate with RMBoost, RLCD and
     random labels; train a MiniLM RM per method (3 seeds); evaluate; write the HTML report."""
-    from preflab.bench.run import run_bench
+    from preflab.benchmarking.run import run_bench
 
     cfg, root, out = preflights.bench(None, quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens),
                                       out, overwrite=overwrite)

@@ -131,7 +131,7 @@ def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Pat
 def bench(config: Optional[Path], data: Optional[dict[str, Any]], run_dir: Optional[Path], *, overwrite: bool):
     """(config, root, run folder) of ``preflab bench`` / ``quickstart``: the whole bench file
     validated (specs included), and the run folder checked against every file it reads."""
-    from preflab.bench.config import input_paths, load_bench_config
+    from preflab.benchmarking.config import input_paths, load_bench_config
 
     cfg, root = load_bench_config(config, data=data)
     run_dir = run_dir or Path("runs") / cfg.name

@@ -1,5 +1,5 @@
 """``preflab train-rm``, ``preflab score``, ``preflab eval``: thin wrappers over
-:mod:`preflab.rm` and :mod:`preflab.evaluate`.
+:mod:`preflab.rm` and :mod:`preflab.evaluation`.
 
 The training flags are generated from :class:`preflab.rm.config.TrainConfig` (its field help is
 the flag help), so the YAML keys of ``--config`` and the flags cannot drift apart. Precedence:
@@ -176,7 +176,7 @@ def eval_cmd(
     reply is a real, worse answer); pairs whose two responses are identical cannot be decided
     and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary."""
     from preflab.cli import preflights
-    from preflab.evaluate.report import evaluate_pairs, length_rows, table_rows, write_report
+    from preflab.evaluation.report import evaluate_pairs, length_rows, table_rows, write_report
 
     preflights.eval_cmd(model, input, output_dir, batch_size=batch_size, n_boot=n_boot, overwrite=overwrite)
     from preflab.cli.scoring_progress import score_pairs_with_progress

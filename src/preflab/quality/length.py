@@ -33,7 +33,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from preflab.errors import ConfigError, InputError
-from preflab.evaluate.length import log2_ratio, pair_lengths
+from preflab.evaluation.length import log2_ratio, pair_lengths
 from preflab.records import PreferencePair
 
 

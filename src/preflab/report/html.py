@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from preflab import io
-from preflab.bench.table import difference_rows, length_cell, length_rows, rows, tokens_cell
+from preflab.benchmarking.table import difference_rows, length_cell, length_rows, rows, tokens_cell
 from preflab.io.atomic import atomic_path
 
 STYLE = """

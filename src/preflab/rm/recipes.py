@@ -102,7 +102,7 @@ def _embed_head(pairs, recipe: RecipeConfig, output_dir, val_pairs, cache_dir, r
     path = scorer.save(output_dir, provenance=record) if output_dir is not None else None
     val = None
     if val_pairs:
-        from preflab.evaluate import pairwise_accuracy
+        from preflab.evaluation import pairwise_accuracy
 
         val = pairwise_accuracy([c - r for c, r in score_pairs(scorer, val_pairs)])
     return TrainedScorer(scorer, replace(recipe, options=options), path, val)

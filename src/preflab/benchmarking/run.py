@@ -4,7 +4,7 @@ evaluate on every set and the null baselines → results.json, results.md, resul
 Rows: ``base-only`` and ``base+METHOD`` when labelled base data is given (West-of-N's
 HF50% setting), else ``METHOD`` alone. Every row is trained with the same RM recipe and
 seeds and evaluated on the same sets. Each step is cached by fingerprint
-(:mod:`preflab.bench.steps`), so a rerun redoes only what changed or never finished.
+(:mod:`preflab.benchmarking.steps`), so a rerun redoes only what changed or never finished.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 from preflab import io
-from preflab.bench.config import BenchConfig, resolve_path
-from preflab.bench.steps import Steps
+from preflab.benchmarking.config import BenchConfig, resolve_path
+from preflab.benchmarking.steps import Steps
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair
 
@@ -82,7 +82,7 @@ def _data_step(state: BenchState) -> dict[str, Any]:
 
 # -- reward models -----------------------------------------------------------------------
 def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
-    from preflab.bench.config import rm_recipe_config
+    from preflab.benchmarking.config import rm_recipe_config
     from preflab.rm.recipes import train_scorer
 
     recipe = rm_recipe_config(state.cfg.rm.recipe, state.cfg.rm.options)
@@ -194,7 +194,7 @@ def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[Prefer
 
 def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int, evals: dict[str, list[PreferencePair]],
                     data_fp: str) -> dict[str, Any]:
-    from preflab.evaluate import correctness
+    from preflab.evaluation import correctness
     from preflab.rm.loading import load_scorer
     from preflab.rm.scorer import score_pairs
 
@@ -224,11 +224,11 @@ def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarra
 
 def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000, seed: int = 0,
               pairs: list[PreferencePair] | None = None) -> dict[str, Any]:
-    """Accuracy over RM seeds on one evaluation set (:func:`preflab.evaluate.seed_summary`),
+    """Accuracy over RM seeds on one evaluation set (:func:`preflab.evaluation.seed_summary`),
     and, given the set's ``pairs``, the length-controlled metrics of the seed-averaged
-    correctness (:func:`preflab.evaluate.length.length_metrics`)."""
-    from preflab.evaluate import seed_summary
-    from preflab.evaluate.length import length_metrics, pair_lengths
+    correctness (:func:`preflab.evaluation.length.length_metrics`)."""
+    from preflab.evaluation import seed_summary
+    from preflab.evaluation.length import length_metrics, pair_lengths
 
     runs = _seed_runs(per_seed, eval_name)
     out = seed_summary(runs, n_boot, seed)
@@ -238,8 +238,8 @@ def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000
 
 
 def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
-    from preflab.evaluate import bootstrap_ci, correctness
-    from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
+    from preflab.evaluation import bootstrap_ci, correctness
+    from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas
 
     out: dict[str, dict[str, Any]] = {}
     for name, pairs in evals.items():
@@ -277,7 +277,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         table[row] = {name: summarise(seed_runs[row], name, pairs=pairs) for name, pairs in evals.items()}
         table[row]["_train_pairs"] = len(spec["pairs"])
     if "base-only" in seed_runs:
-        from preflab.evaluate import paired_difference
+        from preflab.evaluation import paired_difference
 
         for row in table:
             if row != "base-only":
@@ -302,7 +302,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 
 
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
-    from preflab.bench.table import plot_length, plot_results, results_markdown
+    from preflab.benchmarking.table import plot_length, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
 
     with atomic_path(run_dir / "results.json") as tmp:

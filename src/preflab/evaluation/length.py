@@ -21,7 +21,7 @@ set where the longer answer usually won. These metrics can:
 
 Lengths are counted in whitespace-separated words by default (the same unit as the
 "longer response wins" baseline); pass ``lengths`` to use token counts instead. Every rate comes
-with the one bootstrap interval of :mod:`preflab.evaluate.metrics`; a stratum without pairs has
+with the one bootstrap interval of :mod:`preflab.evaluation.metrics`; a stratum without pairs has
 ``n = 0`` and no accuracy or interval.
 
 >>> out = length_metrics([1.0, 0.0, 1.0, 1.0], [10, 10, 5, 20], [10, 20, 20, 5], n_boot=200)
@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from preflab.evaluate.metrics import bootstrap_ci
+from preflab.evaluation.metrics import bootstrap_ci
 
 #: Edges of the log2 length-ratio bins (chosen over rejected); the middle bin holds the
 #: near-equal pairs, the outer ones the pairs where one response is over twice the other.
@@ -71,7 +71,7 @@ def _rate(values: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
 def length_metrics(correct: Sequence[float], chosen_len: Sequence[float], rejected_len: Sequence[float], *,
                    match_tolerance: float = 0.10, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Every length-controlled metric of per-pair correctness (1 right, 0.5 tie, 0 wrong, or a
-    seed average of those; :func:`preflab.evaluate.metrics.correctness` makes it from Δ)."""
+    seed average of those; :func:`preflab.evaluation.metrics.correctness` makes it from Δ)."""
     correct = np.asarray(correct, dtype=np.float64)
     c = np.asarray(chosen_len, dtype=np.float64)
     r = np.asarray(rejected_len, dtype=np.float64)

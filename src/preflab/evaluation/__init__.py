@@ -1,13 +1,13 @@
 """Evaluate reward models on held-out human preferences: accuracy with bootstrap intervals,
 per category, on a high-confidence subset, calibration, reward gaps, and null baselines.
 
->>> from preflab.evaluate import evaluate_deltas
+>>> from preflab.evaluation import evaluate_deltas
 >>> evaluate_deltas([1.0, -1.0, 2.0, 0.5], n_boot=200)["accuracy"]
 0.75
 """
 
-from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
-from preflab.evaluate.metrics import (
+from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas
+from preflab.evaluation.metrics import (
     bootstrap_ci,
     calibration,
     correctness,

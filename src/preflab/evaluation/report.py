@@ -8,9 +8,9 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
-from preflab.evaluate.baselines import first_position_deltas, longer_response_deltas
-from preflab.evaluate.length import length_metrics, pair_lengths
-from preflab.evaluate.metrics import correctness, evaluate_deltas
+from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas
+from preflab.evaluation.length import length_metrics, pair_lengths
+from preflab.evaluation.metrics import correctness, evaluate_deltas
 from preflab.records import PreferencePair
 
 log = logging.getLogger(__name__)
