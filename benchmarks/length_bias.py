@@ -70,9 +70,15 @@ def main() -> None:
                  "command": "python benchmarks/length_bias.py " + " ".join(sys.argv[1:]), "runs": {}}
     out["human_labels"] = {name: length_metrics(np.ones(len(p)), *pair_lengths(p), n_boot=1000)["human_length_agreement"]
                            for name, p in test.items()}
+    path = REPO / "benchmarks" / "results" / f"length_bias_{a.recipe}.json"
+    done = _finished_runs(path, out)
     for train_name, pairs in train.items():
         for mode in a.debias:
             key = f"{train_name}:{mode}"
+            if key in done:
+                out["runs"][key] = done[key]
+                print(f"{key}: kept from {path.name}", flush=True)
+                continue
             per_seed = []
             for seed in a.seeds:
                 options = {"recipe": a.recipe, "max_length": a.max_length, "length_debias": mode}
@@ -85,9 +91,23 @@ def main() -> None:
                 print(f"{key} seed {seed}: {wall:.0f} s", flush=True)
             out["runs"][key] = _summarise(per_seed, test)
             print(json.dumps({key: out["runs"][key]}, indent=1), flush=True)
-    path = REPO / "benchmarks" / "results" / f"length_bias_{a.recipe}.json"
-    path.write_text(json.dumps(out, indent=2))
+            _write(path, out)  # after every run: a long benchmark that is stopped keeps what it finished
     print(table(out))
+
+
+def _finished_runs(path: Path, out: dict) -> dict:
+    """Runs already in the results file, when it was made with the same settings (a resumed benchmark)."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    same = all(old.get(k) == out[k] for k in ("recipe", "max_length", "seeds", "train_pairs", "test_pairs"))
+    return old.get("runs", {}) if same and old.get("command") == out["command"] else {}
+
+
+def _write(path: Path, out: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(out, indent=2))
+    tmp.replace(path)
 
 
 def _summarise(per_seed: list[dict], test: dict) -> dict:

@@ -167,24 +167,43 @@ def rng_for(seed: int, prompt_id: str, purpose: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "little"))
 
 
-async def _window(prompts: list[tuple[int, PromptRecord]], method: Method, cfg: Any, ctx: Context) -> list[Outcome]:
-    return list(await asyncio.gather(*(method.make(p, cfg, ctx) for _, p in prompts)))
-
-
 def generate(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ctx: Context, *,
              in_flight: int = 8) -> Iterator[tuple[PromptRecord, Outcome]]:
-    """Run ``method`` over ``prompts``, ``in_flight`` prompts at a time, yielding
-    ``(prompt, outcome)`` in prompt order. Unmet needs are reported before any call."""
+    """Run ``method`` over ``prompts`` with ``in_flight`` prompts under way at once, yielding
+    ``(prompt, outcome)`` in prompt order. Unmet needs are reported before any call.
+
+    The window slides: a new prompt starts as soon as any prompt finishes, not when the slowest
+    of a fixed window does, so a batched backend always has work for its free slots. Outcomes
+    still come out in prompt order (a finished prompt waits for the ones before it), and what a
+    prompt's calls decode together is fixed by that prompt alone, so outputs do not depend on
+    timing."""
     method = get_method(method) if isinstance(method, str) else method
     unmet = unmet_needs(method.needs_for(cfg), llm=ctx.llm, scorer=ctx.scorer, judge=ctx.judge)
     if unmet:
         raise ConfigError(f"method {method.name} needs " + "; and ".join(unmet))
-    batch: list[tuple[int, PromptRecord]] = []
-    for index, prompt in enumerate(prompts):
-        batch.append((index, prompt))
-        if len(batch) >= in_flight:
-            yield from zip((p for _, p in batch), asyncio.run(_window(batch, method, cfg, ctx)))
-            batch = []
-    if batch:
-        yield from zip((p for _, p in batch), asyncio.run(_window(batch, method, cfg, ctx)))
+    loop = asyncio.new_event_loop()
+    pending = iter(prompts)
+    started: list[tuple[PromptRecord, asyncio.Task]] = []  # under way or finished, not yet yielded
+    stopping = False
+
+    def start_next(_: Any = None) -> None:
+        prompt = None if stopping else next(pending, None)
+        if prompt is not None:
+            task = loop.create_task(method.make(prompt, cfg, ctx))
+            task.add_done_callback(start_next)  # slide the window as soon as this prompt ends
+            started.append((prompt, task))
+
+    try:
+        for _ in range(max(1, in_flight)):
+            start_next()
+        while started:
+            prompt, task = started.pop(0)
+            yield prompt, loop.run_until_complete(task)
+    finally:  # an error, or a caller that stopped reading: cancel what is under way, start nothing
+        stopping = True
+        for _, task in started:
+            task.cancel()
+        if started:
+            loop.run_until_complete(asyncio.gather(*(t for _, t in started), return_exceptions=True))
+        loop.close()
 
