@@ -51,15 +51,21 @@ def bench(
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A folder written by preflab bench."),
-    samples: int = typer.Option(20, "--samples", help="Pairs shown per method."),
+    source: Path = typer.Argument(..., help="A folder written by preflab bench, or a pairs file (its failures file and "
+                                            "clean record beside it are read too)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The page (.html; default RUN_DIR/report.html, or "
+                                                                 "PAIRS.report.html beside a pairs file)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help=f"Of a pairs file. {FORMAT_HELP}"),
+    page_size: int = typer.Option(50, "--page-size", help="Rows per page in the pair browser."),
 ) -> None:
-    """Write RUN_DIR/report.html: one self-contained page (table, plots, sample pairs with provenance)."""
+    """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
+    every pair and failure; for a pairs file, the browser alone (filters, search, side by side)."""
+    from preflab.report.browser import write_pairs_report
     from preflab.report.html import write_report
 
-    preflights.report(run_dir, samples)
-
-    console.print(f"report: {write_report(run_dir, samples)}")
+    out, bench_run = preflights.report(source, out, page_size)
+    page = write_report(source, page_size, out) if bench_run else write_pairs_report(source, out, fmt, page_size)
+    console.print(f"report: {page}")
 
 
 def quickstart_config(prompts: Optional[Path], llm: str, eval_path: Optional[Path], eval_format: str,
