@@ -154,6 +154,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
     table = dom.stdout.split('<table id="results">')[1].split("</table>")[0]
     assert [row.split("</td>")[0] for row in table.split("<td>")[1:] if row.split("</td>")[0] in
             ("rlcd", "null: longer-response-wins")] == ["rlcd", "null: longer-response-wins"]
+    browser = dom.stdout.split('<tbody id="pb-rows">')[1].split("</tbody>")[0]  # built by the page's script
+    assert browser.count("<tr") == sum(m["pairs"] + sum(m["failures"].values()) for m in
+                                       json.loads((run_dir / "results.json").read_text())["methods"].values()) > 0
     subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,1600", (run_dir / "report.html").as_uri()],
                    capture_output=True, timeout=120)
     data = shot.read_bytes()
