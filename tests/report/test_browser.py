@@ -201,7 +201,7 @@ def test_clean_record_marks_states_and_lists_dropped_pairs(files):
     counts = json.loads(sidecar(files["clean"]).read_text())["counts"]
     states = [r["s"] for r in rows]
     assert sum("flipped" in s for s in states) == counts["flipped"]
-    assert sum(s == ["dropped"] for s in states) == counts["dropped"] == summary["dropped"]
+    assert sum("dropped" in s for s in states) == counts["dropped"] == summary["dropped"]
     assert summary["pairs"] == counts["pairs_out"] and summary["step"] == "clean"
     # the margin is new (clean set it); a flag from generation stays
     assert all("margin" in s for r, s in zip(rows, states) if "dropped" not in s)
@@ -222,6 +222,13 @@ def test_embedded_json_cannot_close_its_element_and_reads_back_unchanged(text):
     embedded = embed_json({"t": text})
     assert not re.search(r"[<>&\u2028\u2029]", embedded)
     assert json.loads(embedded) == {"t": text}
+
+
+def test_embedded_json_has_no_nan_for_the_page_to_choke_on():
+    row = pair_row(PreferencePair(prompt=text_prompt("q"), chosen="a", rejected="b", strength_mean=float("nan"),
+                                  provenance={"scores": [float("inf"), 1.5], "p_first": float("nan")}))
+    assert json.loads(embed_json([row]))[0]["v"] == {"scores": [None, 1.5], "p_first": None}
+    assert json.loads(embed_json([row]))[0]["mu"] is None
 
 
 def test_page_references_no_network_resource(files):

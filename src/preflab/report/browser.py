@@ -68,8 +68,8 @@ def pair_row(pair: PreferencePair, method: str | None = None, *, states: list[st
         if getattr(pair, column) is not None:
             shown[column] = getattr(pair, column)
     label = prov.get("label") or prov.get("mode") or ""
-    return {"k": "pair", "id": pair.id, "m": method or str(prov.get("method") or "—"), "l": str(label),
-            "p": prompt_text(pair.prompt), "c": pair.chosen, "r": pair.rejected,
+    name = method or str(prov.get("method") or prov.get("source") or "—")
+    return {"k": "pair", "id": pair.id, "m": name, "l": str(label), "p": prompt_text(pair.prompt), "c": pair.chosen, "r": pair.rejected,
             "mu": pair.strength_mean, "sd": pair.strength_std, "f": "",
             "s": states if states is not None else _states(pair, None, False), "v": shown}
 
@@ -142,7 +142,8 @@ def file_rows(pairs_path: str | Path, fmt: str = "auto", method: str | None = No
     for pair in io.read_pairs(pairs_path, fmt):
         seen.add(pair.id)
         rows.append(pair_row(pair, method, states=_states(pair, before.get(pair.id), cleaned)))
-    dropped = [pair_row(p, method, states=["dropped"]) for pid, p in before.items() if pid not in seen]
+    dropped = [pair_row(p, method, states=["dropped", *_states(p, None, False)]) for pid, p in before.items()
+               if pid not in seen]
     prompts: dict[str, str] = {}
     failures = _read_failures(more["failures"]) if "failures" in more else []
     if failures and "prompts" in more:
@@ -158,20 +159,23 @@ def embed_json(data: Any) -> str:
     """JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` and the two
     JavaScript line separators are written as ``\\u`` escapes, so user text cannot end the
     element or open a comment; ``JSON.parse`` reads it back unchanged."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
                          ("\u2029", "\\u2029")):
         text = text.replace(char, escape)
     return text
 
 
-def _finite(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """NaN or infinite strengths become null (JSON has no NaN)."""
-    for row in rows:
-        for key in ("mu", "sd"):
-            if row[key] is not None and not (-float("inf") < row[key] < float("inf")):
-                row[key] = None
-    return rows
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (a strength, a score) as null: JSON has no NaN,
+    and ``JSON.parse`` would refuse the whole page."""
+    if isinstance(value, float):
+        return value if value - value == 0 else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 STYLE = """
@@ -195,7 +199,7 @@ SCRIPT = r"""
   var rows = JSON.parse(document.getElementById("pb-data").textContent);
   var pageSize = Number(document.getElementById("pb").getAttribute("data-page-size")) || 50;
   var $ = function (id) { return document.getElementById(id); };
-  var hay = null, matches = [], page = 0;
+  var hay = [], matches = [], page = 0;
   function el(tag, text, cls) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -212,13 +216,15 @@ SCRIPT = r"""
     rows.forEach(function (r) { if (r[key] !== "") seen[r[key]] = (seen[r[key]] || 0) + 1; });
     return Object.keys(seen).sort().map(function (k) { return [k, k + " (" + seen[k] + ")"]; });
   }
-  function haystack() {
-    if (!hay) hay = rows.map(function (r) {
-      var extra = r.k === "failure" ? JSON.stringify(r.v) : "";
-      return (r.p + "\n" + r.c + "\n" + r.r + "\n" + extra).toLowerCase();
-    });
-    return hay;
+  function indexRows(count) {  // the lower-case search text of the next rows; true while some are left
+    for (var end = Math.min(rows.length, hay.length + count); hay.length < end;) {
+      var r = rows[hay.length];
+      hay.push((r.p + "\n" + r.c + "\n" + r.r + "\n" + (r.k === "failure" ? JSON.stringify(r.v) : "")).toLowerCase());
+    }
+    return hay.length < rows.length;
   }
+  function indexInBackground() { if (indexRows(500)) setTimeout(indexInBackground, 0); }
+  function haystack() { indexRows(rows.length); return hay; }
   function bound(id) { var v = $(id).value; return v === "" ? null : Number(v); }
   function keep(r, i, f) {
     if (f.method && r.m !== f.method) return false;
@@ -253,7 +259,9 @@ SCRIPT = r"""
       tr.setAttribute("data-index", String(i));
       [i + 1, r.m, r.l, num(r.mu), num(r.sd), r.k === "failure" ? "failure: " + r.f : r.s.join(", "),
        r.p.slice(0, 200)].forEach(function (c) { tr.appendChild(el("td", c)); });
+      tr.tabIndex = 0;
       tr.addEventListener("click", function () { show(i); });
+      tr.addEventListener("keydown", function (e) { if (e.key === "Enter") show(i); });
       body.appendChild(tr);
     });
     $("pb-count").textContent = matches.length + " of " + rows.length + " rows";
@@ -309,13 +317,14 @@ SCRIPT = r"""
   $("pb-close").addEventListener("click", function () { $("pb-detail").hidden = true; });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") $("pb-detail").hidden = true; });
   apply();
+  setTimeout(indexInBackground, 0);  // in small slices, so the first search need not build it
 })();
 """
 
 
 def browser_html(rows: list[dict[str, Any]], page_size: int = PAGE_SIZE) -> str:
     """The browser as an HTML fragment (style, controls, data, script) for any page."""
-    states = [("", "any"), ("flagged", "flagged"), ("repaired", "repaired (flipped, smoothed, margin, reweighted)"),
+    states = [("", "any"), ("flagged", "flagged"), ("repaired", "repaired (any repair)"),
               *((s, s) for s in (*REPAIRS, "dropped")), ("untouched", "untouched pairs")]
     state_options = "".join(f'<option value="{v}">{html.escape(t)}</option>' for v, t in states)
     return f"""<style>{STYLE}</style>
@@ -337,7 +346,7 @@ def browser_html(rows: list[dict[str, Any]], page_size: int = PAGE_SIZE) -> str:
 <tbody id="pb-rows"></tbody></table>
 <div id="pb-detail" hidden><button id="pb-close" type="button">close (Esc)</button><div id="pb-detail-body"></div></div>
 </div>
-<script type="application/json" id="pb-data">{embed_json(_finite(rows))}</script>
+<script type="application/json" id="pb-data">{embed_json(rows)}</script>
 <script>{SCRIPT}</script>"""
 
 
