@@ -99,7 +99,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from preflab import io
-    from preflab.report.browser import write_pairs_report
+    from preflab.report.html import write_pairs_report
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "pairs.jsonl"

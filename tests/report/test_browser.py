@@ -16,7 +16,8 @@ from preflab import io
 from preflab.io.containers import write_jsonl
 from preflab.provenance import run_record, sidecar, write_run_json
 from preflab.records import PreferencePair, PromptRecord, text_prompt
-from preflab.report.browser import embed_json, file_rows, pair_row, pairs_page
+from preflab.report.browser import embed_json, file_rows, pair_row
+from preflab.report.html import pairs_page
 
 METHODS = ("rmboost", "rlcd", "rlaif")
 N_PAIRS, N_FAILURES = 120, 10

@@ -60,8 +60,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
     every pair and failure; for a pairs file, the browser alone (filters, search, side by side)."""
-    from preflab.report.browser import write_pairs_report
-    from preflab.report.html import write_report
+    from preflab.report.html import write_pairs_report, write_report
 
     out, bench_run = preflights.report(source, out, page_size)
     page = write_report(source, page_size, out) if bench_run else write_pairs_report(source, out, fmt, page_size)

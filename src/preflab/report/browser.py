@@ -348,30 +348,3 @@ def browser_html(rows: list[dict[str, Any]], page_size: int = PAGE_SIZE) -> str:
 </div>
 <script type="application/json" id="pb-data">{embed_json(rows)}</script>
 <script>{SCRIPT}</script>"""
-
-
-def pairs_page(title: str, rows: list[dict[str, Any]], summary: dict[str, Any], page_size: int = PAGE_SIZE) -> str:
-    """A whole page browsing one pairs file."""
-    from preflab.report.html import STYLE as PAGE_STYLE
-
-    counts = summary.get("counts") or {}
-    made = f" · written by preflab {summary['step']}" if summary.get("step") else ""
-    counts_html = f'<p class="muted">{html.escape(json.dumps(counts, default=str))}</p>' if counts else ""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>preflab pairs: {html.escape(title)}</title>
-<style>{PAGE_STYLE}</style></head><body>
-<h1>preflab pairs: {html.escape(title)}</h1>
-<p class="muted">{summary['pairs']} pairs · {summary['failures']} failures · {summary['dropped']} dropped by clean{html.escape(made)}</p>
-{counts_html}
-{browser_html(rows, page_size)}
-</body></html>"""
-
-
-def write_pairs_report(pairs_path: str | Path, out: str | Path, fmt: str = "auto", page_size: int = PAGE_SIZE) -> Path:
-    """Write the browser page of a pairs file (with its failures and clean record) to ``out``."""
-    from preflab.io.atomic import atomic_path
-
-    rows, summary = file_rows(pairs_path, fmt)
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        tmp.write_text(pairs_page(Path(pairs_path).name, rows, summary, page_size), encoding="utf-8")
-    return out

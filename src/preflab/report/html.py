@@ -1,4 +1,4 @@
-"""``preflab report RUN_DIR``: one self-contained HTML page for a bench run.
+"""``preflab report RUN_DIR | PAIRS``: one self-contained HTML page for a bench run or a pairs file.
 
 No network requests: styles are inline and plots are embedded as base64 PNG, so the page can
 be mailed or archived as one file. It holds the results table, the cost table, the plots, and
@@ -136,4 +136,27 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 </body></html>"""
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
+    return out
+
+
+def pairs_page(title: str, rows: list[dict[str, Any]], summary: dict[str, Any], page_size: int = PAGE_SIZE) -> str:
+    """A whole page browsing one pairs file."""
+    counts = summary.get("counts") or {}
+    made = f" · written by preflab {summary['step']}" if summary.get("step") else ""
+    counts_html = f'<p class="muted">{html.escape(json.dumps(counts, default=str))}</p>' if counts else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>preflab pairs: {html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>preflab pairs: {html.escape(title)}</h1>
+<p class="muted">{summary['pairs']} pairs · {summary['failures']} failures · {summary['dropped']} dropped by clean{html.escape(made)}</p>
+{counts_html}
+{browser_html(rows, page_size)}
+</body></html>"""
+
+
+def write_pairs_report(pairs_path: str | Path, out: str | Path, fmt: str = "auto", page_size: int = PAGE_SIZE) -> Path:
+    """Write the browser page of a pairs file (with its failures and clean record) to ``out``."""
+    rows, summary = file_rows(pairs_path, fmt)
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        tmp.write_text(pairs_page(Path(pairs_path).name, rows, summary, page_size), encoding="utf-8")
     return out
