@@ -248,3 +248,5 @@ def test_report_of_a_pairs_file_needs_an_html_name_and_protects_its_inputs(files
         assert isinstance(result.exception, ConfigError) and message in str(result.exception), (out, result.exception)
         assert result.exception.exit_code == 2
     assert not (tmp_path / "page.txt").exists()
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "missing.jsonl")])
+    assert "no such file or folder" in str(result.exception) and result.exception.exit_code == 1

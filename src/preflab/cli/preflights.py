@@ -150,6 +150,8 @@ def report(source: Path, out: Optional[Path], page_size: int) -> tuple[Path, boo
 
     check = Preflight()
     check.at_least(1, {"--page-size": page_size})
+    if not source.exists() and not str(source).startswith("hf:"):
+        raise InputError("no such file or folder: name a bench run folder or a pairs file", path=str(source))
     datasets = any((source / name).exists() for name in ("dataset_info.json", "dataset_dict.json"))
     bench = source.is_dir() and not datasets
     if bench and not (source / "results.json").exists():
