@@ -209,6 +209,21 @@ def test_clean_record_marks_states_and_lists_dropped_pairs(files):
     assert any("flagged" in s for s in states)
 
 
+def test_dropped_pairs_come_only_from_the_file_clean_read(files, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(files["root"], root)
+    gen, cleaned = root / "gen.jsonl", root / "clean.jsonl"
+    record = json.loads(sidecar(cleaned).read_text())
+    record["inputs"]["pairs"]["path"] = str(gen)
+    sidecar(cleaned).write_text(json.dumps(record))
+    assert file_rows(cleaned)[1]["dropped"] > 0
+    io.write_pairs([_pair(i) for i in range(3)], gen)  # the input changed since: its pairs are not clean's
+    rows, summary = file_rows(cleaned)
+    assert summary["dropped"] == 0 and len(rows) == summary["pairs"]
+
+
 def test_failures_keep_their_reason_and_prompt(files):
     rows, summary = file_rows(files["gen"])
     failures = [r for r in rows if r["k"] == "failure"]

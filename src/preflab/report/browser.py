@@ -30,7 +30,8 @@ from preflab.records import PreferencePair
 #: Rows per page unless the caller asks otherwise.
 PAGE_SIZE = 50
 
-#: States a pair can be in after ``preflab clean`` (and at generation: ``flagged``).
+#: What ``preflab clean`` can do to a pair it keeps (the browser's "repaired" filter); besides
+#: these a row can be ``dropped`` (by clean) or ``flagged`` (kept although a check failed).
 REPAIRS = ("flipped", "smoothed", "margin", "reweighted")
 
 
@@ -69,8 +70,8 @@ def pair_row(pair: PreferencePair, method: str | None = None, *, states: list[st
             shown[column] = getattr(pair, column)
     label = prov.get("label") or prov.get("mode") or ""
     name = method or str(prov.get("method") or prov.get("source") or "—")
-    return {"k": "pair", "id": pair.id, "m": name, "l": str(label), "p": prompt_text(pair.prompt), "c": pair.chosen, "r": pair.rejected,
-            "mu": pair.strength_mean, "sd": pair.strength_std, "f": "",
+    return {"k": "pair", "id": pair.id, "m": name, "l": str(label), "p": prompt_text(pair.prompt),
+            "c": pair.chosen, "r": pair.rejected, "mu": pair.strength_mean, "sd": pair.strength_std, "f": "",
             "s": states if states is not None else _states(pair, None, False), "v": shown}
 
 
@@ -115,8 +116,9 @@ def _read_failures(path: Path) -> list[dict[str, Any]]:
 def companions(pairs_path: str | Path) -> dict[str, Path]:
     """Files that tell more about a pairs file, where they exist: its failures file, its run
     record, and the inputs that record names (the prompts of a generation, the pairs a
-    ``preflab clean`` read). These are inputs of the report too."""
-    from preflab.provenance import sidecar
+    ``preflab clean`` read) while they still hold what was read (same fingerprint). These are
+    inputs of the report too."""
+    from preflab.provenance import file_fingerprint, sidecar
 
     path = Path(pairs_path)
     found = {"failures": path.with_name(path.name + ".failures.jsonl"), "run": sidecar(path)}
@@ -124,7 +126,9 @@ def companions(pairs_path: str | Path) -> dict[str, Path]:
     if isinstance(record, dict):
         for name, entry in (record.get("inputs") or {}).items():
             if name in ("prompts", "pairs") and isinstance(entry, dict) and entry.get("path"):
-                found[name] = Path(entry["path"])
+                source = Path(entry["path"])
+                if source.exists() and file_fingerprint(source) == entry.get("fingerprint"):
+                    found[name] = source
     return {k: v for k, v in found.items() if v.exists()}
 
 
@@ -138,7 +142,8 @@ def file_rows(pairs_path: str | Path, fmt: str = "auto", method: str | None = No
     record = record if isinstance(record, dict) else {}
     cleaned = str(record.get("step", "")) == "clean"
     before = {p.id: p for p in io.read_pairs(more["pairs"])} if cleaned and "pairs" in more else {}
-    rows, seen = [], set()
+    rows: list[dict[str, Any]] = []
+    seen = set()
     for pair in io.read_pairs(pairs_path, fmt):
         seen.add(pair.id)
         rows.append(pair_row(pair, method, states=_states(pair, before.get(pair.id), cleaned)))
@@ -149,10 +154,9 @@ def file_rows(pairs_path: str | Path, fmt: str = "auto", method: str | None = No
     if failures and "prompts" in more:
         prompts = {r.id: prompt_text(r.prompt) for r in io.read_prompts(more["prompts"], strict=False)}
     method_name = method or str(record.get("step", "")).removeprefix("generate/") or "—"
-    rows += dropped + [failure_row(f, method_name, prompts) for f in failures]
-    summary = {"pairs": len(seen), "failures": len(failures), "dropped": len(dropped),
+    summary = {"pairs": len(rows), "failures": len(failures), "dropped": len(dropped),
                "step": record.get("step"), "counts": record.get("counts") or {}}
-    return rows, summary
+    return rows + dropped + [failure_row(f, method_name, prompts) for f in failures], summary
 
 
 def embed_json(data: Any) -> str:
