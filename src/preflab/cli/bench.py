@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from preflab.cli import preflights
-from preflab.cli.options import FORMAT_HELP, RunOptions, with_run_options
+from preflab.cli.options import FORMAT, FORMAT_HELP, RunOptions, with_run_options
 from preflab.preflight import OVERWRITE
 
 console = Console()
@@ -55,7 +55,7 @@ def report(
                                             "clean record beside it are read too)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="The page (.html; default RUN_DIR/report.html, or "
                                                                  "PAIRS.report.html beside a pairs file)."),
-    fmt: str = typer.Option("auto", "--format", "-f", help=f"Of a pairs file. {FORMAT_HELP}"),
+    fmt: str = FORMAT,
     page_size: int = typer.Option(50, "--page-size", help="Rows per page in the pair browser."),
 ) -> None:
     """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
