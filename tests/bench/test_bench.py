@@ -76,7 +76,11 @@ def test_bench_runs_caches_and_reruns_only_what_changed(tmp_path):
     page = run("report", run_dir)
     assert page.returncode == 0, page.stderr
     text = (run_dir / "report.html").read_text()
-    assert "data:image/png;base64," in text and 'data-method="rmboost"' in text
+    assert "data:image/png;base64," in text
+    rows = json.loads(text.split('<script type="application/json" id="pb-data">')[1].split("</script>")[0])
+    methods = json.loads((run_dir / "results.json").read_text())["methods"]
+    assert {k: sum(r["m"] == k for r in rows) for k in methods} == \
+        {k: m["pairs"] + sum(m["failures"].values()) for k, m in methods.items()}  # every pair and failure
     assert 'id="length"' in text and 'alt="accuracy against the length ratio"' in text
     assert (run_dir / "length.png").read_bytes()[:4] == b"\x89PNG"
     assert "http://" not in text and "https://" not in text  # self-contained
