@@ -76,7 +76,11 @@ def test_bench_runs_caches_and_reruns_only_what_changed(tmp_path):
     page = run("report", run_dir)
     assert page.returncode == 0, page.stderr
     text = (run_dir / "report.html").read_text()
-    assert "data:image/png;base64," in text and 'data-method="rmboost"' in text
+    assert "data:image/png;base64," in text
+    rows = json.loads(text.split('<script type="application/json" id="pb-data">')[1].split("</script>")[0])
+    methods = json.loads((run_dir / "results.json").read_text())["methods"]
+    assert {k: sum(r["m"] == k for r in rows) for k in methods} == \
+        {k: m["pairs"] + sum(m["failures"].values()) for k, m in methods.items()}  # every pair and failure
     assert 'id="length"' in text and 'alt="accuracy against the length ratio"' in text
     assert (run_dir / "length.png").read_bytes()[:4] == b"\x89PNG"
     assert "http://" not in text and "https://" not in text  # self-contained
@@ -154,6 +158,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
     table = dom.stdout.split('<table id="results">')[1].split("</table>")[0]
     assert [row.split("</td>")[0] for row in table.split("<td>")[1:] if row.split("</td>")[0] in
             ("rlcd", "null: longer-response-wins")] == ["rlcd", "null: longer-response-wins"]
+    browser = dom.stdout.split('<tbody id="pb-rows">')[1].split("</tbody>")[0]  # built by the page's script
+    assert browser.count("<tr") == sum(m["pairs"] + sum(m["failures"].values()) for m in
+                                       json.loads((run_dir / "results.json").read_text())["methods"].values()) > 0
     subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,1600", (run_dir / "report.html").as_uri()],
                    capture_output=True, timeout=120)
     data = shot.read_bytes()

@@ -50,12 +50,13 @@ COMMANDS = {
     "augment": lambda p, out: ["augment", p["pairs"], out],
     "meta-set": lambda p, out: ["meta-set", "--prompts", p["prompts"], "--out", out, "--llm", "fake"],
     "bench": lambda p, out: ["bench", p["bench"], "--out", out],
+    "report": lambda p, out: ["report", p["pairs"], "--out", out],
     "quickstart": lambda p, out: ["quickstart", "--prompts", p["prompts"], "--llm", "fake", "--out", out],
     "west-of-n-rounds": lambda p, out: ["west-of-n-rounds", "--base", p["pairs"], "--prompts", p["prompts"],
                                         "--out", out, "--llm", "fake"],
 }
 #: commands whose output can only be a file (no folder to hold an input, nothing to overwrite)
-FILE_ONLY = {"data validate --rejects", "data inspect --rejects", "judge", "meta-set"}
+FILE_ONLY = {"data validate --rejects", "data inspect --rejects", "judge", "meta-set", "report"}
 #: the input each command's "same path" case writes over
 SAME = {"generate": "prompts", "meta-set": "prompts", "quickstart": "prompts", "bench": "bench"}
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from preflab.cli import preflights
-from preflab.cli.options import FORMAT_HELP, RunOptions, with_run_options
+from preflab.cli.options import FORMAT, FORMAT_HELP, RunOptions, with_run_options
 from preflab.preflight import OVERWRITE
 
 console = Console()
@@ -51,15 +51,20 @@ def bench(
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A folder written by preflab bench."),
-    samples: int = typer.Option(20, "--samples", help="Pairs shown per method."),
+    source: Path = typer.Argument(..., help="A folder written by preflab bench, or a pairs file (its failures file and "
+                                            "clean record beside it are read too)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The page (.html; default RUN_DIR/report.html, or "
+                                                                 "PAIRS.report.html beside a pairs file)."),
+    fmt: str = FORMAT,
+    page_size: int = typer.Option(50, "--page-size", help="Rows per page in the pair browser."),
 ) -> None:
-    """Write RUN_DIR/report.html: one self-contained page (table, plots, sample pairs with provenance)."""
-    from preflab.report.html import write_report
+    """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
+    every pair and failure; for a pairs file, the browser alone (filters, search, side by side)."""
+    from preflab.report.html import write_pairs_report, write_report
 
-    preflights.report(run_dir, samples)
-
-    console.print(f"report: {write_report(run_dir, samples)}")
+    out, bench_run = preflights.report(source, out, page_size)
+    page = write_report(source, page_size, out) if bench_run else write_pairs_report(source, out, fmt, page_size)
+    console.print(f"report: {page}")
 
 
 def quickstart_config(prompts: Optional[Path], llm: str, eval_path: Optional[Path], eval_format: str,

@@ -141,8 +141,30 @@ def bench(config: Optional[Path], data: Optional[dict[str, Any]], run_dir: Optio
     return cfg, root, run_dir
 
 
-def report(run_dir: Path, samples: int) -> None:
+def report(source: Path, out: Optional[Path], page_size: int) -> tuple[Path, bool]:
+    """(page, whether SOURCE is a bench run) of ``preflab report``: RUN_DIR/report.html for a
+    bench run folder, PAIRS.report.html for a pairs file (or ``out``), checked against every
+    file the page is made from."""
+    from preflab.errors import InputError
+    from preflab.report.browser import companions
+
     check = Preflight()
-    check.at_least(0, {"--samples": samples})
-    check.outputs(file_output(run_dir / "report.html"), [run_dir / "results.json", run_dir / "run.json"])
+    check.at_least(1, {"--page-size": page_size})
+    if not source.exists() and not str(source).startswith("hf:"):
+        raise InputError("no such file or folder: name a bench run folder or a pairs file", path=str(source))
+    datasets = any((source / name).exists() for name in ("dataset_info.json", "dataset_dict.json"))
+    bench = source.is_dir() and not datasets
+    if bench and not (source / "results.json").exists():
+        raise InputError("no results.json: run `preflab bench CONFIG` into this folder first, or name a pairs file",
+                         path=str(source))
+    if bench:
+        out = out or source / "report.html"
+        inputs = [source / "results.json", source / "run.json"]
+    else:
+        out = out or source.with_name(source.name + ".report.html")
+        inputs = [source, *companions(source).values()]
+    if out.suffix.lower() not in (".html", ".htm"):
+        check.problems.append(f"{out}: the report is one HTML page; name it .html")
+    check.outputs(file_output(out), inputs)
     check.done()
+    return out, bench

@@ -1,9 +1,9 @@
-"""``preflab report RUN_DIR``: one self-contained HTML page for a bench run.
+"""``preflab report RUN_DIR | PAIRS``: one self-contained HTML page for a bench run or a pairs file.
 
 No network requests: styles are inline and plots are embedded as base64 PNG, so the page can
-be mailed or archived as one file. It holds the results table, the cost table, the plot, and a
-browsable sample of each method's pairs with their provenance (label, aspects, scores,
-confidence, strength).
+be mailed or archived as one file. It holds the results table, the cost table, the plots, and
+the pair browser (:mod:`preflab.report.browser`): every pair and failure of each method with
+its provenance, filters, search and a side-by-side view.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from preflab import io
 from preflab.benchmarking.table import difference_rows, length_cell, length_rows, rows, tokens_cell
 from preflab.io.atomic import atomic_path
+from preflab.report.browser import PAGE_SIZE, browser_html, file_rows
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -24,13 +24,8 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right}
 th:first-child,td:first-child{text-align:left}tr.null td{color:#777}tr.base td{font-weight:600}
 details{border:1px solid #ddd;border-radius:4px;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}.pair div{white-space:pre-wrap;font-size:.8rem;padding:.4rem;border-radius:4px}
-.chosen{background:#eaf6ea}.rejected{background:#fbeaea}.prov{font-size:.75rem;color:#555}code{font-size:.75rem}
 img{max-width:100%}.muted{color:#777;font-size:.8rem}
 """
-
-_PROVENANCE_KEYS = ("method", "label", "aspects", "mode", "n", "confidence", "scores", "votes", "order_consistent",
-                    "attempts", "template", "strength")
 
 
 def _table(header: list[str], body: list[list[str]]) -> str:
@@ -70,29 +65,15 @@ def _difference_html(results: dict[str, Any]) -> str:
             + '<p class="muted">Same evaluation pairs, paired bootstrap 95% interval; * = the interval excludes 0.</p>')
 
 
-def _prompt_text(pair) -> str:
-    return "\n\n".join(f"[{m.role}] {m.content}" if len(pair.prompt) > 1 else m.content for m in pair.prompt)
-
-
-def _samples(run_dir: Path, key: str, spec: dict[str, Any], limit: int) -> str:
-    path = run_dir / spec["pairs_file"]
-    if not path.exists():
-        return '<p class="muted">no pairs file</p>'
-    items = []
-    for i, pair in enumerate(io.read_pairs(path)):
-        if i >= limit:
-            break
-        prov = {k: pair.provenance[k] for k in _PROVENANCE_KEYS if k in pair.provenance}
-        label = prov.get("label") or prov.get("mode") or ""
-        items.append(
-            f"<details><summary>{html.escape(pair.prompt[-1].content[:110])} "
-            f'<span class="muted">{html.escape(str(label))}</span></summary>'
-            f'<p class="muted">{html.escape(_prompt_text(pair))}</p>'
-            f'<div class="pair"><div class="chosen"><b>chosen</b>\n{html.escape(pair.chosen)}</div>'
-            f'<div class="rejected"><b>rejected</b>\n{html.escape(pair.rejected)}</div></div>'
-            f'<p class="prov"><code>{html.escape(json.dumps(prov, ensure_ascii=False, default=str))}</code></p></details>'
-        )
-    return f'<section class="samples" data-method="{html.escape(key)}"><h3>{html.escape(key)}</h3>{"".join(items) or "<p>no pairs</p>"}</section>'
+def _pair_rows(run_dir: Path, methods: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every pair and failure of every method, for the browser (a method without a pairs file
+    has no rows)."""
+    rows: list[dict[str, Any]] = []
+    for key, spec in methods.items():
+        path = run_dir / spec["pairs_file"]
+        if path.exists():
+            rows += file_rows(path, method=key)[0]
+    return rows
 
 
 def _image(path: Path, alt: str = "accuracy by row and evaluation set") -> str:
@@ -115,9 +96,11 @@ def _read_json(path: Path, fix: str) -> dict[str, Any]:
     return data
 
 
-def write_report(run_dir: str | Path, samples: int = 20) -> Path:
-    """Render ``run_dir/report.html`` from ``results.json`` (and ``run.json``)."""
+def write_report(run_dir: str | Path, page_size: int = PAGE_SIZE, out: str | Path | None = None) -> Path:
+    """Render ``run_dir/report.html`` (or ``out``) from ``results.json`` (and ``run.json``),
+    with a browser over every pair and failure of every method."""
     run_dir = Path(run_dir)
+    out = Path(out) if out is not None else run_dir / "report.html"
     results_file = run_dir / "results.json"
     if not results_file.exists():
         from preflab.errors import InputError
@@ -145,11 +128,35 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 <h2>Cost per method</h2>
 {_cost_table(results['methods'])}
 {f'<h2>Synthetic-label agreement with the gold judge</h2><ul>{gold_html}</ul>' if gold_html else ''}
-<h2>Sample pairs</h2>
-{''.join(_samples(run_dir, k, m, samples) for k, m in results['methods'].items())}
+<h2>Pairs</h2>
+<p class="muted">Every pair and every failure of every method; click a row to compare the two responses.</p>
+{browser_html(_pair_rows(run_dir, results['methods']), page_size)}
 <h2>Provenance</h2><p class="muted">{html.escape(versions)}</p>
 <details><summary>config</summary><pre>{html.escape(json.dumps(run.get('config', {}), indent=2))}</pre></details>
 </body></html>"""
-    with atomic_path(run_dir / "report.html") as tmp:
+    with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return run_dir / "report.html"
+    return out
+
+
+def pairs_page(title: str, rows: list[dict[str, Any]], summary: dict[str, Any], page_size: int = PAGE_SIZE) -> str:
+    """A whole page browsing one pairs file."""
+    counts = summary.get("counts") or {}
+    made = f" · written by preflab {summary['step']}" if summary.get("step") else ""
+    counts_html = f'<p class="muted">{html.escape(json.dumps(counts, default=str))}</p>' if counts else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>preflab pairs: {html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>preflab pairs: {html.escape(title)}</h1>
+<p class="muted">{summary['pairs']} pairs · {summary['failures']} failures · {summary['dropped']} dropped by clean{html.escape(made)}</p>
+{counts_html}
+{browser_html(rows, page_size)}
+</body></html>"""
+
+
+def write_pairs_report(pairs_path: str | Path, out: str | Path, fmt: str = "auto", page_size: int = PAGE_SIZE) -> Path:
+    """Write the browser page of a pairs file (with its failures and clean record) to ``out``."""
+    rows, summary = file_rows(pairs_path, fmt)
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        tmp.write_text(pairs_page(Path(pairs_path).name, rows, summary, page_size), encoding="utf-8")
+    return out
