@@ -66,14 +66,13 @@ def connect(executor: Executor) -> dict[str, float]:
     """Join (or start) Ray and check the actors fit the cluster; returns its resources. The
     address is probed with a short TCP connect first, so a wrong one fails in seconds."""
     ray = _ray()
+    target = _host_port(executor.address) if executor.address else None
+    if target is not None:
+        try:
+            socket.create_connection(target, timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as exc:
+            raise _unreachable(executor.address, exc.strerror or type(exc).__name__) from None
     if not ray.is_initialized():
-        if executor.address:
-            target = _host_port(executor.address)
-            if target is not None:
-                try:
-                    socket.create_connection(target, timeout=CONNECT_TIMEOUT_S).close()
-                except OSError as exc:
-                    raise _unreachable(executor.address, exc.strerror or type(exc).__name__) from None
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             ray.init(address=executor.address, include_dashboard=False, log_to_driver=False,

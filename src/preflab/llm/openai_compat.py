@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint: vLLM, llama.cpp's server, TGI, Ollama, OpenAI.
 
 Spec ``openai:URL#model=NAME&key_env=VAR&concurrency=8&timeout=120&retries=6``. Without
-``model`` the server's ``/models`` list is asked, and its only model is used.
+``model`` the server's ``/models`` list is asked, and its only model is used. Several replicas:
+``openai:URL1|URL2#model=NAME`` (:mod:`preflab.llm.openai_multi`).
 
 Why each behaviour (``shared/FINDINGS.md`` measured llama.cpp's server on this machine):
 
@@ -222,7 +223,9 @@ class OpenAIBackend:
         from preflab.redact import redact
 
         reason = reason.rstrip(". ")
-        return BackendError(redact(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + "."))
+        error = BackendError(redact(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + "."))
+        error.retryable = retryable  # another endpoint may succeed (preflab.llm.openai_multi)
+        return error
 
     async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
         model = await self.resolve_model()
@@ -299,5 +302,9 @@ def _error_detail(exc: Any) -> str:
     return f" ({redact(text)[:200]})" if text else ""
 
 
-def create(target: str | None, params: dict[str, str]) -> OpenAIBackend:
+def create(target: str | None, params: dict[str, str]):
+    if target and "|" in target:  # several endpoints of one model: openai:URL1|URL2#model=...
+        from preflab.llm import openai_multi
+
+        return openai_multi.create(target, params)
     return OpenAIBackend(target, check_params(OpenAIParams, "openai", params))
