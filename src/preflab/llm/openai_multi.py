@@ -80,6 +80,8 @@ class MultiEndpointBackend:
             await asyncio.sleep(max(0.0, min(self._aside_until) - now))
 
     def _set_aside(self, i: int, error: BackendError) -> None:
+        if self._aside_until[i] > time.monotonic():
+            return  # another request in flight there when it failed: the same outage
         self._failing[i] += 1
         seconds = min(self.params.max_backoff, self.params.aside * 2 ** (self._failing[i] - 1))
         self._aside_until[i] = time.monotonic() + seconds
