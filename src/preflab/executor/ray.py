@@ -141,6 +141,9 @@ class Holder:
     def pid(self) -> int:
         return os.getpid()
 
+    def ready(self) -> tuple[bool, Any]:
+        return (False, self.error) if self.error is not None else (True, None)
+
     async def call(self, name: str, *args: Any) -> tuple[bool, Any]:
         if self.error is not None:
             return False, self.error
@@ -208,6 +211,12 @@ class ActorPool:
         except ray.exceptions.RayActorError as exc:
             raise ExecutorError(f"a Ray actor died {MAX_RESTARTS + 1} times; giving up "
                                 f"({str(exc).splitlines()[0][:200]})") from None
+
+    def ready(self) -> None:
+        """Wait until every actor has built its object; raise the first construction error."""
+        ray = _ray()
+        for result in ray.get([a.ready.remote() for a in self.actors]):
+            _unwrap(result)
 
     def pids(self) -> list[int]:
         ray = _ray()
@@ -319,7 +328,11 @@ class RayScorer:
     def __init__(self, model: str, executor: Executor, *, batch_size: int = 16, normalize: bool = False,
                  sort: bool = True) -> None:
         self.pool = ActorPool(partial(load_scorer_here, str(model), batch_size, normalize, sort), executor)
-        self.pool.call_all("score_many", [])  # surfaces a load error before any work
+        try:
+            self.pool.ready()  # a model that cannot load fails here, before any work
+        except BaseException:
+            self.pool.close()
+            raise
 
     def score_many(self, items: Sequence[tuple]) -> list[float]:
         items = list(items)
