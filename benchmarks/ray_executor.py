@@ -25,28 +25,13 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(os.environ.get("PREFLAB_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
-
-
-def hh_prompts(count: int) -> list:
-    from preflab import io
-
-    pairs = io.read_pairs(DATA / "hh_rlhf_harmless_base_test.jsonl.gz")
-    return [p.prompt for p in list(io.prompts_of(pairs))[:count]]
-
-
-def timed(llm, requests) -> dict:
-    before = llm.usage.summary()["total"]["completion_tokens"]
-    started = time.perf_counter()
-    results = llm.complete_many(requests)
-    wall = time.perf_counter() - started
-    tokens = llm.usage.summary()["total"]["completion_tokens"] - before
-    return {"wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall,
-            "texts": [[c.text for c in r] for r in results]}
+sys.path.insert(0, str(HERE))
+from gen_batched import hh_prompts, timed  # noqa: E402  (the same prompts and timing as issue 13's benchmark)
 
 
 def estimate(per_actor: float, args) -> dict:
@@ -104,6 +89,7 @@ def main() -> None:
         row = {"round": r, "order": order}
         for name in order:
             row[name] = timed(paths[name], requests)
+            row[name]["texts"] = [[c.text for c in r] for r in row[name].pop("results")]
         row["same_samples"] = row["local"].pop("texts") == row["ray"].pop("texts")
         rounds.append(row)
         print(f"round {r}: local {row['local']['tokens_per_s']:.1f} tok/s, ray {row['ray']['tokens_per_s']:.1f} tok/s, "

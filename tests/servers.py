@@ -55,3 +55,30 @@ def stop_process(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+
+
+class RunInThread:
+    """``run_generation(...)`` on a thread, so a test can kill something once ``lines`` outcomes
+    are in the partial file (:meth:`wait_for`) and then collect the result (:meth:`join`)."""
+
+    def __init__(self, out: Path, *args, **kwargs) -> None:
+        import threading
+
+        from preflab.generation import run_generation
+
+        self.out, self.result = out, None
+        self.thread = threading.Thread(target=lambda: setattr(self, "result", run_generation(*args, out=out, **kwargs)))
+        self.thread.start()
+
+    def wait_for(self, lines: int, timeout: float = 120) -> None:
+        from preflab.generation import partial_path
+
+        partial, deadline = partial_path(self.out), time.monotonic() + timeout
+        while time.monotonic() < deadline and (not partial.exists() or partial.read_text().count("\n") < lines + 1):
+            time.sleep(0.02)
+
+    def join(self, timeout: float = 300):
+        self.thread.join(timeout=timeout)
+        assert not self.thread.is_alive(), "the run did not finish"
+        assert self.result is not None, "the run failed (see the thread's exception above)"
+        return self.result

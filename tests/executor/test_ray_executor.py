@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from preflab.executor import ClusterResourcesError, ClusterUnreachableError, Exe
 from preflab.executor.llm import open_llm_on
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from servers import free_port  # noqa: E402
+from servers import RunInThread, free_port  # noqa: E402
 
 runner = CliRunner()
 FAKE = "fake#seeded=true&delay=0.01&concurrency=2"
@@ -119,7 +118,7 @@ def test_generate_llamacpp_is_byte_identical_to_local(ray_cluster, smollm2_gguf,
 
 # -- faults ----------------------------------------------------------------------------------------
 def test_killed_actor_is_restarted_and_the_run_completes(ray_cluster, tmp_path):
-    from preflab.generation import partial_path, run_generation
+    from preflab.generation import run_generation
     from preflab.llm.cache import CallCache
     from preflab.methods import methods
 
@@ -134,22 +133,14 @@ def test_killed_actor_is_restarted_and_the_run_completes(ray_cluster, tmp_path):
     cache = CallCache(tmp_path / "calls.sqlite3")
     with open_llm_on(Executor("ray", actors=2), spec, cache=cache) as llm:
         victim = llm.backend.pool.pids()[0]
-        result: dict = {}
-        worker = threading.Thread(target=lambda: result.update(r=run_generation(prompts, out, method, cfg, llm,
-                                                                                 in_flight=4)))
-        worker.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not partial_path(out).exists()
-                                               or partial_path(out).read_text().count("\n") < 4):
-            time.sleep(0.02)
+        run = RunInThread(out, prompts, method=method, cfg=cfg, llm=llm, in_flight=4)
+        run.wait_for(3)
         os.kill(victim, signal.SIGKILL)
-        worker.join(timeout=120)
-        assert not worker.is_alive()
+        r = run.join()
         pids = llm.backend.pool.pids()
         usage = llm.usage.summary()["total"]
         entries = cache.stats()["entries"]
     assert victim not in pids  # restarted: a new process
-    r = result["r"]
     assert r.counts["prompts"] == 16 and r.counts["pairs"] == 16 and "duplicate_dropped" not in r.counts
     _same_outputs(reference, out)
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]

@@ -5,8 +5,6 @@ the scripted fault server; the slow one kills a real llama.cpp server in the mid
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fault_server import FaultServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from servers import start_llama_server, stop_process  # noqa: E402
+from servers import RunInThread, start_llama_server, stop_process  # noqa: E402
 
 
 def _spec(*urls: str, extra: str = "") -> str:
@@ -76,7 +74,6 @@ def test_bad_multi_endpoint_specs():
 @pytest.mark.integration
 def test_a_killed_server_hands_its_share_to_the_other(smollm2_gguf, tmp_path):
     pytest.importorskip("llama_cpp.server")
-    from preflab.generation import partial_path, run_generation
     from preflab.methods import methods
 
     first, url_a = start_llama_server(smollm2_gguf, tmp_path / "a.log", threads=1)
@@ -89,19 +86,11 @@ def test_a_killed_server_hands_its_share_to_the_other(smollm2_gguf, tmp_path):
         out = tmp_path / "pairs.jsonl"
         spec = f"openai:{url_a}|{url_b}#model=smollm2&concurrency=1&aside=600&timeout=60"
         with open_llm(spec, cache=tmp_path / "calls.sqlite3") as llm:
-            result: dict = {}
-            worker = threading.Thread(target=lambda: result.update(r=run_generation(prompts, out, method, cfg, llm,
-                                                                                     in_flight=2)))
-            worker.start()
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and (not partial_path(out).exists()
-                                                   or partial_path(out).read_text().count("\n") < 3):
-                time.sleep(0.05)
+            run = RunInThread(out, prompts, method=method, cfg=cfg, llm=llm, in_flight=2)
+            run.wait_for(2)
             before = llm.backend.endpoint_usage()
             first.kill()
-            worker.join(timeout=300)
-            assert not worker.is_alive()
-        r = result["r"]
+            r = run.join()
         usage = r.run["generator"]["endpoints"]
         assert r.counts["prompts"] == 10 and r.counts["pairs"] + sum(
             v for k, v in r.counts.items() if k.startswith("failure:")) == 10
