@@ -67,16 +67,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "ray_executor.json")
     args = parser.parse_args()
 
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
     from preflab.executor import Executor
     from preflab.executor.llm import open_llm_on
+    from preflab.executor.ray import start_ray
     from preflab.llm import Options, Request
 
     prompts = hh_prompts(args.prompts)
     started = time.perf_counter()
-    ray.init(num_cpus=args.actors, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    start_ray(num_cpus=args.actors)  # as preflab starts a local Ray (workers at the driver's priority)
     ray_init_s = time.perf_counter() - started
     local = open_llm_on(Executor(), f"llamacpp#n_threads={args.threads}", cache=False)
     remote = open_llm_on(Executor("ray", actors=args.actors, cpus_per_actor=1), "llamacpp", cache=False)

@@ -10,10 +10,12 @@ import pytest
 @pytest.fixture(scope="session")
 def ray_cluster():
     ray = pytest.importorskip("ray")
+    from preflab.executor.ray import start_ray
+
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        start_ray(num_cpus=2)  # ray.init(num_cpus=2, include_dashboard=False), usage stats off
     yield ray
     if started:
         ray.shutdown()
