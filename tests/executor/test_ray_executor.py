@@ -133,6 +133,8 @@ def test_killed_actor_is_restarted_and_the_run_completes(ray_cluster, tmp_path):
     cache = CallCache(tmp_path / "calls.sqlite3")
     with open_llm_on(Executor("ray", actors=2), spec, cache=cache) as llm:
         victim = llm.backend.pool.pids()[0]
+        # actors run at the driver's priority (Ray's default, niceness 15, starved them under load)
+        assert os.getpriority(os.PRIO_PROCESS, victim) == os.getpriority(os.PRIO_PROCESS, 0)
         run = RunInThread(out, prompts, method=method, cfg=cfg, llm=llm, in_flight=4)
         run.wait_for(3)
         os.kill(victim, signal.SIGKILL)
