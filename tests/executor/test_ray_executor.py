@@ -53,6 +53,7 @@ def _same_outputs(a: Path, b: Path) -> None:
 
 
 # -- settings that cannot work: refused before any work ------------------------------------------
+@pytest.mark.slow
 def test_unreachable_address_is_one_line_naming_it(tmp_path):
     port = free_port()  # nothing listens there
     out = tmp_path / "pairs.jsonl"
@@ -117,6 +118,7 @@ def test_generate_llamacpp_is_byte_identical_to_local(ray_cluster, smollm2_gguf,
 
 
 # -- faults ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_killed_actor_is_restarted_and_the_run_completes(ray_cluster, tmp_path):
     from preflab.generation import run_generation
     from preflab.llm.cache import CallCache
