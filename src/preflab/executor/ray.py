@@ -66,9 +66,9 @@ def start_ray(address: str | None = None, **init: Any) -> None:
     """``ray.init`` as preflab does it: no dashboard, no usage stats, and worker processes at
     the driver's priority. Ray starts its workers at niceness 15 by default (to keep its own
     daemons responsive), which on a machine shared with other jobs starves the actors doing the
-    work: measured here (``benchmarks/ray_executor.py``), SmolLM2 actors at niceness 19 made 3.2
-    tokens/s where the same work in the driver made 7.0. A cluster started with ``ray start``
-    keeps its own setting (``RAY_worker_niceness=0 ray start ...`` changes it)."""
+    work (seen in ``benchmarks/ray_executor.py`` on this project's shared 2-core machine). A
+    cluster started with ``ray start`` keeps its own setting (``RAY_worker_niceness=0 ray start``
+    changes it)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_worker_niceness", "0")
     _ray().init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **init)
