@@ -302,9 +302,5 @@ def _error_detail(exc: Any) -> str:
     return f" ({redact(text)[:200]})" if text else ""
 
 
-def create(target: str | None, params: dict[str, str]):
-    if target and "|" in target:  # several endpoints of one model: openai:URL1|URL2#model=...
-        from preflab.llm import openai_multi
-
-        return openai_multi.create(target, params)
+def create(target: str | None, params: dict[str, str]) -> OpenAIBackend:
     return OpenAIBackend(target, check_params(OpenAIParams, "openai", params))

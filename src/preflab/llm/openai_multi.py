@@ -35,6 +35,7 @@ from pydantic import Field
 
 from preflab.errors import ConfigError
 from preflab.llm.base import BackendError, Completion, LogLikelihood, Options
+from preflab.llm import openai_compat
 from preflab.llm.openai_compat import OpenAIBackend, OpenAIParams
 from preflab.llm.spec import check_params
 from preflab.records import Message
@@ -127,5 +128,8 @@ class MultiEndpointBackend:
             await endpoint.aclose()
 
 
-def create(target: str, params: dict[str, Any], *, api_key: str | None = None) -> MultiEndpointBackend:
-    return MultiEndpointBackend(target.split("|"), check_params(MultiParams, "openai", params), api_key=api_key)
+def create(target: str | None, params: dict[str, Any]) -> OpenAIBackend | MultiEndpointBackend:
+    """The ``openai`` spec kind: one endpoint, or several separated by ``|``."""
+    if target and "|" in target:
+        return MultiEndpointBackend(target.split("|"), check_params(MultiParams, "openai", params))
+    return openai_compat.create(target, params)
