@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENV="${PREFLAB_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-bash scripts/install.sh "train,local,openai,dev"
+bash scripts/install.sh "train,local,openai,ray,dev"
 # The report's browser test renders the page in real headless Chromium (Debian's package).
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \

@@ -160,7 +160,8 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_r
     usage = ctx.llm.usage.summary() if hasattr(ctx.llm, "usage") else {}
     result.run = run_record(f"generate/{method.name}", cfg, inputs={"prompts": prompts_path}, counts=dict(counts),
                             seed=ctx.seed, generator={"backend": ctx.llm.kind, "model": ctx.llm.model_id,
-                                                      "batching": getattr(ctx.llm, "batching", None)},
+                                                      "batching": getattr(ctx.llm, "batching", None),
+                                                      **_endpoints(ctx.llm)},
                             judge=ctx.judge.id if ctx.judge else None,
                             scorer=getattr(ctx.scorer, "id", None) if ctx.scorer else None,
                             usage=usage, wall_s=result.wall_s, resumed_prompts=resumed, post_filter=filter_info,
@@ -169,6 +170,12 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_r
     write_run_json(Path(str(out) + ".run.json"), result.run)
     partial_path(out).unlink(missing_ok=True)
     return result
+
+
+def _endpoints(llm: Any) -> dict[str, Any]:
+    """Usage per endpoint of a multi-endpoint backend (:mod:`preflab.llm.openai_multi`)."""
+    usage = getattr(getattr(llm, "backend", None), "endpoint_usage", None)
+    return {"endpoints": usage()} if callable(usage) else {}
 
 
 def failure_reasons(counts: Counter) -> dict[str, int]:

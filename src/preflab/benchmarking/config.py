@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from preflab.errors import ConfigError
 
@@ -91,6 +91,19 @@ class BenchConfig(_Strict):
     eval: list[EvalSet] = Field(min_length=1)
     gold_judge_llm: str | None = None
     samples_per_method: int = Field(20, ge=0)
+    executor: str | dict[str, Any] | None = Field(None, description="local, ray, or {kind: ray, address, actors, "
+                                                  "cpus_per_actor, gpus_per_actor}: where the generator's calls run")
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: Any) -> Any:
+        from preflab.executor import Executor
+
+        try:
+            Executor.from_config(value)
+        except ConfigError as exc:  # reported with the file's other problems
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="after")
     def _sources(self) -> "BenchConfig":

@@ -257,7 +257,8 @@ def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed:
 def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.info) -> dict[str, Any]:
     """Run (or resume) the whole bench; returns the results dictionary also written to
     ``run_dir/results.json``."""
-    from preflab.llm.client import open_llm
+    from preflab.executor import Executor
+    from preflab.executor.llm import open_llm_on
 
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -265,7 +266,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     data = _data_step(state)
     scorer, scorer_fp = _scorer_step(state, data)
     gens, gold = {}, {}
-    with open_llm(cfg.llm, cache=run_dir / "llm_cache.sqlite") as llm:
+    with open_llm_on(Executor.from_config(cfg.executor), cfg.llm, cache=run_dir / "llm_cache.sqlite") as llm:
         for entry in cfg.methods:
             gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
             gold[entry.key] = _gold_agreement(state, gens[entry.key])

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from preflab.cli.options import LLM_OPTIONS, RunOptions, with_config_options, with_run_options
+from preflab.cli.options import ALL_RUN_OPTIONS, EXECUTOR_OPTIONS, LLM_OPTIONS, RunOptions, with_config_options, with_run_options
 from preflab.methods.base import Method, methods
 from preflab.methods.context import Lazy
 from preflab.preflight import ALLOW_EMPTY, OVERWRITE
@@ -97,7 +97,7 @@ def _run(method: Method, *, prompts: Optional[Path], out: str, limit: Optional[i
         result = run_generation(prompts, out, method, cfg, generator, seed=run.seed,
                                 scorer=Lazy(load_scorer) if scorer else None, judge=Lazy(open_judge),
                                 limit=limit, in_flight=run.in_flight, progress=progress,
-                                extra_run={"llm_spec": generator.spec})
+                                extra_run={"llm_spec": generator.spec, "executor": run.work_executor.record()})
     except BudgetExceeded as exc:
         raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
                              "command with a larger budget to continue") from None
@@ -126,7 +126,7 @@ def _command_for(method: Method):
              judge_criteria=judge_criteria, run=run, config_flags=config_flags or {}, overwrite=overwrite,
              allow_empty=allow_empty)
 
-    return with_config_options(with_run_options(command), method.config, method.defaults, name=method.name,
+    return with_config_options(with_run_options(command, ALL_RUN_OPTIONS + EXECUTOR_OPTIONS), method.config, method.defaults, name=method.name,
                                doc=f"{method.summary} Resumable: rerun the same command after a crash.")
 
 

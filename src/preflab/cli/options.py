@@ -103,16 +103,31 @@ class RunOptions:
     price_table: Optional[Path] = None
     seed: int = 0
     in_flight: int = 8
+    executor: str = "local"
+    ray_address: Optional[str] = None
+    ray_actors: Optional[int] = None
+    ray_cpus_per_actor: float = 1.0
+    ray_gpus_per_actor: float = 0.0
+
+    @property
+    def work_executor(self):
+        """Where the work runs (:class:`preflab.executor.Executor`), from the executor flags."""
+        from preflab.executor import Executor
+
+        return Executor(self.executor, self.ray_address, self.ray_actors, self.ray_cpus_per_actor,
+                        self.ray_gpus_per_actor)
 
     def open_llm(self, spec: str | None = None, *, method: str | None = None):
         """An LLM for ``spec`` (default ``--llm``) with this run's cache and budgets; the
-        budgets and the price table are checked before any model loads."""
-        from preflab.llm import PriceTable, Usage, open_llm
+        budgets and the price table are checked before any model loads. With ``--executor
+        ray`` the calls that miss the cache run on Ray actors (:mod:`preflab.executor`)."""
+        from preflab.executor.llm import open_llm_on
+        from preflab.llm import PriceTable, Usage
 
         usage = Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,
                       max_tokens=self.max_tokens_budget, max_cost=self.max_cost)
-        return open_llm(spec or self.llm, cache=(self.cache_path or True) if self.cache else False, usage=usage,
-                        method=method)
+        return open_llm_on(self.work_executor, spec or self.llm,
+                           cache=(self.cache_path or True) if self.cache else False, usage=usage, method=method)
 
 
 _RUN_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -124,12 +139,21 @@ _RUN_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
     "price_table": (("--price-table",), "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens."),
     "seed": (("--seed",), "Seed of every draw and sample."),
     "in_flight": (("--in-flight",), "Prompts (or pairs, for a judge) worked on at once; keeps a server busy."),
+    "executor": (("--executor",), "Where the work runs: local (this process) or ray (a pool of Ray actors; "
+                 "needs preflab[ray]). Outputs are the same either way."),
+    "ray_address": (("--ray-address",), "Ray cluster to join (the address `ray start --head` prints); "
+                    "default: start or join a Ray on this machine."),
+    "ray_actors": (("--ray-actors",), "Ray actors (each holds one model); default: as many as the cluster's CPUs hold."),
+    "ray_cpus_per_actor": (("--ray-cpus-per-actor",), "CPUs per actor; its model uses that many threads."),
+    "ray_gpus_per_actor": (("--ray-gpus-per-actor",), "GPUs per actor (fractions share a GPU)."),
 }
 #: The old name of ``--price-table`` (``preflab generate`` used it); hidden, still accepted.
 _DEPRECATED_PRICES = "prices"
 #: Opening an LLM: which, its call cache, its budgets.
 LLM_OPTIONS = ("llm", "cache", "cache_path", "max_tokens_budget", "max_cost", "price_table")
 ALL_RUN_OPTIONS = LLM_OPTIONS + ("seed", "in_flight")
+#: Where the work runs (``generate``, ``score``, ``strength``): see :mod:`preflab.executor`.
+EXECUTOR_OPTIONS = ("executor", "ray_address", "ray_actors", "ray_cpus_per_actor", "ray_gpus_per_actor")
 
 
 def _run_parameters(names: tuple[str, ...], defaults: dict[str, Any]) -> list[inspect.Parameter]:
@@ -168,7 +192,9 @@ def with_run_options(func: Callable[..., Any], names: tuple[str, ...] = ALL_RUN_
                 raise ConfigError("give the price table once: --price-table (--prices is its old name)")
             log.warning("--prices is deprecated; use --price-table")
             values["price_table"] = old_prices
-        return func(**kwargs, run=RunOptions(**values))
+        run = RunOptions(**values)
+        run.work_executor.check()  # bad executor settings fail before any work
+        return func(**kwargs, run=run)
 
     command.__signature__ = inspect.Signature(own + _run_parameters(names, defaults))  # type: ignore[attr-defined]
     command.__name__ = func.__name__

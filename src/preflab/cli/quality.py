@@ -15,7 +15,7 @@ from rich.table import Table
 
 from preflab import io
 from preflab.cli import preflights
-from preflab.cli.options import FORMAT, with_config_options
+from preflab.cli.options import EXECUTOR_OPTIONS, FORMAT, RunOptions, with_config_options, with_run_options
 from preflab.preflight import OVERWRITE
 from preflab.provenance import run_record, sidecar, write_run_json
 from preflab.quality.strength import StrengthConfig
@@ -58,6 +58,7 @@ def strength(
     fmt: str = FORMAT,
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
     overwrite: bool = OVERWRITE,
+    run: RunOptions = RunOptions(),
     config_flags: dict[str, Any] | None = None,
 ) -> None:
     """Train an ensemble of M reward models and measure every pair's preference strength
@@ -69,17 +70,19 @@ def strength(
     with Progress(TextColumn(f"Training ensemble ({cfg.mode}, M={cfg.members})"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True)) as bar:
         task = bar.add_task("members", total=cfg.members)
-        result = compute_strength(pairs, cfg, progress=lambda d, t: bar.update(task, completed=d))
+        result = compute_strength(pairs, cfg, progress=lambda d, t: bar.update(task, completed=d),
+                                  executor=run.work_executor)
     io.write_pairs(result.pairs, dst)
     mu = np.array([p.strength_mean for p in result.pairs])
     sigma = np.array([p.strength_std for p in result.pairs])
     plots = plot_strength(mu, sigma, Path(str(dst) + ".plots"))
     write_run_json(sidecar(dst), run_record("strength", cfg, inputs={"pairs": src}, counts=result.info,
-                                           sigma_by_mu=sigma_by_mu_bins(mu, sigma), plots=plots))
+                                           sigma_by_mu=sigma_by_mu_bins(mu, sigma), plots=plots,
+                                           executor=run.work_executor.record()))
     console.print(_table(f"preflab strength → {dst}", result.info))
     console.print(f"plots: {', '.join(plots)}")
 
 
 def register(app: typer.Typer) -> None:
     app.command(name="clean")(with_config_options(clean, CleanConfig))
-    app.command(name="strength")(with_config_options(strength, StrengthConfig))
+    app.command(name="strength")(with_config_options(with_run_options(strength, EXECUTOR_OPTIONS), StrengthConfig))

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from preflab.cli.options import FORMAT_HELP
+from preflab.cli.options import FORMAT_HELP, RunOptions
 from preflab.errors import InputError
 from preflab.preflight import OVERWRITE
 
@@ -82,23 +82,31 @@ def score(
     normalize: bool = typer.Option(False, "--normalize/--raw", help="(r - mean)/std with the statistics saved at training."),
     sort: bool = typer.Option(True, "--sort/--no-sort", help="Length-sorted batches (much faster on CPU)."),
     overwrite: bool = OVERWRITE,
+    run: RunOptions = RunOptions(),
 ) -> None:
     """Write rewards for pairs, or for a prompt and many responses. Degenerate rows of real
     data: pairs with an empty response are scored (an empty reply is a real, worse answer);
     pairs whose two responses are identical cannot be decided and are skipped. Both are counted."""
     from preflab.cli import preflights
-    from preflab.rm.loading import load_scorer
+    from preflab.executor.llm import load_scorer_on
 
     preflights.score(model, input, output, batch_size=batch_size, overwrite=overwrite)
 
-    scorer = load_scorer(model, batch_size=batch_size, normalize=normalize)
-    if hasattr(scorer, "sort_by_length"):
-        scorer.sort_by_length = sort
+    executor = run.work_executor
+    scorer = load_scorer_on(executor, model, batch_size=batch_size, normalize=normalize, sort=sort)
+    try:
+        _score_file(scorer, model, input, output, fmt, {"batch_size": batch_size, "normalize": normalize, "sort": sort,
+                                                        "executor": executor.record()})
+    finally:
+        if hasattr(scorer, "close"):
+            scorer.close()
+
+
+def _score_file(scorer, model: str, input: str, output: Path, fmt: str, settings: dict[str, Any]) -> None:
     rows = _multi_response_rows(input)
     if rows is not None:
         n = _score_many(scorer, rows, output, input)
-        _score_record(output, model, input, {"batch_size": batch_size, "normalize": normalize, "sort": sort},
-                      {"prompts": len(rows), "responses": n})
+        _score_record(output, model, input, settings, {"prompts": len(rows), "responses": n})
         return
     from preflab import io
     from preflab.cli.scoring_progress import score_pairs_with_progress
@@ -108,8 +116,7 @@ def score(
     rewards = score_pairs_with_progress(scorer, pairs)
     scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(pairs, rewards)]
     n = io.write_pairs(scored, output)
-    _score_record(output, model, input, {"format": fmt, "batch_size": batch_size, "normalize": normalize, "sort": sort},
-                  {"pairs": n, "degenerate_rows": counts})
+    _score_record(output, model, input, {"format": fmt, **settings}, {"pairs": n, "degenerate_rows": counts})
     console.print(f"scored {n} pairs → {output}; degenerate rows: {_degenerate_note(counts)}")
 
 
@@ -221,11 +228,11 @@ def _rows_table(title: str, first: str, rows: list[tuple[str, ...]], value: str 
 
 def register(app: typer.Typer) -> None:
     """Add the top-level reward-model commands to the ``preflab`` app."""
-    from preflab.cli.options import with_config_options
+    from preflab.cli.options import EXECUTOR_OPTIONS, with_config_options, with_run_options
     from preflab.rm.config import TrainConfig
 
     app.command("train-rm")(with_config_options(train_rm, TrainConfig))
-    app.command("score")(score)
+    app.command("score")(with_run_options(score, EXECUTOR_OPTIONS))
     app.command("eval")(eval_cmd)
 
 

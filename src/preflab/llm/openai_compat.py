@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint: vLLM, llama.cpp's server, TGI, Ollama, OpenAI.
 
 Spec ``openai:URL#model=NAME&key_env=VAR&concurrency=8&timeout=120&retries=6``. Without
-``model`` the server's ``/models`` list is asked, and its only model is used.
+``model`` the server's ``/models`` list is asked, and its only model is used. Several replicas:
+``openai:URL1|URL2#model=NAME`` (:mod:`preflab.llm.openai_multi`).
 
 Why each behaviour (``shared/FINDINGS.md`` measured llama.cpp's server on this machine):
 
@@ -222,7 +223,9 @@ class OpenAIBackend:
         from preflab.redact import redact
 
         reason = reason.rstrip(". ")
-        return BackendError(redact(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + "."))
+        error = BackendError(redact(f"{self.base_url} {what}: {reason}{detail}. {hint}".rstrip(". ") + "."))
+        error.retryable = retryable  # another endpoint may succeed (preflab.llm.openai_multi)
+        return error
 
     async def generate(self, messages: list[Message], options: Options, seed: int | None) -> Completion:
         model = await self.resolve_model()

@@ -9,6 +9,7 @@ Grammar (one string picks a backend; the same fields work as a YAML block)::
     llamacpp:/models/qwen.gguf#n_ctx=8192      any GGUF file
     openai:http://127.0.0.1:8080/v1#model=NAME&key_env=MY_KEY&concurrency=8
     openai:https://api.openai.com/v1#model=gpt-4o-mini
+    openai:http://10.0.0.1:8000/v1|http://10.0.0.2:8000/v1#model=NAME   replicas, balanced, failover
     hf:/path/to/model#dtype=bfloat16&batch=8   local folder or hub id (hf:smollm2: the embedded GGUF)
     fake                                       scripted answers, for tests
 
@@ -40,7 +41,7 @@ from preflab.errors import ConfigError
 SPEC_HELP = (
     "LLM backend spec: KIND, KIND:TARGET or KIND:TARGET#key=value&key=value. Kinds: llamacpp (embedded SmolLM2, or "
     "llamacpp:/path/model.gguf; #batch=K sequences decoded together, 1 = one at a time), "
-    "openai:URL#model=NAME&key_env=VAR&concurrency=8 (any OpenAI-compatible server), "
+    "openai:URL#model=NAME&key_env=VAR&concurrency=8 (any OpenAI-compatible server; URL1|URL2 spreads over replicas), "
     "hf:/path/or/hub-id#dtype=bfloat16&batch=8 (hf:smollm2 = the embedded model), fake (tests)."
 )
 
@@ -101,7 +102,7 @@ def check_params(model: type[BaseModel], spec_kind: str, params: dict[str, Any])
 
 _BUILTIN: dict[str, str] = {
     "llamacpp": "preflab.llm.llamacpp:create",
-    "openai": "preflab.llm.openai_compat:create",
+    "openai": "preflab.llm.openai_multi:create",  # one URL: openai_compat; URL1|URL2: several
     "hf": "preflab.llm.transformers_backend:create",
     "fake": "preflab.llm.fake:create",
 }

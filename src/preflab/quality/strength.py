@@ -188,14 +188,38 @@ def rms_scale(diffs: np.ndarray, reference: np.ndarray, fit: np.ndarray | None =
     return diffs * factors, factors
 
 
+def _head_column(fc: Any, fr: Any, pairs: Sequence[PreferencePair], head: Any,
+                 stop: float | None) -> tuple[np.ndarray, int, float]:
+    """One head member: its reward differences, the epochs it ran and its seconds."""
+    import torch
+
+    from preflab.rm.embed_head import fit_head
+
+    started = time.perf_counter()
+    model, ran = fit_head(fc, fr, pairs, head, stop_at_loss=stop)
+    with torch.inference_mode():
+        column = (model(fc) - model(fr)).squeeze(-1).double().numpy()
+    return column, ran, time.perf_counter() - started
+
+
+def _member_column(trainer: Trainer, pairs: Sequence[PreferencePair], sample: np.ndarray | None,
+                   seed: int) -> tuple[np.ndarray, float]:
+    """One seeds/bootstrap member: trained on ``pairs`` (or the resample ``sample`` of them),
+    its reward differences on every pair, and its seconds."""
+    started = time.perf_counter()
+    scorer = trainer(pairs if sample is None else [pairs[i] for i in sample], seed)
+    return _differences(scorer, pairs), time.perf_counter() - started
+
+
 def _heads_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, features: Features,
-                       progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, dict[str, Any]]:
+                       progress: Callable[[int, int], None] | None,
+                       executor: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Trunk once, then M heads (seeds ``seed + m``) on its fixed features. Calibrated (with a
     fine-tuned trunk): every head stops once its training loss is down to the trunk RM's own
     loss on the pairs, and its differences are rescaled to the trunk's (:func:`rms_scale`)."""
     import torch
 
-    from preflab.rm.embed_head import fit_head
+    from preflab.executor import map_tasks
     from preflab.rm.losses import loss_columns, pairwise_losses
 
     started = time.perf_counter()
@@ -209,17 +233,10 @@ def _heads_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, fea
         cols = loss_columns(pairs, head)
         stop = float(pairwise_losses(torch.as_tensor(trunk.delta, dtype=torch.float32), cols.margin, cols.smoothing,
                                      cols.weight).sum() / cols.weight.sum())
-    diffs = np.zeros((len(pairs), cfg.members))
-    seconds, epochs = [], []
-    for m in range(cfg.members):
-        t = time.perf_counter()
-        model, ran = fit_head(trunk.fc, trunk.fr, pairs, replace(head, seed=cfg.seed + m), stop_at_loss=stop)
-        epochs.append(ran)
-        with torch.inference_mode():
-            diffs[:, m] = (model(trunk.fc) - model(trunk.fr)).squeeze(-1).double().numpy()
-        seconds.append(time.perf_counter() - t)
-        if progress:
-            progress(m + 1, cfg.members)
+    columns = map_tasks(_head_column, [(trunk.fc, trunk.fr, pairs, replace(head, seed=cfg.seed + m), stop)
+                                       for m in range(cfg.members)], executor, progress)
+    diffs = np.stack([c for c, _, _ in columns], axis=1)
+    epochs, seconds = [e for _, e, _ in columns], [t for _, _, t in columns]
     info = {"trunk_seconds": trunk_seconds, "member_seconds": seconds, "total_seconds": trunk_seconds + sum(seconds),
             "out_of_bag_pairs": 0, "scored_by": [cfg.members] * len(pairs), "head_epochs": epochs}
     if calibrate:
@@ -236,32 +253,28 @@ def _differences(scorer: Any, pairs: Sequence[PreferencePair]) -> np.ndarray:
 
 def ensemble_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, trainer: Trainer | None = None,
                          progress: Callable[[int, int], None] | None = None,
-                         features: Features | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                         features: Features | None = None, executor: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
     """The (n_pairs × M) matrix of reward differences, NaN where a member did not score a pair.
-    ``trainer`` (seeds, bootstrap) and ``features`` (heads) replace the real models in tests."""
+    ``trainer`` (seeds, bootstrap) and ``features`` (heads) replace the real models in tests.
+    Members are independent: with a Ray ``executor`` (:mod:`preflab.executor`) each one is a
+    task of its own, and the matrix is the one a local run gives."""
     cfg.check()
     if cfg.mode == "heads":
-        return _heads_differences(pairs, cfg, features or trunk_features(cfg), progress)
+        return _heads_differences(pairs, cfg, features or trunk_features(cfg), progress, executor)
+    from preflab.executor import map_tasks
+
     trainer = trainer or _member_trainer(cfg)
     n = len(pairs)
-    diffs = np.full((n, cfg.members), np.nan)
     in_bag = np.zeros((n, cfg.members), dtype=bool)
     rng = np.random.default_rng(cfg.seed)
-    seconds = []
-    for m in range(cfg.members):
-        started = time.perf_counter()
-        if cfg.mode == "bootstrap":
-            sample = rng.integers(0, n, size=n)
-            in_bag[sample, m] = True
-            scorer = trainer([pairs[i] for i in sample], cfg.seed + m)
-        else:
-            in_bag[:, m] = True
-            scorer = trainer(pairs, cfg.seed + m)
-        diffs[:, m] = _differences(scorer, pairs)
-        seconds.append(time.perf_counter() - started)
-        log.info("strength member %d/%d trained and scored in %.1f s", m + 1, cfg.members, seconds[-1])
-        if progress:
-            progress(m + 1, cfg.members)
+    samples = [rng.integers(0, n, size=n) if cfg.mode == "bootstrap" else None for _ in range(cfg.members)]
+    for m, sample in enumerate(samples):
+        in_bag[slice(None) if sample is None else sample, m] = True
+    columns = map_tasks(_member_column, [(trainer, pairs, sample, cfg.seed + m) for m, sample in enumerate(samples)],
+                        executor, progress)
+    diffs = np.stack([c for c, _ in columns], axis=1) if columns else np.full((n, 0), np.nan)
+    seconds = [t for _, t in columns]
+    log.info("strength: %d members trained and scored in %.1f s of member time", cfg.members, sum(seconds))
     info: dict[str, Any] = {}
     if cfg.mode == "bootstrap" and cfg.calibrate:
         diffs, info = _to_reference_scale(pairs, diffs, in_bag, cfg, trainer)
@@ -307,9 +320,10 @@ def with_strength(pairs: Sequence[PreferencePair], diffs: np.ndarray, cfg: Stren
 
 
 def compute_strength(pairs: Sequence[PreferencePair], cfg: StrengthConfig, trainer: Trainer | None = None,
-                     progress: Callable[[int, int], None] | None = None, features: Features | None = None) -> StrengthResult:
+                     progress: Callable[[int, int], None] | None = None, features: Features | None = None,
+                     executor: Any = None) -> StrengthResult:
     pairs = list(pairs)
-    diffs, info = ensemble_differences(pairs, cfg, trainer, progress, features)
+    diffs, info = ensemble_differences(pairs, cfg, trainer, progress, features, executor)
     scored = with_strength(pairs, diffs, cfg)
     mu = np.array([p.strength_mean for p in scored])
     info.update({"pairs": len(scored), "mu_below_zero": int((mu < 0).sum()),

@@ -1,0 +1,48 @@
+"""Executor settings checked before Ray is touched: flags, bench files, thread shares."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflab.errors import ConfigError
+from preflab.executor import Executor
+from preflab.executor.ray import _host_port, spec_with_threads
+
+
+def test_every_problem_in_one_line():
+    problems = Executor("dask", actors=0, cpus_per_actor=0, gpus_per_actor=-1).problems()
+    assert len(problems) == 4 and problems[0].startswith("--executor must be one of local, ray")
+    with pytest.raises(ConfigError, match="--ray-actors must be at least 1.*--ray-cpus-per-actor"):
+        Executor("ray", actors=0, cpus_per_actor=0).check()
+
+
+def test_bench_executor_key():
+    from preflab.benchmarking.config import BenchConfig
+
+    base = {"methods": [{"name": "rlcd"}], "eval": [{"name": "x", "path": "e.jsonl"}], "prompts": {"path": "p.txt"}}
+    assert BenchConfig.model_validate({**base, "executor": "ray"}).executor == "ray"
+    assert Executor.from_config({"kind": "ray", "actors": 4, "cpus_per_actor": 2}).actors == 4
+    with pytest.raises(ValueError, match="unknown key.*workers"):
+        BenchConfig.model_validate({**base, "executor": {"kind": "ray", "workers": 2}})
+    with pytest.raises(ValueError, match="--ray-actors must be at least 1"):
+        BenchConfig.model_validate({**base, "executor": {"kind": "ray", "actors": 0}})
+
+
+def test_actor_threads_follow_the_cpu_share():
+    assert spec_with_threads("llamacpp:/m.gguf#batch=4", 3) == "llamacpp:/m.gguf#batch=4&n_threads=3"
+    assert spec_with_threads("llamacpp#n_threads=2", 4) == "llamacpp#n_threads=2"  # the user's choice stays
+    assert spec_with_threads("openai:http://h:1/v1#model=m", 2) == "openai:http://h:1/v1#model=m"
+    assert _host_port("[::1]:6379") == ("::1", 6379) and _host_port("local") is None
+
+
+def test_cli_flags_reach_the_executor(tmp_path):
+    from typer.testing import CliRunner
+
+    from preflab.cli.main import app
+
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "rm"), str(tmp_path / "p.jsonl"), "-o",
+                                      str(tmp_path / "o.jsonl"), "--executor", "ray", "--ray-cpus-per-actor", "0"])
+    assert "--ray-cpus-per-actor must be more than 0 (got 0.0)" in str(result.exception)
+    for command in (["score"], ["strength"], ["generate", "rlcd"]):
+        text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "250"}).output
+        assert "--executor" in text and "--ray-gpus-per-actor" in text, command
