@@ -81,7 +81,7 @@ def generate(method, config: Optional[Path], flags: dict[str, Any], *, prompts: 
     check.outputs(pairs_output(out, ".failures.jsonl", ".run.json", ".partial.jsonl"), [prompts, scorer, config],
                   overwrite=overwrite)
     check.done()
-    require_records(sum(1 for _ in io.read_prompts(prompts)), "prompts", str(prompts), allow_empty)
+    require_records(sum(1 for _ in io.read_prompts(prompts)), "prompts", str(io.memory.NAME if io.memory.is_in_memory(prompts) else prompts), allow_empty)
     return cfg
 
 
