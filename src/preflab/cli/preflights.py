@@ -98,7 +98,7 @@ def pairs_step(cls: type, src: str, dst: str, config: Optional[Path], flags: dic
     """``clean``, ``strength`` and ``augment``: a config, pairs in, pairs (+ run record) out."""
     check = Preflight()
     cfg = check.config(cls, config, flags)
-    outputs = pairs_output(dst, ".run.json") + (workdir_output(str(dst) + ".plots") if plots else [])
+    outputs = [] if dst is None else pairs_output(dst, ".run.json") + (workdir_output(str(dst) + ".plots") if plots else [])
     check.outputs(outputs, [src, config], overwrite=overwrite)
     check.done()
     return cfg
