@@ -6,15 +6,17 @@ evaluate reward models. ``../SPEC.md``-level method definitions live in each mod
 
 Every CLI command is also a function here (``preflab.generate``, ``preflab.train_rm``, ...; see
 :mod:`preflab.api`). They are imported on first use, so ``import preflab`` loads no model
-library.
+library (nor pydantic: the record types load on first use too).
 """
 
 __version__ = "0.1.0"
 
-from preflab.records import Message, PreferencePair, PromptRecord, text_prompt  # noqa: E402
-
 #: Public name → the module that defines it (imported on first access).
 _LAZY = {
+    "Message": "preflab.records",
+    "PreferencePair": "preflab.records",
+    "PromptRecord": "preflab.records",
+    "text_prompt": "preflab.records",
     "generate": "preflab.api.generate",
     "judge": "preflab.api.judge",
     "train_rm": "preflab.api.rm",
@@ -30,7 +32,7 @@ _LAZY = {
     "read_prompts": "preflab.api.data",
 }
 
-__all__ = ["Message", "PreferencePair", "PromptRecord", "text_prompt", "__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -4,7 +4,7 @@ baselines; one table, one report (``preflab bench CONFIG``).
 
 >>> import preflab, tempfile
 >>> config = {"name": "demo", "llm": "fake", "prompts": {"path": str(example_prompts())}, "budget_prompts": 4,
-...           "methods": [{"name": "random-label"}], "rm": {"recipe": "embed-head", "seeds": [0], "epochs": 5},
+...           "methods": [{"name": "random-label"}], "rm": {"recipe": "embed-head", "seeds": [0], "options": {"epochs": 5}},
 ...           "eval": [{"name": "check", "path": str(example_prompts().with_name("quickstart_eval.jsonl"))}]}
 >>> results = preflab.bench(config, run_dir=tempfile.mkdtemp() + "/demo", progress=False)
 >>> sorted(results["table"]), results["eval_sets"]
