@@ -153,7 +153,7 @@ def read_pairs(
     sink = _Rejects(strict, report)
     rows = (
         (loc, schemas.apply_column_map(row, mapping))
-        for loc, row in containers.iter_rows(path, split=split, on_error=sink)
+        for loc, row in memory.iter_rows(path, split=split, on_error=sink)
     )
     first = next(rows, None)
     if first is None:
@@ -211,7 +211,7 @@ def read_prompts(
     report = report if report is not None else ReadReport()
     report.path, report.format = _name(path), "prompts"
     sink = _Rejects(strict, report)
-    rows = containers.iter_rows(path, split=split, on_error=sink)
+    rows = memory.iter_rows(path, split=split, on_error=sink)
     first = next(rows, None)
     if first is None:
         _finish(report, rejects)

@@ -184,12 +184,7 @@ def iter_text(path: str, on_error: ErrorSink | None = None) -> Iterator[tuple[Lo
 
 
 def iter_rows(path: str, *, split: str | None = None, on_error: ErrorSink | None = None) -> Iterator[tuple[Location, Any]]:
-    """Rows of any supported container, picked by :func:`container_of`; ``path`` may also be
-    rows held in memory (:mod:`preflab.io.memory`)."""
-    from preflab.io import memory
-
-    if memory.is_in_memory(path):
-        return memory.iter_memory(path)
+    """Rows of any supported container, picked by :func:`container_of`."""
     kind = container_of(path)
     if kind == "jsonl":
         return iter_jsonl(path, on_error)

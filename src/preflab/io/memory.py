@@ -2,9 +2,9 @@
 ``datasets.Dataset`` or a pandas ``DataFrame``.
 
 :func:`preflab.io.read_pairs` and :func:`~preflab.io.read_prompts` accept any of these in
-place of a path (:func:`preflab.io.containers.iter_rows` hands them here), so in-memory data
-goes through the same format sniffing, column maps, validation and degenerate-row rule as a
-file. Errors name ``<in memory>`` and the 0-based row.
+place of a path (they take their rows from :func:`iter_rows`), so in-memory data goes through
+the same format sniffing, column maps, validation and degenerate-row rule as a file. Errors
+name ``<in memory>`` and the 0-based row.
 
 >>> rows = as_rows({"prompt": ["2+2?", "Hi"], "chosen": ["4", "Hello"], "rejected": ["5", "Go away"]})
 >>> [loc.row for loc, _ in iter_memory(rows)]
@@ -22,6 +22,7 @@ import os
 from typing import Any, Iterator
 
 from preflab.errors import ConfigError
+from preflab.io import containers
 from preflab.io.containers import Location
 
 #: How errors name in-memory data.
@@ -91,6 +92,13 @@ def iter_memory(data: Any) -> Iterator[tuple[Location, dict[str, Any]]]:
     """(location, row dict) for every row of in-memory ``data``."""
     for index, item in enumerate(as_rows(data)):
         yield Location(NAME, row=index), _row(item, index)
+
+
+def iter_rows(source: Any, *, split: str | None = None, on_error: Any = None) -> Iterator[tuple[Location, Any]]:
+    """Rows of a file (:func:`preflab.io.containers.iter_rows`) or of data held in memory."""
+    if is_in_memory(source):
+        return iter_memory(source)
+    return containers.iter_rows(source, split=split, on_error=on_error)
 
 
 def fingerprint(data: Any) -> str:
