@@ -115,3 +115,24 @@ def test_errors_are_preflab_errors_with_one_line():
     with pytest.raises(InputError) as info:
         preflab.clean([{"prompt": "q", "chosen": "a"}], flip_below=0.0)
     assert isinstance(info.value, PreflabError) and "\n" not in str(info.value)
+
+
+class LengthScorer:
+    """Any object with ``score(prompt, responses)`` is a scorer: here, longer is better."""
+
+    def score(self, prompt, responses):
+        return [float(len(r)) for r in responses]
+
+
+def test_score_and_evaluate_take_a_scorer_object_and_rows_with_responses(tmp_path):
+    pairs = toy_pairs(6)  # the chosen response is the longer one
+    scored = preflab.score(LengthScorer(), pairs, out=tmp_path / "scored.jsonl", progress=False)
+    assert all(p.chosen_score > p.rejected_score for p in scored)
+    assert list(preflab.read_pairs(tmp_path / "scored.jsonl")) == list(scored)
+    assert json.loads((tmp_path / "scored.jsonl.run.json").read_text())["inputs"]["input"]["rows"] == 6
+    rows = preflab.score(LengthScorer(), [{"prompt": "Hi", "responses": ["a", "abc"]}], progress=False)
+    assert rows == [{"prompt": "Hi", "responses": ["a", "abc"], "scores": [1.0, 3.0]}]
+    result = preflab.evaluate(LengthScorer(), pairs, n_boot=50, out=tmp_path / "eval", progress=False)
+    assert result["model"]["accuracy"] == 1.0 and result["model"]["by_category"]["odd"]["n"] == 3
+    assert json.loads((tmp_path / "eval" / "eval.json").read_text())["model"]["accuracy"] == 1.0
+    assert (tmp_path / "eval" / "run.json").exists() and "files" not in json.loads((tmp_path / "eval" / "eval.json").read_text())
