@@ -2,7 +2,7 @@
 base + a method (what `preflab quickstart` does, in a script or a notebook cell).
 
     python examples/python_api.py                 # the embedded SmolLM2 via llama.cpp, offline
-    python examples/python_api.py --llm "fake#vary=true"   # no model: checks the plumbing (CI)
+    python examples/python_api.py --llm "fake#seeded=true"   # no model: checks the plumbing (CI)
 """
 
 import argparse
@@ -13,7 +13,7 @@ import preflab
 
 here, data = Path(__file__).parent, files("preflab") / "data"
 parser = argparse.ArgumentParser()
-parser.add_argument("--llm", default="llamacpp", help="generator spec: llamacpp, openai:MODEL, hf:smollm2, fake#vary=true")
+parser.add_argument("--llm", default="llamacpp", help="generator spec: llamacpp, openai:MODEL, hf:smollm2, fake#seeded=true")
 parser.add_argument("--base", default=str(here / "pairs_small.jsonl"), help="labelled pairs to start from")
 parser.add_argument("--eval", default=str(data / "quickstart_eval.jsonl"), help="held-out labelled pairs")
 parser.add_argument("--limit", type=int, default=20, help="prompts to generate from")

@@ -1,4 +1,4 @@
-"""``examples/python_api.py`` runs as shipped, on the fake LLM (``fake#vary=true``) and the
+"""``examples/python_api.py`` runs as shipped, on the fake LLM (``fake#seeded=true``) and the
 embedding-head RM: generate, train base-only and base + rlcd, evaluate both."""
 
 import os
@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python_api.py"
 @pytest.mark.slow
 def test_python_api_example_runs(tmp_path):
     env = {**os.environ, "PREFLAB_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run([sys.executable, str(EXAMPLE), "--llm", "fake#vary=true", "--limit", "6"],
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--llm", "fake#seeded=true", "--limit", "6"],
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
@@ -23,8 +23,8 @@ def test_python_api_example_runs(tmp_path):
     assert len(EXAMPLE.read_text().splitlines()) <= 35
 
 
-def test_fake_vary_gives_methods_distinct_answers():
+def test_the_seeded_fake_gives_methods_distinct_answers():
     import preflab
 
-    pairs = preflab.generate("rlcd", ["Why?", "How?"], llm="fake#vary=true", cache=False, progress=False)
-    assert len(pairs) == 2 and pairs.run["generator"]["model"] == "fake-varied"
+    pairs = preflab.generate("rlcd", ["Why?", "How?"], llm="fake#seeded=true", cache=False, progress=False)
+    assert len(pairs) == 2 and pairs.failures == []

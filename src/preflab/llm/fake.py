@@ -15,9 +15,7 @@ usage path as production.
 
 Queue items may be strings, :class:`~preflab.llm.base.Completion` objects, exceptions (raised
 by that call) or callables ``(messages, options, seed) -> str``. Spec options:
-``fake#answer=TEXT&strict=true&model=NAME&concurrency=4&delay=0.01``; ``fake#vary=true`` makes the
-default answer depend on the system turn and the sample seed, so methods that compare two
-answers get distinct ones (examples and API tests run on it without a model).
+``fake#answer=TEXT&strict=true&model=NAME&concurrency=4&delay=0.01&seeded=true``.
 """
 
 from __future__ import annotations
@@ -119,27 +117,27 @@ class FakeBackend:
         return [c for c in self.calls if c.kind == "generate"]
 
 
-def varied_answer(messages: list[Message], options: Options, seed: int | None) -> str:
-    """A default answer that differs by system instruction and sample seed."""
-    system = messages[0].content[:40] if messages[0].role == "system" else ""
-    return f"fake answer {seed} ({system}) to: {messages[-1].content}"
-
-
 class FakeParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer: str | None = None
-    vary: bool = False
     strict: bool = False
     model: str = "fake-model"
     concurrency: int = 4
     delay: float = 0.0
+    seeded: bool = False
+
+
+def _seeded_answer(messages: list[Message], options: Options, seed: int | None) -> str:
+    """An answer that differs with every message (a system instruction too) and the seed."""
+    digest = hashlib.sha256("\n".join(m.content for m in messages).encode()).hexdigest()[:8]
+    return f"fake answer to: {messages[-1].content} (messages {digest}, seed {seed})"
 
 
 def create(target: str | None, params: dict[str, str]) -> FakeBackend:
-    """Spec ``fake[:MODEL][#answer=...&vary=true&strict=true&concurrency=N&delay=S]``."""
+    """Spec ``fake[:MODEL][#answer=...&strict=true&concurrency=N&delay=S&seeded=true]``; ``seeded``
+    answers name the sample's seed (distinct samples, as a sampling model gives)."""
     p = check_params(FakeParams, "fake", params)
-    model = target or ("fake-varied" if p.vary and p.model == "fake-model" else p.model)  # its own cache entries
-    return FakeBackend(default=varied_answer if p.vary else p.answer, strict=p.strict, model=model,
+    return FakeBackend(default=_seeded_answer if p.seeded else p.answer, strict=p.strict, model=target or p.model,
                        max_concurrency=p.concurrency, delay_s=p.delay)
 
 
