@@ -12,14 +12,13 @@ the labels (order consistency, agreement, position bias; per group) — ``prefla
 from __future__ import annotations
 
 import dataclasses
-import typing
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Optional
 
 from preflab.api.data import read_pairs
 from preflab.api.generate import open_generator
-from preflab.api.options import help_text, opt, signed, take
+from preflab.api.options import opt, run_options_subset, signed, take
 from preflab.api.progress import Bar
 from preflab.api.steps import fmt_option
 from preflab.cli.options import LLM_OPTIONS, RunOptions
@@ -36,16 +35,8 @@ class JudgeOptions:
     max_tokens: int = opt(16, "Tokens the judge may write.")
 
 
-def _run_subset(names: tuple[str, ...]) -> type:
-    """A dataclass of the :class:`~preflab.cli.options.RunOptions` fields ``names``, help included."""
-    hints = typing.get_type_hints(RunOptions)
-    return dataclasses.make_dataclass(
-        "JudgeRunOptions", [(f.name, hints[f.name], dataclasses.field(default=f.default, metadata={"help": help_text(RunOptions, f)}))
-                            for f in dataclasses.fields(RunOptions) if f.name in names], frozen=True)
-
-
 #: The run options of ``preflab judge`` (greedy verdicts need no seed).
-JudgeRunOptions = _run_subset(JUDGE_RUN_OPTIONS)
+JudgeRunOptions = run_options_subset("JudgeRunOptions", JUDGE_RUN_OPTIONS)
 
 
 @signed(JudgeRunOptions, JudgeOptions)

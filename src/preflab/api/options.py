@@ -49,6 +49,17 @@ def help_text(cls: type, field: dataclasses.Field) -> str:
     return flags[field.name][1] if cls is cli_options.RunOptions and field.name in flags else ""
 
 
+def run_options_subset(name: str, names: Sequence[str]) -> type:
+    """A dataclass of the :class:`~preflab.cli.options.RunOptions` fields ``names`` (help
+    included), for a command that takes only some of the run options (``judge``: no seed)."""
+    from preflab.cli.options import RunOptions
+
+    hints = typing.get_type_hints(RunOptions)
+    return dataclasses.make_dataclass(
+        name, [(f.name, hints[f.name], dataclasses.field(default=f.default, metadata={"help": help_text(RunOptions, f)}))
+               for f in dataclasses.fields(RunOptions) if f.name in names], frozen=True)
+
+
 def fields_of(*classes: type) -> dict[str, tuple[type, dataclasses.Field]]:
     return {f.name: (cls, f) for cls in classes for f in dataclasses.fields(cls)}
 
