@@ -65,6 +65,13 @@ def _fingerprint(method: Method, cfg: Any, ctx: Context, prompts_fp: str, limit:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _prompts_fingerprint(prompts: Any) -> str:
+    """Of the prompt file's bytes, or of prompts held in memory (:mod:`preflab.io.memory`)."""
+    from preflab.io import memory
+
+    return memory.fingerprint(prompts) if memory.is_in_memory(prompts) else file_fingerprint(prompts)
+
+
 def _read_partial(path: Path, fingerprint: str) -> dict[int, dict[str, Any]]:
     """Outcomes already done, by prompt index. A torn last line (the crash) is cut off."""
     done: dict[int, dict[str, Any]] = {}
@@ -110,7 +117,7 @@ def run_generation(
     prompts: list[PromptRecord] = list(io.read_prompts(prompts_path))
     if limit is not None:
         prompts = prompts[:limit]
-    fingerprint = _fingerprint(method, cfg, ctx, file_fingerprint(prompts_path), limit)
+    fingerprint = _fingerprint(method, cfg, ctx, _prompts_fingerprint(prompts_path), limit)
     partial = partial_path(out)
     done = _read_partial(partial, fingerprint) if partial.exists() else {}
     resumed = len(done)

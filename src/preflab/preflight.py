@@ -63,6 +63,7 @@ class Preflight:
                 overwrite: bool = False) -> None:
         outputs = list(outputs)
         self._outputs += outputs
+        inputs = [p for p in inputs if p is None or isinstance(p, (str, os.PathLike))]  # data in memory is no file
         self.problems += output_problems(outputs, inputs, overwrite=overwrite)
 
     def llm(self, spec: Any, where: str = "--llm") -> None:
@@ -70,6 +71,8 @@ class Preflight:
         file), without loading any model."""
         from preflab.llm.checks import spec_problem
 
+        if not isinstance(spec, (str, dict)):  # an LLM or backend object the caller opened
+            return
         problem = spec_problem(spec)
         if problem:
             self.problems.append(f"{where}: {problem}")

@@ -65,11 +65,18 @@ def run_record(step: str, config: Any, *, inputs: dict[str, str | Path] | None =
         "command": sys.argv,
         "config": _plain(config),
         "versions": versions(),
-        "inputs": {name: {"path": str(p), "fingerprint": file_fingerprint(p)} for name, p in (inputs or {}).items()
-                   if Path(p).exists()},
+        "inputs": _inputs(inputs or {}),
         "counts": counts or {},
         **extra,
     }
+
+
+def _inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Files by path and fingerprint; rows held in memory by kind, count and fingerprint."""
+    from preflab.io import memory
+
+    return {name: memory.describe(p) if memory.is_in_memory(p) else {"path": str(p), "fingerprint": file_fingerprint(p)}
+            for name, p in inputs.items() if memory.is_in_memory(p) or Path(p).exists()}
 
 
 def write_run_json(path: str | Path, record: dict[str, Any]) -> Path:

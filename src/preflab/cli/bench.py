@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Optional
@@ -15,22 +14,16 @@ from preflab.cli.options import FORMAT, FORMAT_HELP, RunOptions, with_run_option
 from preflab.preflight import OVERWRITE
 
 console = Console()
-err = Console(stderr=True)
-
-
-def _say(message: str) -> None:
-    err.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}", highlight=False)
 
 
 def _finish(results: dict[str, Any], run_dir: Path) -> Path:
     from preflab.benchmarking.table import rich_difference_table, rich_length_table, rich_table
-    from preflab.report.html import write_report
 
     console.print(rich_table(results))
     for extra in (rich_difference_table(results), rich_length_table(results)):
         if extra is not None:
             console.print(extra)
-    page = write_report(run_dir)
+    page = results["report"]
     console.print(f"steps reused: {len(results['steps']['reused'])}, ran: {len(results['steps']['ran'])}; "
                   f"wall time {results['wall_s']:.0f} s")
     console.print(f"results: {run_dir / 'results.md'}\nreport:  {page}")
@@ -44,10 +37,10 @@ def bench(
 ) -> None:
     """Run every method through the same prompts, generator and budget, train the same RM
     recipe on each (several seeds), evaluate on real human data beside null baselines."""
-    from preflab.benchmarking.run import run_bench
+    from preflab.api.bench import bench
 
-    cfg, root, run_dir = preflights.bench(config, None, out, overwrite=overwrite)
-    _finish(run_bench(cfg, root, run_dir, say=_say), run_dir)
+    results = bench(config, run_dir=out, overwrite=overwrite)
+    _finish(results, Path(results["run_dir"]))
 
 
 def report(
@@ -101,11 +94,11 @@ def quickstart(
 ) -> None:
     """The whole chain on the embedded defaults, offline: generate with RMBoost, RLCD and
     random labels; train a MiniLM RM per method (3 seeds); evaluate; write the HTML report."""
-    from preflab.benchmarking.run import run_bench
+    from preflab.api.bench import bench
 
-    cfg, root, out = preflights.bench(None, quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens),
-                                      out, overwrite=overwrite)
-    _finish(run_bench(cfg, root, out, say=_say), out)
+    results = bench(quickstart_config(prompts, run.llm, eval_path, eval_format, budget, max_tokens), run_dir=out,
+                    overwrite=overwrite)
+    _finish(results, out)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,16 +17,16 @@ from preflab.preflight import Preflight, require_records
 
 
 def train_rm(input: str, val: Optional[str], metrics: Optional[Path], config: Optional[Path],
-             flags: dict[str, Any], *, cheap: bool, overwrite: bool):
+             flags: dict[str, Any], *, cheap: bool, overwrite: bool, require_output: bool = True):
     """(recipe, output folder) of ``preflab train-rm``: the options given (config file < flags;
     unset ones keep the recipe's own defaults, so ``--cheap`` honours every option it shares
     with fine-tuning) as one validated :class:`~preflab.rm.config.RecipeConfig`, and every
     output checked against every input, all problems at once."""
     check = Preflight()
     recipe, output_dir = check.run(_train_recipe, config, flags, cheap) or (None, None)
-    if recipe is not None and not output_dir:
+    if recipe is not None and not output_dir and require_output:
         check.problems.append("no output folder: pass --output-dir DIR (or output_dir in the config file)")
-    elif recipe is not None:
+    elif recipe is not None and output_dir:
         outputs = folder_output(output_dir)
         if recipe.recipe == "finetune":
             outputs += file_output(metrics or Path(output_dir + ".metrics.jsonl"))
@@ -50,17 +50,17 @@ def _train_recipe(config: Optional[Path], flags: dict[str, Any], cheap: bool):
     return recipe, None if output_dir is None else str(output_dir)
 
 
-def score(model: str, input: str, output: Path, *, batch_size: int, overwrite: bool) -> None:
+def score(model: str, input: str, output: Optional[Path], *, batch_size: int, overwrite: bool) -> None:
     check = Preflight()
     check.at_least(1, {"--batch-size": batch_size})
-    check.outputs(pairs_output(output), [model, input], overwrite=overwrite)
+    check.outputs([] if output is None else pairs_output(output), [model, input], overwrite=overwrite)
     check.done()
 
 
-def eval_cmd(model: str, input: str, output_dir: Path, *, batch_size: int, n_boot: int, overwrite: bool) -> None:
+def eval_cmd(model: str, input: str, output_dir: Optional[Path], *, batch_size: int, n_boot: int, overwrite: bool) -> None:
     check = Preflight()
     check.at_least(1, {"--batch-size": batch_size, "--bootstrap": n_boot})
-    check.outputs(workdir_output(output_dir), [model, input], overwrite=overwrite)
+    check.outputs([] if output_dir is None else workdir_output(output_dir), [model, input], overwrite=overwrite)
     check.done()
 
 
@@ -81,15 +81,15 @@ def generate(method, config: Optional[Path], flags: dict[str, Any], *, prompts: 
     check.outputs(pairs_output(out, ".failures.jsonl", ".run.json", ".partial.jsonl"), [prompts, scorer, config],
                   overwrite=overwrite)
     check.done()
-    require_records(sum(1 for _ in io.read_prompts(prompts)), "prompts", str(prompts), allow_empty)
+    require_records(sum(1 for _ in io.read_prompts(prompts)), "prompts", str(io.memory.NAME if io.memory.is_in_memory(prompts) else prompts), allow_empty)
     return cfg
 
 
-def judge(pairs: str, out: Path, *, llm: str, limit: Optional[int], max_tokens: int, in_flight: int) -> None:
+def judge(pairs: str, out: Optional[Path], *, llm: str, limit: Optional[int], max_tokens: int, in_flight: int) -> None:
     check = Preflight()
     check.at_least(1, {"--limit": limit, "--max-tokens": max_tokens, "--in-flight": in_flight})
     check.llm(llm)
-    check.outputs(file_output(out, ".run.json"), [pairs])
+    check.outputs([] if out is None else file_output(out, ".run.json"), [pairs])
     check.done()
 
 
@@ -98,7 +98,7 @@ def pairs_step(cls: type, src: str, dst: str, config: Optional[Path], flags: dic
     """``clean``, ``strength`` and ``augment``: a config, pairs in, pairs (+ run record) out."""
     check = Preflight()
     cfg = check.config(cls, config, flags)
-    outputs = pairs_output(dst, ".run.json") + (workdir_output(str(dst) + ".plots") if plots else [])
+    outputs = [] if dst is None else pairs_output(dst, ".run.json") + (workdir_output(str(dst) + ".plots") if plots else [])
     check.outputs(outputs, [src, config], overwrite=overwrite)
     check.done()
     return cfg

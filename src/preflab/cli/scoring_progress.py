@@ -15,15 +15,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 CHUNK = 1024
 
 
-def score_with_progress(scorer, items: Sequence, what: str = "Scoring responses", chunk: int = CHUNK) -> list[float]:
-    """Rewards of (prompt messages, response) items, in order, chunk by chunk with a bar."""
+def score_with_progress(scorer, items: Sequence, what: str = "Scoring responses", chunk: int = CHUNK,
+                        enabled: bool = True) -> list[float]:
+    """Rewards of (prompt messages, response) items, in order, chunk by chunk with a bar
+    (``enabled=False``: none)."""
     many = getattr(scorer, "score_many", None)
     if many is None:
         def many(part):
             return [s for prompt, response in part for s in scorer.score(prompt, [response])]
     rewards: list[float] = []
     with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True)) as bar:
+                  console=Console(stderr=True), disable=not enabled) as bar:
         task = bar.add_task("responses", total=len(items))
         for start in range(0, len(items), chunk):
             rewards += many(items[start:start + chunk])
@@ -31,8 +33,8 @@ def score_with_progress(scorer, items: Sequence, what: str = "Scoring responses"
     return rewards
 
 
-def score_pairs_with_progress(scorer, pairs: Sequence) -> list[tuple[float, float]]:
+def score_pairs_with_progress(scorer, pairs: Sequence, enabled: bool = True) -> list[tuple[float, float]]:
     """(chosen reward, rejected reward) per pair, as :func:`preflab.rm.scorer.score_pairs`."""
     flat = score_with_progress(scorer, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)],
-                               "Scoring pairs (responses)")
+                               "Scoring pairs (responses)", enabled=enabled)
     return [(flat[2 * i], flat[2 * i + 1]) for i in range(len(pairs))]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from preflab.errors import ConfigError, InputError
-from preflab.io import containers, schemas, sources
+from preflab.io import containers, memory, schemas, sources
 from preflab.io.containers import Location
 from preflab.io.outputs import output_container
 from preflab.records import PreferencePair, PromptRecord, prompt_id, to_trl
@@ -145,15 +145,15 @@ def read_pairs(
     ``seed`` draws its rejected completion). ``column_map`` renames source columns first
     (``"question=prompt,good=chosen,bad=rejected"``).
     """
-    path = str(path)
+    path = _source(path)
     fmt = _canonical_format(fmt)
     mapping = schemas.parse_column_map(column_map)
     report = report if report is not None else ReadReport()
-    report.path = path
+    report.path = _name(path)
     sink = _Rejects(strict, report)
     rows = (
         (loc, schemas.apply_column_map(row, mapping))
-        for loc, row in containers.iter_rows(path, split=split, on_error=sink)
+        for loc, row in memory.iter_rows(path, split=split, on_error=sink)
     )
     first = next(rows, None)
     if first is None:
@@ -172,6 +172,15 @@ def read_pairs(
         convert = lambda row: adapter(row, report.notes)  # noqa: E731
     yield from _records(_chain(first, rows), convert, report, sink, degenerate)
     _finish(report, rejects)
+
+
+def _source(path: Any) -> Any:
+    """A path as text; rows held in memory (:mod:`preflab.io.memory`) as they are."""
+    return memory.as_rows(path) if memory.is_in_memory(path) else str(path)
+
+
+def _name(source: Any) -> str:
+    return memory.NAME if memory.is_in_memory(source) else source
 
 
 def degenerate_counts(report: ReadReport) -> dict[str, int]:
@@ -197,12 +206,12 @@ def read_prompts(
     """Stream prompt records: plain text (one per line), JSONL/Parquet/datasets with a
     ``prompt`` column (text or messages; Arena-Hard's ``uid`` becomes the id), or any pair
     file (its prompts, each once)."""
-    path = str(path)
+    path = _source(path)
     mapping = schemas.parse_column_map(column_map)
     report = report if report is not None else ReadReport()
-    report.path, report.format = path, "prompts"
+    report.path, report.format = _name(path), "prompts"
     sink = _Rejects(strict, report)
-    rows = containers.iter_rows(path, split=split, on_error=sink)
+    rows = memory.iter_rows(path, split=split, on_error=sink)
     first = next(rows, None)
     if first is None:
         _finish(report, rejects)

@@ -19,7 +19,7 @@ input fingerprints) like every other preflab output.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -43,6 +43,7 @@ class TrainedScorer:
     val_accuracy: float | None = None
     result: Any = None
     seconds: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)  # what the caller adds (pairs read, degenerate rows)
 
 
 def train_scorer(pairs: Sequence[PreferencePair], recipe: RecipeConfig | Mapping[str, Any], seed: int | None = None, *,

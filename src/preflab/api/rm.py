@@ -1,0 +1,246 @@
+"""``preflab.train_rm``, ``preflab.score`` and ``preflab.evaluate``: train a reward model on
+pairs, score pairs with one, measure its accuracy on held-out human pairs.
+
+>>> import preflab
+>>> from preflab import PreferencePair, text_prompt
+>>> pairs = [PreferencePair(prompt=text_prompt(f"Question {i}?"), chosen=f"A good answer {i}.",
+...                         rejected=f"Bad {i}.") for i in range(8)]
+>>> rm = preflab.train_rm(pairs, cheap=True, epochs=20, progress=False)   # frozen MiniLM + a head
+>>> scored = preflab.score(rm, pairs[:2], progress=False)
+>>> scored[0].chosen_score is not None
+True
+>>> result = preflab.evaluate(rm, pairs, n_boot=50, progress=False)
+>>> 0.0 <= result["model"]["accuracy"] <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+from typing import Any, Optional
+
+from preflab.api.data import Pairs, read_pairs
+from preflab.api.options import opt, signed, take
+from preflab.api.steps import ConfigPath, ExecutorOptions, config_option, finish, fmt_option, overwrite_option
+from preflab.errors import InputError
+from preflab.rm.config import EmbedHeadConfig, TrainConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRmOptions:
+    fmt: str = fmt_option()
+    val: Optional[str] = opt(None, "Validation pairs (else --val-fraction of the input).", objects=True)
+    config: ConfigPath = config_option()
+    metrics: Optional[Path] = opt(None, "Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl).")
+    cheap: bool = opt(False, "Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head "
+                      "recipe, with the options it shares (max length, lr, epochs, loss options); others are refused.")
+    lenient: bool = opt(False, "Train on real data with degenerate rows: pairs with an empty response are kept (an "
+                        "empty reply is a real, worse answer), pairs with identical responses are skipped; both are counted.")
+    overwrite: bool = overwrite_option()
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreOptions:
+    fmt: str = fmt_option()
+    batch_size: int = opt(16, "Sequences per forward pass.")
+    normalize: bool = opt(False, "(r - mean)/std with the statistics saved at training.", "--normalize/--raw")
+    sort: bool = opt(True, "Length-sorted batches (much faster on CPU).")
+    overwrite: bool = overwrite_option()
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalOptions:
+    fmt: str = fmt_option()
+    batch_size: int = opt(16, "Sequences per forward pass.")
+    n_boot: int = opt(2000, "Bootstrap resamples for the 95% interval.", "--bootstrap")
+    seed: int = opt(0, "Bootstrap seed.")
+    overwrite: bool = overwrite_option()
+
+
+def _read(data: Any, fmt: str, degenerate: bool = False, counts: dict | None = None) -> Pairs:
+    """All pairs of ``data``; ``degenerate`` applies io.DEGENERATE_RULE, counted in ``counts``."""
+    from preflab import io
+
+    report = io.ReadReport()
+    pairs = read_pairs(data, fmt, degenerate=degenerate, report=report)
+    if counts is not None:
+        counts.update(io.degenerate_counts(report))
+    if not pairs:
+        raise InputError("no preference pairs in the input", path=report.path or io.memory.NAME)
+    return pairs
+
+
+def _scorer(model: Any, batch_size: int, normalize: bool = False, sort: bool = True, executor: Any = None):
+    """A scorer from a model folder (loaded here, or on Ray actors with ``executor``), what
+    :func:`train_rm` returned, or a scorer object."""
+    if isinstance(model, (str, Path)):
+        from preflab.executor.llm import load_scorer_on
+
+        return load_scorer_on(executor, str(model), batch_size=batch_size, normalize=normalize, sort=sort)
+    return getattr(model, "scorer", model)
+
+
+def _model_name(model: Any) -> Any:
+    return model if isinstance(model, (str, Path)) else getattr(model, "path", None) or type(model).__name__
+
+
+@signed(TrainRmOptions, doc_classes=(TrainRmOptions,))
+def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool = True, save_required: bool = False,
+             **options: Any):
+    """Train a reward model on ``pairs`` and return it (a
+    :class:`~preflab.rm.recipes.TrainedScorer`: ``.scorer``, ``.path``, ``.val_accuracy``),
+    fine-tuned or, with ``cheap=True``, a head on a frozen encoder. The recipe's options
+    (``model``, ``epochs``, ``lr``, ``max_length``, loss options...: ``preflab train-rm --help``)
+    are keyword arguments too. ``output_dir`` saves the model with its run.json; every option is
+    checked before any training (``save_required``: refuse to train without an output folder,
+    given here or in the ``config`` file, as ``preflab train-rm`` does)."""
+    from preflab.cli import preflights
+    from preflab.rm.recipes import train_scorer
+
+    parts = take("preflab.train_rm", options, TrainRmOptions, TrainConfig, EmbedHeadConfig,
+                 loose=(TrainConfig, EmbedHeadConfig))
+    own = TrainRmOptions(**parts[TrainRmOptions])
+    flags = {**parts[TrainConfig], **parts[EmbedHeadConfig], "output_dir": None if output_dir is None else str(output_dir)}
+    recipe, output_dir = preflights.train_rm(pairs, own.val, own.metrics, own.config, flags, cheap=own.cheap,
+                                             overwrite=own.overwrite, require_output=save_required)
+    counts: dict = {}
+    train = _read(pairs, own.fmt, own.lenient, counts)
+    val = _read(own.val, own.fmt, own.lenient) if own.val is not None else None
+    metrics = (own.metrics or Path(output_dir + ".metrics.jsonl")) if output_dir and recipe.recipe == "finetune" else None
+    trained = train_scorer(train, recipe, output_dir=output_dir, val_pairs=val, metrics_path=metrics,
+                           progress=None if progress else False,
+                           inputs={"pairs": pairs, **({"val": own.val} if own.val is not None else {})})
+    trained.info.update({"pairs": len(train), "degenerate_rows": counts})
+    return trained
+
+
+@signed(ScoreOptions, ExecutorOptions)
+def score(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bool = True, **options: Any):
+    """Rewards for pairs (``chosen_score``/``rejected_score``; returns
+    :class:`~preflab.api.data.Pairs`), or for rows with a ``prompt`` and a ``responses`` list
+    (returns the rows with ``scores``). ``model``: a folder saved by train-rm, what
+    :func:`train_rm` returned, or a scorer. Pairs with an empty response are scored; pairs whose
+    responses are identical are skipped; both are counted."""
+    from preflab.cli import preflights
+    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.provenance import run_record
+
+    from preflab.cli.options import RunOptions
+
+    parts = take("preflab.score", options, ScoreOptions, ExecutorOptions)
+    own = ScoreOptions(**parts[ScoreOptions])
+    executor = RunOptions(**parts[ExecutorOptions]).work_executor.check()  # bad settings fail before any work
+    preflights.score(model, pairs, out, batch_size=own.batch_size, overwrite=own.overwrite)
+    settings = {"batch_size": own.batch_size, "normalize": own.normalize, "sort": own.sort,
+                "executor": executor.record()}
+    loaded = _scorer(model, own.batch_size, own.normalize, own.sort, executor)
+    with closing_scorer(loaded, owned=isinstance(model, (str, Path))) as scorer:
+        if hasattr(scorer, "sort_by_length"):
+            scorer.sort_by_length = own.sort
+        rows = _response_rows(pairs)
+        if rows is not None:
+            return _score_many(scorer, rows, out, model, pairs, settings, progress)
+        counts: dict = {}
+        data = _read(pairs, own.fmt, True, counts)
+        rewards = score_pairs_with_progress(scorer, data, enabled=progress)
+    scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(data, rewards)]
+    record = run_record("score", {"format": own.fmt, **settings}, inputs=_inputs(model, pairs),
+                        counts={"pairs": len(scored), "degenerate_rows": counts}, seed=None)
+    return finish(scored, out, record, degenerate_rows=counts)
+
+
+@contextlib.contextmanager
+def closing_scorer(scorer: Any, *, owned: bool):
+    """``scorer``, closed on the way out when this call loaded it (Ray actors are released)."""
+    try:
+        yield scorer
+    finally:
+        if owned and hasattr(scorer, "close"):
+            scorer.close()
+
+
+def _inputs(model: Any, data: Any) -> dict[str, Any]:
+    return {**({"model": model} if isinstance(model, (str, Path)) else {}), "input": data}
+
+
+def _response_rows(data: Any) -> list[dict] | None:
+    """Rows with a ``responses`` list (a JSONL file or rows in memory), else None (pairs)."""
+    from preflab.io import containers, memory
+
+    if memory.is_in_memory(data):
+        rows = memory.as_rows(data)
+        first = next(iter(rows), None)
+        return list(rows) if isinstance(first, dict) and "responses" in first else None
+    if not Path(data).name.lower().endswith((".jsonl", ".jsonl.gz")):
+        return None
+    first = next(containers.iter_rows(str(data)), None)
+    if first is None or "responses" not in first[1]:
+        return None
+    return [row for _, row in containers.iter_rows(str(data))]
+
+
+def _score_many(scorer, rows: list[dict], out, model, data, settings: dict[str, Any], progress: bool) -> list[dict]:
+    from preflab.cli.scoring_progress import score_with_progress
+    from preflab.io import containers, memory
+    from preflab.provenance import run_record, sidecar, write_run_json
+    from preflab.records import text_prompt
+
+    where = memory.NAME if memory.is_in_memory(data) else str(data)
+    items, spans = [], []
+    for i, row in enumerate(rows):
+        prompt = row.get("prompt")
+        if not isinstance(row.get("responses"), list) or prompt is None:
+            raise InputError("expected 'prompt' and a list 'responses'", path=where, line=i + 1)
+        msgs = text_prompt(prompt) if isinstance(prompt, str) else _messages(prompt, where, i)
+        spans.append((len(items), len(items) + len(row["responses"])))
+        items += [(msgs, str(r)) for r in row["responses"]]
+    flat = score_with_progress(scorer, items, enabled=progress)
+    scored = [{**row, "scores": flat[a:b]} for row, (a, b) in zip(rows, spans)]
+    if out is not None:
+        containers.write_jsonl(scored, out)
+        write_run_json(sidecar(out), run_record("score", settings, inputs=_inputs(model, data),
+                                                counts={"prompts": len(rows), "responses": len(items)}, seed=None))
+    return scored
+
+
+def _messages(prompt: Any, path: str, i: int):
+    from preflab.records import Message
+
+    try:
+        return [Message(**m) for m in prompt]
+    except Exception:  # noqa: BLE001 - any malformed message is the same input error
+        raise InputError("prompt must be text or a list of {role, content} messages", path=path, line=i + 1) from None
+
+
+@signed(EvalOptions)
+def evaluate(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bool = True,
+             **options: Any) -> dict[str, Any]:
+    """Pairwise accuracy with its 95% interval, per category, on the high-confidence subset,
+    calibration, and null baselines (longer response wins, first position wins) on the same
+    pairs; what ``eval.json`` holds. ``out`` (a folder) also gets eval.json, reliability.png and
+    run.json. Pairs with an empty response are scored; identical ones are skipped; both counted."""
+    from preflab.cli import preflights
+    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.evaluation.report import evaluate_pairs, write_report
+    from preflab.provenance import run_record, write_run_json
+
+    own = EvalOptions(**take("preflab.evaluate", options, EvalOptions)[EvalOptions])
+    preflights.eval_cmd(model, pairs, None if out is None else Path(out), batch_size=own.batch_size, n_boot=own.n_boot,
+                        overwrite=own.overwrite)
+    counts: dict = {}
+    data = _read(pairs, own.fmt, True, counts)
+    scorer = _scorer(model, own.batch_size)
+    result = evaluate_pairs(data, score_pairs_with_progress(scorer, data, enabled=progress), n_boot=own.n_boot,
+                            seed=own.seed)
+    result["model_path"] = str(_model_name(model))
+    result["input"] = str(pairs) if isinstance(pairs, (str, Path)) else "<in memory>"
+    result["degenerate_rows"] = counts
+    if out is not None:
+        result["files"] = write_report(result, out)
+        write_run_json(Path(out) / "run.json", run_record(
+            "eval", {"format": own.fmt, "batch_size": own.batch_size, "bootstrap": own.n_boot},
+            inputs=_inputs(model, pairs), counts={"pairs": len(data), "accuracy": result["model"]["accuracy"]},
+            seed=own.seed))
+    return result
