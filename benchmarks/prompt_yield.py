@@ -79,19 +79,19 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     sets = {"example-prompts": (EXAMPLES, "general"), f"hh-{args.hh}": (hh_prompts(args.hh, 0, work / "hh_prompts.jsonl"), "harmlessness")}
     load_before = os.getloadavg()
-    rows = []
+    result = {"command": "benchmarks/prompt_yield.py --versions " + " ".join(args.versions) + f" --hh {args.hh}",
+              "llm": args.llm, "seed": 0, "cpu_count": os.cpu_count(), "rows": []}
     with open_llm(args.llm, cache=work / "calls.sqlite") as llm:
         for version in args.versions:
             for set_name, (path, domain) in sets.items():
                 for method in args.methods:
                     options = {"domain": domain, "template_version": version}
                     row = measure(llm, path, method, options, work / f"{set_name}_{method}_{version}.jsonl")
-                    rows.append({"set": set_name, "method": method, "template_version": version, **row})
-                    print(json.dumps(rows[-1]), flush=True)
-    result = {"command": "benchmarks/prompt_yield.py " + " ".join(f"--versions {' '.join(args.versions)}".split()),
-              "llm": args.llm, "seed": 0, "load_average_1min": {"start": load_before[0], "end": os.getloadavg()[0]},
-              "cpu_count": os.cpu_count(), "rows": rows}
-    (HERE / "results" / "prompt_yield.json").write_text(json.dumps(result, indent=2) + "\n")
+                    result["rows"].append({"set": set_name, "method": method, "template_version": version, **row})
+                    print(json.dumps(result["rows"][-1]), flush=True)
+                    # written after every row, so a long run that is stopped keeps what it finished
+                    result["load_average_1min"] = {"start": load_before[0], "now": os.getloadavg()[0]}
+                    (HERE / "results" / "prompt_yield.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
