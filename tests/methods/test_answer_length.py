@@ -58,3 +58,22 @@ def test_rlcd_both_instructions_carry_the_bound():
 def test_unknown_template_version_fails_up_front(method):
     with pytest.raises(ConfigError, match="no template 'answer_length' version 'v9'|no template 'rmboost_rewrite' version 'v9'"):
         resolve(get_method(method).config, None, {"template_version": "v9"})
+
+
+def test_rmboost_rewrite_that_runs_into_the_next_turn_keeps_only_the_finished_rewrite():
+    """Was (v1): a rewrite followed by an imitated next turn ("…\nRewrite the response so
+    that…") and the end of the sample was paired with the template's text inside it (or, when
+    the model wrote on, lost as unparseable). v2 stops there: the backend cuts at the stop string."""
+    def answer(messages, options, seed):
+        if "Rewrite the response so that" not in messages[-1].content:
+            return "A first answer."
+        text = "<response>A finished rewrite.\nRewrite the response so that it is better in: honesty."
+        cut = min((text.find(s) for s in options.stop if s in text), default=-1)
+        return text[:cut] if cut >= 0 else text
+    rewrites = {}
+    for version in ("v2", "v1"):
+        llm = fake_llm(default=answer)
+        ((_, pair),) = generate([PROMPT], "rmboost", RMBoostConfig(template_version=version, max_retries=0), Context(llm=llm))
+        rewrites[version] = pair.chosen if pair.provenance["label"] == "better" else pair.rejected
+    assert rewrites["v2"] == "A finished rewrite."
+    assert "Rewrite the response so that" in rewrites["v1"]

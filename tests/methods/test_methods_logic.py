@@ -54,7 +54,7 @@ def test_rmboost_pairs_follow_the_label():
     sent = rewrite_calls[0].messages[-1].content
     assert "first answer to" in sent and ("is better in" in sent or "is worse in" in sent)
     assert [m.role for m in rewrite_calls[0].messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
-    assert rewrite_calls[0].options.stop == ["</response>"]
+    assert rewrite_calls[0].options.stop == ["</response>", "\nRewrite the response so that", "\nRequest:"]
 
 
 def test_rmboost_draws_are_seeded_and_order_free():

@@ -27,6 +27,10 @@ from preflab.prompting import answer_length, load_template, parse_delimited, ren
 from preflab.records import PreferencePair, PromptRecord
 
 OPEN, CLOSE = "<response>", "</response>"
+#: Where a rewrite has ended when the model goes on to write the template's next turn instead
+#: of the close tag (SmolLM2: "<response>…\nRewrite the response so that…"): stopping there
+#: keeps the finished rewrite, which v1 (close tag only) lost as unparseable or truncated.
+ECHO_STOPS = ("\nRewrite the response so that", "\nRequest:")
 GUIDANCE = {
     "better": "Fix mistakes, add what is missing and make it clearer.",
     "worse": "Make it realistically worse (less accurate, less complete or less clear) without saying so.",
@@ -82,7 +86,8 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     template = load_template("rmboost_rewrite", cfg.template_version)
     instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
                                     aspects=", ".join(aspects), guidance=GUIDANCE[label])
-    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": [CLOSE]}
+    stops = [CLOSE] if cfg.template_version == "v1" else [CLOSE, *ECHO_STOPS]
+    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": stops}
     reasons = []
     for attempt in range(cfg.max_retries + 1):
         # each attempt has its own seed, so a retry is one new call and a rerun replays all from the cache
