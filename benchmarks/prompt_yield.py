@@ -74,12 +74,16 @@ def main() -> None:
     parser.add_argument("--hh", type=int, default=60, help="HH prompts")
     parser.add_argument("--methods", nargs="+", default=["rmboost", "rlcd"])
     parser.add_argument("--llm", default="llamacpp")
+    parser.add_argument("--sets", nargs="+", default=["example-prompts", "hh"], help="prompt sets to run (example-prompts, hh)")
+    parser.add_argument("--results", default="prompt_yield.json", help="results file name in benchmarks/results/")
     args = parser.parse_args()
     work = HERE / "results" / "prompt_yield"
     work.mkdir(parents=True, exist_ok=True)
     sets = {"example-prompts": (EXAMPLES, "general"), f"hh-{args.hh}": (hh_prompts(args.hh, 0, work / "hh_prompts.jsonl"), "harmlessness")}
+    sets = {name: value for name, value in sets.items() if name.split("-")[0] in {s.split("-")[0] for s in args.sets}}
     load_before = os.getloadavg()
-    result = {"command": "benchmarks/prompt_yield.py --versions " + " ".join(args.versions) + f" --hh {args.hh}",
+    result = {"command": f"benchmarks/prompt_yield.py --versions {' '.join(args.versions)} --hh {args.hh} "
+                         f"--methods {' '.join(args.methods)} --sets {' '.join(args.sets)}",
               "llm": args.llm, "seed": 0, "cpu_count": os.cpu_count(), "rows": []}
     with open_llm(args.llm, cache=work / "calls.sqlite") as llm:
         for version in args.versions:
@@ -91,7 +95,7 @@ def main() -> None:
                     print(json.dumps(result["rows"][-1]), flush=True)
                     # written after every row, so a long run that is stopped keeps what it finished
                     result["load_average_1min"] = {"start": load_before[0], "now": os.getloadavg()[0]}
-                    (HERE / "results" / "prompt_yield.json").write_text(json.dumps(result, indent=2) + "\n")
+                    (HERE / "results" / args.results).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
