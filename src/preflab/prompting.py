@@ -71,6 +71,26 @@ def parse_delimited(text: str, finish_reason: str, open_tag: str, close_tag: str
     return body, "ok"
 
 
+def with_system(prompt: list[Message], instruction: str) -> list[Message]:
+    """``prompt`` with ``instruction`` as its system message (merged in front of an existing
+    one); an empty instruction leaves the prompt as it is."""
+    if not instruction:
+        return list(prompt)
+    if prompt and prompt[0].role == "system":
+        merged = f"{instruction}\n\n{prompt[0].content}" if prompt[0].content else instruction
+        return [Message(role="system", content=merged)] + list(prompt[1:])
+    return [Message(role="system", content=instruction)] + list(prompt)
+
+
+def answer_length(version: str) -> tuple[str, str]:
+    """The instruction that bounds a sampled answer's length (``answer_length.VERSION.txt``,
+    empty in v1: no bound) and its template reference for provenance. Methods that sample
+    answers from the bare prompt add it as a system instruction, so a small model ends its
+    answer itself instead of being cut at ``max_tokens``."""
+    template = load_template("answer_length", version)
+    return template.text.strip(), template.ref
+
+
 def render_conversation(messages: list[Message]) -> str:
     """A prompt as text inside another prompt (a template): a single user turn as is, a
     conversation as labelled turns."""

@@ -168,15 +168,18 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
 
 def test_quickstart_command_path(tmp_path):
-    """The quickstart's own config and flow (a fast scripted LLM stands in for SmolLM2 here;
-    the real run is timed in benchmarks/README.md)."""
-    result = run("quickstart", "--llm", "varied", "--budget", "3", "--out", tmp_path / "qs")
+    """The quickstart's own config and flow (a fast scripted LLM stands in for SmolLM2 and the
+    human sets are cut to 20 pairs here; the real run is timed in benchmarks/README.md)."""
+    result = run("quickstart", "--llm", "varied", "--budget", "3", "--eval-limit", "20", "--base-limit", "20",
+                 "--out", tmp_path / "qs")
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "qs" / "results.json").read_text())
-    assert set(results["table"]) == {"rmboost", "rlcd", "random-label"}
-    assert results["eval_sets"] == {"preflab-check": 30}
+    assert set(results["table"]) == {"base-only", "base+rmboost", "base+rlcd"}
+    assert results["eval_sets"] == {"hh-harmless": 20, "preflab-check": 20}
+    assert results["table"]["base-only"]["_train_pairs"] == 20
+    assert {"delta", "ci95"} <= set(results["table"]["base+rlcd"]["hh-harmless"]["vs_base"])
     assert (tmp_path / "qs" / "report.html").exists()
-    assert "report:" in result.stdout
+    assert "report:" in result.stdout and "difference from base-only" in result.stdout
 
 
 def test_cost_cell_shows_tokens_served_from_the_cache():

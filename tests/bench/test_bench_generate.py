@@ -46,3 +46,27 @@ def test_bench_applies_west_of_n_confidence_quantile(tmp_path, quantile):
         assert run["post_filter"]["confidence_quantile"] == 0.5
         assert 0 < gen["pairs"] < 8 and all(c > cut for c in confidences)
         assert gen["failures"]["filtered_after_run"] == 8 - gen["pairs"]
+
+
+def test_generate_step_follows_a_changed_method_default(tmp_path, monkeypatch):
+    """Was: the step was keyed on the options written in the bench file, so a run folder kept
+    pairs made under an old default (a template version) after preflab changed it."""
+    from preflab.methods import get_method
+
+    cfg, root = load_bench_config(data={
+        "name": "d", "llm": "fake", "prompts": {"path": str(DATA / "example_prompts.txt")}, "budget_prompts": 2,
+        "methods": [{"name": "rlcd", "options": {"max_tokens": 16}}],
+        "eval": [{"name": "check", "path": str(DATA / "quickstart_eval.jsonl")}]})
+    state = BenchState(cfg, root, tmp_path, Steps(tmp_path), lambda message: None)
+    data = _data_step(state)
+
+    def templates():
+        by_instruction = fake_llm(default=lambda messages, options, seed: f"{messages[0].content[:30]} {seed}")
+        gen = _generate_step(state, data, cfg.methods[0], None, None, by_instruction)
+        return gen["folder"], {p.provenance["template"] for p in read_pairs(gen["folder"] / "pairs.jsonl")}
+
+    first, again = templates(), templates()
+    assert first == again and first[1] == {"answer_length.v2"}  # unchanged config: the step is reused
+    monkeypatch.setitem(get_method("rlcd").defaults, "template_version", "v1")
+    changed = templates()
+    assert changed[0] != first[0] and changed[1] == {"answer_length.v1"}

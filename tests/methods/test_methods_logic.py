@@ -46,15 +46,15 @@ def test_rmboost_pairs_follow_the_label():
             assert (pair.chosen, pair.rejected) == ("a much improved or degraded reply", y1)
         else:
             assert (pair.chosen, pair.rejected) == (y1, "a much improved or degraded reply")
-        assert 1 <= len(prov["aspects"]) <= 3 and prov["template"] == "rmboost_rewrite.v1"
+        assert 1 <= len(prov["aspects"]) <= 3 and prov["template"] == "rmboost_rewrite.v2" and prov["answer_template"] == "answer_length.v2"
         assert prov["generator"]["model"] == "fake-model" and prov["seed"] == 3
     # the rewrite prompt carries the request, y1, the direction and the aspects
     rewrite_calls = [c for c in llm.backend.generate_calls if "Rewrite the response so that" in c.messages[-1].content]
     assert len(rewrite_calls) == 3
     sent = rewrite_calls[0].messages[-1].content
     assert "first answer to" in sent and ("is better in" in sent or "is worse in" in sent)
-    assert [m.role for m in rewrite_calls[0].messages] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert rewrite_calls[0].options.stop == ["</response>"]
+    assert [m.role for m in rewrite_calls[0].messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    assert rewrite_calls[0].options.stop == ["</response>", "\nRewrite the response so that", "\nRequest:"]
 
 
 def test_rmboost_draws_are_seeded_and_order_free():

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -119,7 +119,7 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
     method = get_method(entry.name)
     method_cfg = resolve(method.config, None, entry.options, defaults=method.defaults)
     cfg = state.cfg
-    payload = {"data": data["fingerprint"], "method": entry.name, "options": entry.options, "llm": [llm.kind, llm.model_id],
+    payload = {"data": data["fingerprint"], "method": entry.name, "config": asdict(method_cfg), "llm": [llm.kind, llm.model_id],
                "judge": cfg.judge_llm, "seed": cfg.seed, "budget": cfg.budget_prompts, "scorer": scorer_fp}
 
     def work(folder: Path) -> dict[str, Any]:
@@ -138,8 +138,9 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
                 "length": result.run["length"]}
 
     state.say(f"generate: {entry.key}")
-    # v2: cached tokens counted; v3: the method's post-filters applied (West-of-N's confidence_quantile)
-    folder, info = state.steps.run(f"generate-{entry.key}", 3, payload, work, resumable=True)
+    # v2: cached tokens counted; v3: the method's post-filters applied (West-of-N's confidence_quantile);
+    # v4: keyed on the resolved method config, so a changed default (a template version) regenerates
+    folder, info = state.steps.run(f"generate-{entry.key}", 4, payload, work, resumable=True)
     state.say(f"generate: {entry.key}: {info['pairs']} pairs from {info['prompts']} prompts")
     return {"folder": folder, **info}
 

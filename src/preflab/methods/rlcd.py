@@ -18,7 +18,8 @@ from preflab.config import option
 from preflab.llm.base import Request
 from preflab.methods.base import Context, Failure, Outcome, register
 from preflab.methods.domains import rlcd_instructions
-from preflab.records import Message, PreferencePair, PromptRecord
+from preflab.prompting import answer_length, with_system
+from preflab.records import PreferencePair, PromptRecord
 
 
 @dataclass(frozen=True)
@@ -29,20 +30,16 @@ class RLCDConfig:
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per response.")
     keep_truncated: bool = option(False, "Keep responses cut off at max_tokens (flagged in provenance) instead of counting a failure.")
+    template_version: str = option("v2", "Version of the answer-length instruction added to both (preflab/templates/answer_length; v1: none).")
 
     def check(self) -> None:
         rlcd_instructions(self.domain, self.positive, self.negative)
-
-
-def with_system(prompt: list[Message], instruction: str) -> list[Message]:
-    if prompt and prompt[0].role == "system":
-        merged = f"{instruction}\n\n{prompt[0].content}" if prompt[0].content else instruction
-        return [Message(role="system", content=merged)] + list(prompt[1:])
-    return [Message(role="system", content=instruction)] + list(prompt)
+        answer_length(self.template_version)
 
 
 async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
-    positive, negative = rlcd_instructions(cfg.domain, cfg.positive, cfg.negative)
+    length, template = answer_length(cfg.template_version)
+    positive, negative = (f"{text} {length}".strip() for text in rlcd_instructions(cfg.domain, cfg.positive, cfg.negative))
     opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
     (pos,), (neg,) = await ctx.llm.acomplete_many([Request(with_system(prompt.prompt, positive), opts, "rlcd"),
                                                     Request(with_system(prompt.prompt, negative), opts, "rlcd")])
@@ -57,7 +54,7 @@ async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
     return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
                           provenance={"method": "rlcd", "truncated": [f == "length" for f in raw["finish"]],
                                       "instructions": {"positive": positive, "negative": negative},
-                                      "generator": ctx.generator(opts), "seed": ctx.seed, "prompt_id": prompt.id,
+                                      "generator": ctx.generator(opts), "seed": ctx.seed, "template": template, "prompt_id": prompt.id,
                                       "raw": raw})
 
 

@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from preflab.config import option
 from preflab.methods.base import Context, Failure, Outcome, derived_seed, register, rng_for
 from preflab.methods.domains import aspects_for
-from preflab.prompting import load_template, parse_delimited, render_conversation
+from preflab.prompting import answer_length, load_template, parse_delimited, render_conversation, with_system
 from preflab.records import PreferencePair, PromptRecord
 
 OPEN, CLOSE = "<response>", "</response>"
+#: Where a rewrite has ended when the model goes on to write the template's next turn instead
+#: of the close tag (SmolLM2: "<response>…\nRewrite the response so that…"): stopping there
+#: keeps the finished rewrite, which v1 (close tag only) lost as unparseable or truncated.
+ECHO_STOPS = ("\nRewrite the response so that", "\nRequest:")
 GUIDANCE = {
     "better": "Fix mistakes, add what is missing and make it clearer.",
     "worse": "Make it realistically worse (less accurate, less complete or less clear) without saying so.",
@@ -45,7 +49,7 @@ class RMBoostConfig:
     rewrite_max_tokens: int = option(384, "Token limit of the rewrite.")
     max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
     keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
-    template_version: str = option("v1", "Version of the rewrite template (preflab/templates).")
+    template_version: str = option("v2", "Version of the templates (preflab/templates): the rewrite and the first answer's length instruction (v1: none).")
 
     def check(self) -> None:
         from preflab.errors import ConfigError
@@ -58,6 +62,8 @@ class RMBoostConfig:
         if self.max_retries < 0:
             problems.append("max_retries must be >= 0")
         aspects_for(self.domain, self.aspects)
+        load_template("rmboost_rewrite", self.template_version)
+        answer_length(self.template_version)
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -69,7 +75,8 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     k = rng.randint(cfg.min_aspects, min(cfg.max_aspects, len(pool)))
     aspects = rng.sample(pool, k)
     base_opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
-    (first,) = await ctx.llm.acomplete(prompt.prompt, base_opts, method="rmboost")
+    length, answer_template = answer_length(cfg.template_version)
+    (first,) = await ctx.llm.acomplete(with_system(prompt.prompt, length), base_opts, method="rmboost")
     y1 = first.text.strip()
     raw = {"y1": first.text, "y1_finish": first.finish_reason}
     if not y1:
@@ -79,7 +86,8 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     template = load_template("rmboost_rewrite", cfg.template_version)
     instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
                                     aspects=", ".join(aspects), guidance=GUIDANCE[label])
-    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": [CLOSE]}
+    stops = [CLOSE] if cfg.template_version == "v1" else [CLOSE, *ECHO_STOPS]
+    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": stops}
     reasons = []
     for attempt in range(cfg.max_retries + 1):
         # each attempt has its own seed, so a retry is one new call and a rerun replays all from the cache
@@ -96,7 +104,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
                                   provenance={
                                       "method": "rmboost", "label": label, "aspects": aspects,
                                       "generator": ctx.generator({"first": base_opts, "rewrite": {**rewrite_opts, "seed": derived_seed(ctx.seed, "rewrite", attempt)}}),
-                                      "seed": ctx.seed, "template": template.ref,
+                                      "seed": ctx.seed, "template": template.ref, "answer_template": answer_template,
                                       "attempts": attempt + 1, "failed_attempts": reasons[:-1],
                                       "base_truncated": first.finish_reason == "length",
                                       "prompt_id": prompt.id, "raw": raw,

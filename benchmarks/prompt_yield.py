@@ -1,0 +1,102 @@
+"""Prompts that give a pair: RMBoost and RLCD with the embedded SmolLM2 (llama.cpp, batched),
+and why the other prompts give none.
+
+Two prompt sets: the 20 example prompts shipped with preflab (domain ``general``) and 60
+HH-RLHF harmless prompts (domain ``harmlessness``; the first 60 distinct prompts of the test
+split after a seeded shuffle, multi-turn ones included). Every method runs with its defaults
+(budgets included) except the template version, so ``--versions v1 v2`` compares the old
+templates (no answer-length instruction) with today's on the same prompts and seeds. Validity
+is the methods' own: truncated responses count as failures, as by default.
+
+    .venv/bin/python benchmarks/prompt_yield.py                    # today's templates (v2)
+    .venv/bin/python benchmarks/prompt_yield.py --versions v1 v2   # before / after
+
+Calls are cached under benchmarks/results/prompt_yield/ (a rerun is free); writes
+benchmarks/results/prompt_yield.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = REPO.parent / "shared" / "data"
+EXAMPLES = REPO / "src" / "preflab" / "data" / "example_prompts.txt"
+
+
+def hh_prompts(n: int, seed: int, out: Path) -> Path:
+    """The first ``n`` distinct HH prompts after a seeded shuffle, written as a prompt file."""
+    from preflab import io
+
+    prompts = list(io.prompts_of(io.read_pairs(DATA / "hh_rlhf_harmless_base_test.jsonl.gz", "hh-rlhf")))
+    random.Random(seed).shuffle(prompts)
+    io.write_prompts(prompts[:n], out)
+    return out
+
+
+def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> dict:
+    from preflab.config import resolve
+    from preflab.generation import failure_reasons, run_generation
+    from preflab.llm.usage import Usage
+    from preflab.methods import get_method
+
+    method = get_method(method_name)
+    cfg = resolve(method.config, None, options, defaults=method.defaults)
+    view = llm.with_method(method_name)
+    view.usage = Usage()
+    started = time.perf_counter()
+    result = run_generation(prompts, out, method, cfg, view, seed=0)
+    usage = result.run["usage"]["total"]
+    n = result.counts["prompts"]
+    row = {"prompts": n, "pairs": len(result.pairs), "yield": len(result.pairs) / n if n else 0.0,
+           "failures": failure_reasons(result.counts), "tokens_in": usage.get("prompt_tokens", 0),
+           "tokens_out": usage.get("completion_tokens", 0), "wall_s": round(time.perf_counter() - started, 1),
+           "median_words": {side: statistics.median(len(getattr(p, side).split()) for p in result.pairs)
+                            for side in ("chosen", "rejected")} if result.pairs else None}
+    if method_name == "rmboost":
+        row["failed_rewrite_attempts_in_pairs"] = dict(Counter(r for p in result.pairs for r in p.provenance["failed_attempts"]))
+    return row
+
+
+def main() -> None:
+    from preflab.llm.client import open_llm
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--versions", nargs="+", default=["v2"], help="template versions to compare (v1 = before)")
+    parser.add_argument("--hh", type=int, default=60, help="HH prompts")
+    parser.add_argument("--methods", nargs="+", default=["rmboost", "rlcd"])
+    parser.add_argument("--llm", default="llamacpp")
+    parser.add_argument("--sets", nargs="+", default=["example-prompts", "hh"], help="prompt sets to run (example-prompts, hh)")
+    parser.add_argument("--results", default="prompt_yield.json", help="results file name in benchmarks/results/")
+    args = parser.parse_args()
+    work = HERE / "results" / "prompt_yield"
+    work.mkdir(parents=True, exist_ok=True)
+    sets = {"example-prompts": (EXAMPLES, "general"), f"hh-{args.hh}": (hh_prompts(args.hh, 0, work / "hh_prompts.jsonl"), "harmlessness")}
+    sets = {name: value for name, value in sets.items() if name.split("-")[0] in {s.split("-")[0] for s in args.sets}}
+    load_before = os.getloadavg()
+    result = {"command": f"benchmarks/prompt_yield.py --versions {' '.join(args.versions)} --hh {args.hh} "
+                         f"--methods {' '.join(args.methods)} --sets {' '.join(args.sets)}",
+              "llm": args.llm, "seed": 0, "cpu_count": os.cpu_count(), "rows": []}
+    with open_llm(args.llm, cache=work / "calls.sqlite") as llm:
+        for version in args.versions:
+            for set_name, (path, domain) in sets.items():
+                for method in args.methods:
+                    options = {"domain": domain, "template_version": version}
+                    row = measure(llm, path, method, options, work / f"{set_name}_{method}_{version}.jsonl")
+                    result["rows"].append({"set": set_name, "method": method, "template_version": version, **row})
+                    print(json.dumps(result["rows"][-1]), flush=True)
+                    # written after every row, so a long run that is stopped keeps what it finished
+                    result["load_average_1min"] = {"start": load_before[0], "now": os.getloadavg()[0]}
+                    (HERE / "results" / args.results).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
