@@ -19,7 +19,7 @@ from typing import Any
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import signed, take
 from preflab.api.progress import Bar
-from preflab.api.steps import ConfigPath, ExecutorOptions, config_option, finish, fmt_option, overwrite_option
+from preflab.api.steps import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
 from preflab.quality.strength import StrengthConfig
 from preflab.quality.treatments import CleanConfig
 
@@ -64,11 +64,9 @@ def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True
     from preflab.provenance import run_record
     from preflab.quality.strength import compute_strength, plot_strength, sigma_by_mu_bins
 
-    from preflab.cli.options import RunOptions
-
     parts = take("preflab.strength", options, StrengthOptions, ExecutorOptions, StrengthConfig, loose=(StrengthConfig,))
     own = StrengthOptions(**parts[StrengthOptions])
-    executor = RunOptions(**parts[ExecutorOptions]).work_executor.check()  # bad settings fail before any work
+    executor = checked_executor(parts[ExecutorOptions])
     cfg = preflights.pairs_step(StrengthConfig, pairs, out, own.config, parts[StrengthConfig], overwrite=own.overwrite,
                                 plots=True)
     data = list(read_pairs(pairs, own.fmt))

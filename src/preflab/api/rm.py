@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import opt, signed, take
-from preflab.api.steps import ConfigPath, ExecutorOptions, config_option, finish, fmt_option, overwrite_option
+from preflab.api.steps import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
 from preflab.errors import InputError
 from preflab.rm.config import EmbedHeadConfig, TrainConfig
 
@@ -127,11 +127,9 @@ def score(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bo
     from preflab.cli.scoring_progress import score_pairs_with_progress
     from preflab.provenance import run_record
 
-    from preflab.cli.options import RunOptions
-
     parts = take("preflab.score", options, ScoreOptions, ExecutorOptions)
     own = ScoreOptions(**parts[ScoreOptions])
-    executor = RunOptions(**parts[ExecutorOptions]).work_executor.check()  # bad settings fail before any work
+    executor = checked_executor(parts[ExecutorOptions])
     preflights.score(model, pairs, out, batch_size=own.batch_size, overwrite=own.overwrite)
     settings = {"batch_size": own.batch_size, "normalize": own.normalize, "sort": own.sort,
                 "executor": executor.record()}

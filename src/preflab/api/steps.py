@@ -33,6 +33,14 @@ ConfigPath = Optional[Path]
 ExecutorOptions = run_options_subset("ExecutorOptions", EXECUTOR_OPTIONS)
 
 
+def checked_executor(values: dict[str, Any]):
+    """The :class:`~preflab.executor.Executor` of a call's :data:`ExecutorOptions` values,
+    checked now so that bad settings fail before any work."""
+    from preflab.cli.options import RunOptions
+
+    return RunOptions(**values).work_executor.check()
+
+
 def finish(pairs: Iterable[PreferencePair], out: str | Path | None, record: dict[str, Any], *, fmt: str = "preflab",
            **info: Any) -> Pairs:
     """``pairs`` as :class:`Pairs` with the run record; written with it to ``out`` if given."""

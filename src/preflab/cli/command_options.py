@@ -29,9 +29,9 @@ def command_parameters(cls: type) -> list[inspect.Parameter]:
     return params
 
 
-def with_command_options(func: Callable[..., Any], cls: type) -> Callable[..., Any]:
+def with_command_options(func: Callable[..., Any], *classes: type) -> Callable[..., Any]:
     """A copy of ``func`` (which takes ``**options``) whose signature gains one option per
-    field of ``cls``; compose with :func:`~preflab.cli.options.with_run_options` and
+    field of each of ``classes``; compose with :func:`~preflab.cli.options.with_run_options` and
     :func:`~preflab.cli.options.with_config_options` by wrapping this one."""
     hints = typing.get_type_hints(func)
     own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(func).parameters.values()
@@ -40,7 +40,7 @@ def with_command_options(func: Callable[..., Any], cls: type) -> Callable[..., A
     def command(**kwargs: Any) -> Any:
         return func(**kwargs)
 
-    command.__signature__ = inspect.Signature(own + command_parameters(cls))  # type: ignore[attr-defined]
+    command.__signature__ = inspect.Signature(own + [p for cls in classes for p in command_parameters(cls)])  # type: ignore[attr-defined]
     command.__name__ = func.__name__
     command.__doc__ = func.__doc__
     return command

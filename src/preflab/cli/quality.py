@@ -64,5 +64,5 @@ def register(app: typer.Typer) -> None:
     from preflab.api.steps import ExecutorOptions
 
     app.command(name="clean")(with_config_options(with_command_options(clean, CleanOptions), CleanConfig))
-    app.command(name="strength")(with_config_options(
-        with_command_options(with_command_options(strength, StrengthOptions), ExecutorOptions), StrengthConfig))
+    app.command(name="strength")(with_config_options(with_command_options(strength, StrengthOptions, ExecutorOptions),
+                                                                     StrengthConfig))

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
     from preflab.rm.config import TrainConfig
 
     app.command("train-rm")(with_config_options(with_command_options(train_rm, TrainRmOptions), TrainConfig))
-    app.command("score")(with_command_options(with_command_options(score, ScoreOptions), ExecutorOptions))
+    app.command("score")(with_command_options(score, ScoreOptions, ExecutorOptions))
     app.command("eval")(with_command_options(eval_cmd, EvalOptions))
 
 
