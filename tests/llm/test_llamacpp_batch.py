@@ -48,8 +48,8 @@ def test_a_sample_does_not_depend_on_its_batch(batched):
 
 
 def test_batched_equals_one_at_a_time(smollm2_gguf, batched):
-    options = [SAMPLED, {"n": 1, "temperature": 0, "max_tokens": 24, "logprobs": True},
-               {"n": 2, "temperature": 1.0, "top_p": 0.9, "max_tokens": 30, "seed": 9, "stop": [","]}]
+    options = [{**SAMPLED, "max_tokens": 12}, {"n": 1, "temperature": 0, "max_tokens": 16, "logprobs": True},
+               {"n": 2, "temperature": 1.0, "top_p": 0.9, "max_tokens": 16, "seed": 9, "stop": [","]}]
     reqs = [Request(p, o) for p in PROMPTS[:4] for o in options]
     fast = dump(batched.complete_many(reqs))
     with open_llm(spec(smollm2_gguf, batch=1), cache=False) as one:
@@ -89,7 +89,9 @@ def test_reuse_prefix_needs_one_sequence_at_a_time():
 def test_sigkill_inside_a_batch_and_rerun(smollm2_gguf, tmp_path):
     """Killed while a batch is decoding (some samples cached, their batch companions, often the
     other sample of the same prompt, in flight): the rerun decodes only the rest, in other
-    batches, and the outputs equal an uninterrupted run's byte for byte."""
+    batches, and the outputs equal an uninterrupted run's byte for byte. This is also the kill
+    test of the in-process backend as a whole (batched is its default path), with fewer slots
+    than samples so sequences join and leave the batch mid-job."""
     from test_resume_after_kill import kill_in_process_and_rerun
 
     done, usage, resumed, fresh = kill_in_process_and_rerun(spec(smollm2_gguf, batch=4), tmp_path, prompts=8,
