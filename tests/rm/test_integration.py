@@ -48,7 +48,7 @@ def test_minilm_trains_saves_and_reloads(hh_short, tmp_path):
 
 
 def test_cheap_head_trains_in_seconds_and_caches(shared_data, tmp_path):
-    pairs = list(itertools.islice(read_pairs(shared_data / "hh_rlhf_harmless_base_test.jsonl.gz", "hh-rlhf"), 120))
+    pairs = list(itertools.islice(read_pairs(shared_data / "hh_rlhf_harmless_base_test.jsonl.gz", "hh-rlhf"), 240))
     train, test = split_pairs(pairs, 0.25, 0)
     cfg = EmbedHeadConfig(model="minilm", cache_dir=str(tmp_path / "cache"), epochs=100)
     scorer = train_embed_head(train, cfg)
