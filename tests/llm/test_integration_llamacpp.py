@@ -126,16 +126,3 @@ def test_a_sample_does_not_depend_on_call_history(smollm2_gguf):
                 alone[q].append(gen(q, i))
     assert together == alone
 
-
-@pytest.mark.slow
-def test_sigkill_and_rerun_in_process(smollm2_gguf, tmp_path):
-    """The in-process backend (batched, the default) killed mid-job: the rerun generates only
-    what had not finished (counted by the job's own usage) and its outputs equal an
-    uninterrupted run's."""
-    from test_resume_after_kill import kill_in_process_and_rerun
-
-    done, usage, resumed, fresh = kill_in_process_and_rerun(f"llamacpp:{smollm2_gguf}#n_ctx=1024", tmp_path,
-                                                            prompts=6, max_tokens=12, kill_at=4, limit_s=120)
-    assert 4 <= len(done) < 12
-    assert usage["cached_calls"] == len(done) and usage["calls"] == 12 - len(done)
-    assert resumed == fresh

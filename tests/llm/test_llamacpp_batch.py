@@ -89,7 +89,9 @@ def test_reuse_prefix_needs_one_sequence_at_a_time():
 def test_sigkill_inside_a_batch_and_rerun(smollm2_gguf, tmp_path):
     """Killed while a batch is decoding (some samples cached, their batch companions, often the
     other sample of the same prompt, in flight): the rerun decodes only the rest, in other
-    batches, and the outputs equal an uninterrupted run's byte for byte."""
+    batches, and the outputs equal an uninterrupted run's byte for byte. This is also the kill
+    test of the in-process backend as a whole (batched is its default path), with fewer slots
+    than samples so sequences join and leave the batch mid-job."""
     from test_resume_after_kill import kill_in_process_and_rerun
 
     done, usage, resumed, fresh = kill_in_process_and_rerun(spec(smollm2_gguf, batch=4), tmp_path, prompts=8,

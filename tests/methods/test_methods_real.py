@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 PROMPTS = [PromptRecord(prompt=text_prompt("Name two colours of the rainbow.")),
            PromptRecord(prompt=text_prompt("Give one tip for drinking more water."))]
-SHORT = {"max_tokens": 40}
+SHORT = {"max_tokens": 24}
 OPTIONS = {
     "rmboost": {"max_tokens": 40, "rewrite_max_tokens": 60, "max_retries": 1, "keep_truncated": True},
     "west-of-n": {"n": 3, **SHORT}, "self-training": SHORT, "random-pair": SHORT,

@@ -155,16 +155,16 @@ def test_sigma_bins_cover_all_pairs():
 def test_cli_heads_mode_on_real_pandalm_subset(shared_data, tmp_path):
     """Heads on a fine-tuned MiniLM trunk (the default recipe), end to end through the CLI."""
     src = tmp_path / "pandalm.jsonl"
-    write_pairs(list(read_pairs(shared_data / "pandalm_testset_v1.json"))[:60], src)
+    write_pairs(list(read_pairs(shared_data / "pandalm_testset_v1.json"))[:40], src)
     out = tmp_path / "strength.jsonl"
     result = subprocess.run([sys.executable, "-m", "preflab", "strength", str(src), str(out), "--mode", "heads",
                              "--members", "3", "--head-epochs", "50", "--max-length", "128"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     scored = list(read_pairs(out))
-    assert len(scored) == 60 and all(p.strength_std is not None for p in scored)
-    assert len({round(p.strength_mean, 6) for p in scored}) > 30  # real, pair-specific values
+    assert len(scored) == 40 and all(p.strength_std is not None for p in scored)
+    assert len({round(p.strength_mean, 6) for p in scored}) > 20  # real, pair-specific values
     run = json.loads((tmp_path / "strength.jsonl.run.json").read_text())
-    assert len(run["sigma_by_mu"]) == 20 and run["counts"]["pairs"] == 60
+    assert len(run["sigma_by_mu"]) == 20 and run["counts"]["pairs"] == 40
     for png in run["plots"]:
         assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
