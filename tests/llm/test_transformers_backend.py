@@ -62,6 +62,36 @@ def test_groups_are_length_sorted_and_a_rerun_of_the_call_reproduces_them(tiny_m
     again.close()
 
 
+def test_repeat_penalty_has_llamacpp_semantics_in_a_ragged_batch(tiny_model_dir):
+    """Greedy with repeat_penalty, batched with left padding, equals a hand-written loop that
+    applies llama.cpp's rule over the generated tokens only (the prompt does not count)."""
+    torch, transformers = pytest.importorskip("torch"), pytest.importorskip("transformers")
+    penalty, steps = 2.0, 16
+    llm = open_llm(f"hf:{tiny_model_dir}#batch=4&dtype=float32", cache=False)
+    opts = {"temperature": 0, "max_tokens": steps}
+    plain = [r[0].text for r in llm.complete_many([(p, opts) for p in PROMPTS])]
+    penalised = [r[0].text for r in llm.complete_many([(p, {**opts, "repeat_penalty": penalty}) for p in PROMPTS])]
+    llm.close()
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    expected = []
+    for prompt in PROMPTS:
+        ids = TransformersBackend._prompt_ids(None, tok, as_messages(prompt))
+        new: list[int] = []
+        for _ in range(steps):
+            with torch.inference_mode():
+                logits = model(input_ids=torch.tensor([ids + new])).logits[0, -1].float()
+            for t in set(new[-64:]):
+                logits[t] = logits[t] / penalty if logits[t] > 0 else logits[t] * penalty
+            nxt = int(logits.argmax())
+            if nxt == tok.eos_token_id:
+                break
+            new.append(nxt)
+        expected.append(tok.decode(new, skip_special_tokens=True))
+    assert penalised == expected
+    assert penalised != plain  # the random model repeats itself greedily; the penalty changes that
+
+
 def test_logprobs_and_loglikelihood(tiny_model_dir):
     llm = open_llm(f"hf:{tiny_model_dir}", cache=False)
     out = llm.complete("Hi", temperature=0, max_tokens=6, logprobs=True)[0]
