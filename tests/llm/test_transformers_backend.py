@@ -79,7 +79,7 @@ def test_repeat_penalty_has_llamacpp_semantics_in_a_ragged_batch(tiny_model_dir)
         ids = TransformersBackend._prompt_ids(None, tok, as_messages(prompt))
         new: list[int] = []
         for _ in range(steps):
-            with torch.inference_mode():
+            with torch.no_grad():
                 logits = model(input_ids=torch.tensor([ids + new])).logits[0, -1].float()
             for t in set(new[-64:]):
                 logits[t] = logits[t] / penalty if logits[t] > 0 else logits[t] * penalty
