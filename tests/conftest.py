@@ -3,8 +3,14 @@ embedded SmolLM2 GGUF, and a real llama.cpp OpenAI-compatible server on a free l
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# llama.cpp's OpenMP threads spin while they wait unless told not to, which collapses its speed
+# on a shared CPU; the backend sets this before llama.cpp first loads, but a test may import
+# llama_cpp earlier (importorskip below), so set it before any test runs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
 

@@ -26,6 +26,10 @@ Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the 
 * ``#batch=K`` (default 8) decodes up to K sequences together (:mod:`preflab.llm.llamacpp_batch`):
   the same samples, bit for bit, at several times the tokens/s; ``#batch=1`` is the one-at-a-time
   path described above.
+* The embedded model decodes from a Q8_0 copy of its Q4_1 file (``#weights=auto``, made once in
+  the cache by :mod:`preflab.llm.requantize`): Q4_1 has no batched matmul kernel in llama.cpp,
+  so a batch of 8 cost ~4x one sequence's step; Q8_0 costs ~3x and is faster even alone.
+  ``#weights=file`` decodes from the file as shipped; ``#weights=q8_0`` converts any GGUF.
 * Scoring a given response needs logits at every position. The model is loaded with
   ``logits_all=True`` (so the score buffer exists) but generation switches it off, keeping
   generation at raw llama-cpp-python speed; scoring switches it on for its own ``eval``.
@@ -47,7 +51,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -78,6 +82,14 @@ def default_model_path() -> Path:
     return path
 
 
+def import_llama_cpp(omp_passive: bool = True) -> Any:
+    """``llama_cpp``, with ``OMP_WAIT_POLICY=PASSIVE`` set first (unless set already, or
+    ``omp_passive`` is false): OpenMP reads it once, when llama.cpp's libraries load."""
+    if omp_passive and "llama_cpp" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return require("llama_cpp", "local")
+
+
 def file_model_id(path: Path) -> str:
     """``name@size-sha256(first 1 MiB)``: changes when the weights file does (the GGUF header
     holds the metadata and tensor layout), cheap even for multi-GB files."""
@@ -96,6 +108,9 @@ class LlamaCppParams(BaseModel):
     prefix_block: int = Field(8, ge=1, le=4096, description="First block size of the canonical prompt pre-fill.")
     reuse_prefix: bool = Field(False, description="Re-use the KV cache of a shared prompt prefix (faster, not reproducible; needs batch=1).")
     batch: int = Field(8, ge=1, le=64, description="Sequences decoded together (1 = one at a time, the unbatched path).")
+    weights: Literal["auto", "file", "q8_0"] = Field(
+        "auto", description="q8_0: decode from a Q8_0 copy of the GGUF, made once in the cache (fast batched "
+                            "decoding); file: the GGUF as it is; auto: q8_0 for the embedded model, file otherwise.")
     verbose: bool = False
 
     @model_validator(mode="after")
@@ -119,7 +134,9 @@ class LlamaCppBackend:
 
         check_gguf(self.path)
         self.params = params or LlamaCppParams()
-        self.model_id = file_model_id(self.path)
+        self.q8_0 = self.params.weights == "q8_0" or (self.params.weights == "auto" and not model_path)
+        # the copy is made on first load (a fully cached run never needs it); its id is the source's
+        self.model_id = file_model_id(self.path) + ("+q8_0" if self.q8_0 else "")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-llamacpp")
         self._llama: Any = None
         self._formatter: Any = None
@@ -136,17 +153,19 @@ class LlamaCppBackend:
     # Everything below that touches self._llama runs on the worker thread.
     def _model(self) -> Any:
         if self._llama is None:
-            if self.params.omp_passive and "llama_cpp" not in sys.modules:
-                # read once, when llama.cpp's OpenMP runtime loads; an explicit setting wins
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             if self.params.batch > 1:  # keeps a sample independent of its batch (see llamacpp_batch)
                 os.environ.setdefault("GGML_CPU_TILED_MM", "0")
-            llama_cpp = require("llama_cpp", "local")
+            llama_cpp = import_llama_cpp(self.params.omp_passive)
             p = self.params
             threads = self._threads()
-            log.info("loading %s (n_ctx=%d, threads=%d)", self.path, p.n_ctx, threads)
+            path = self.path
+            if self.q8_0:
+                from preflab.llm.requantize import requantized_q8_0
+
+                path = requantized_q8_0(self.path, file_model_id(self.path), threads, p.verbose)
+            log.info("loading %s (n_ctx=%d, threads=%d)", path, p.n_ctx, threads)
             self._llama = llama_cpp.Llama(
-                model_path=str(self.path), n_ctx=p.n_ctx, n_threads=threads, n_batch=p.n_batch,
+                model_path=str(path), n_ctx=p.n_ctx, n_threads=threads, n_batch=p.n_batch,
                 logits_all=True, chat_format=p.chat_format, verbose=p.verbose,
             )
             self._set_logits_all(False)
