@@ -29,7 +29,7 @@ class RLCDConfig:
     negative: str | None = option(None, "Negative instruction (overrides the domain's).")
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per response.")
-    repeat_penalty: float = option(1.0, REPEAT_PENALTY_HELP)
+    repeat_penalty: float = option(1.2, REPEAT_PENALTY_HELP)
     keep_truncated: bool = option(False, "Keep responses cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the answer-length instruction added to both (preflab/templates/answer_length; v1: none).")
 

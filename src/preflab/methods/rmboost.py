@@ -47,7 +47,7 @@ class RMBoostConfig:
     temperature: float = option(0.7, "Sampling temperature of both steps.")
     max_tokens: int = option(256, "Token limit of the first response.")
     rewrite_max_tokens: int = option(384, "Token limit of the rewrite.")
-    repeat_penalty: float = option(1.0, REPEAT_PENALTY_HELP)
+    repeat_penalty: float = option(1.2, REPEAT_PENALTY_HELP)
     max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
     keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the templates (preflab/templates): the rewrite and the first answer's length instruction (v1: none).")
