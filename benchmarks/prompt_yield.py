@@ -42,6 +42,12 @@ def hh_prompts(n: int, seed: int, out: Path) -> Path:
     return out
 
 
+def repeats(text: str) -> int:
+    """How many words of ``text`` are a word that already occurred among the 10 before it."""
+    words = text.lower().split()
+    return sum(w in words[max(0, i - 10):i] for i, w in enumerate(words))
+
+
 def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> dict:
     from preflab.config import resolve
     from preflab.generation import failure_reasons, run_generation
@@ -54,13 +60,16 @@ def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> d
     view.usage = Usage()
     started = time.perf_counter()
     result = run_generation(prompts, out, method, cfg, view, seed=0)
+    responses = [text for p in result.pairs for text in (p.chosen, p.rejected)]
     usage = result.run["usage"]["total"]
     n = result.counts["prompts"]
-    row = {"prompts": n, "pairs": len(result.pairs), "yield": len(result.pairs) / n if n else 0.0,
+    row = {"repeat_penalty": cfg.repeat_penalty, "prompts": n, "pairs": len(result.pairs), "yield": len(result.pairs) / n if n else 0.0,
            "failures": failure_reasons(result.counts), "tokens_in": usage.get("prompt_tokens", 0),
            "tokens_out": usage.get("completion_tokens", 0), "wall_s": round(time.perf_counter() - started, 1),
            "median_words": {side: statistics.median(len(getattr(p, side).split()) for p in result.pairs)
-                            for side in ("chosen", "rejected")} if result.pairs else None}
+                            for side in ("chosen", "rejected")} if result.pairs else None,
+           # a penalty that wrecks answers shows here first: words that are the same as the one before
+           "repeated_word_share": round(sum(repeats(t) for t in responses) / max(1, sum(len(t.split()) for t in responses)), 4)}
     if method_name == "rmboost":
         row["failed_rewrite_attempts_in_pairs"] = dict(Counter(r for p in result.pairs for r in p.provenance["failed_attempts"]))
     return row
@@ -76,6 +85,8 @@ def main() -> None:
     parser.add_argument("--llm", default="llamacpp")
     parser.add_argument("--sets", nargs="+", default=["example-prompts", "hh"], help="prompt sets to run (example-prompts, hh)")
     parser.add_argument("--results", default="prompt_yield.json", help="results file name in benchmarks/results/")
+    parser.add_argument("--repeat-penalties", nargs="+", type=float, default=[None],
+                        help="repeat_penalty values to compare (1.0 = off; default: each method's default)")
     args = parser.parse_args()
     work = HERE / "results" / "prompt_yield"
     work.mkdir(parents=True, exist_ok=True)
@@ -83,15 +94,20 @@ def main() -> None:
     sets = {name: value for name, value in sets.items() if name.split("-")[0] in {s.split("-")[0] for s in args.sets}}
     load_before = os.getloadavg()
     result = {"command": f"benchmarks/prompt_yield.py --versions {' '.join(args.versions)} --hh {args.hh} "
-                         f"--methods {' '.join(args.methods)} --sets {' '.join(args.sets)}",
-              "llm": args.llm, "seed": 0, "cpu_count": os.cpu_count(), "rows": []}
+                         f"--methods {' '.join(args.methods)} --sets {' '.join(args.sets)}"
+                         + (f" --repeat-penalties {' '.join(map(str, args.repeat_penalties))}" if args.repeat_penalties != [None] else ""),
+              "llm": args.llm, "repeat_penalties": args.repeat_penalties, "seed": 0, "cpu_count": os.cpu_count(), "rows": []}
     with open_llm(args.llm, cache=work / "calls.sqlite") as llm:
-        for version in args.versions:
+        for version, penalty in ((v, p) for v in args.versions for p in args.repeat_penalties):
             for set_name, (path, domain) in sets.items():
                 for method in args.methods:
                     options = {"domain": domain, "template_version": version}
-                    row = measure(llm, path, method, options, work / f"{set_name}_{method}_{version}.jsonl")
-                    result["rows"].append({"set": set_name, "method": method, "template_version": version, **row})
+                    if penalty is not None:
+                        options["repeat_penalty"] = penalty
+                    tag = version if penalty is None else f"{version}_rp{penalty}"
+                    row = measure(llm, path, method, options, work / f"{set_name}_{method}_{tag}.jsonl")
+                    result["rows"].append({"set": set_name, "method": method, "template_version": version,
+                                           "repeat_penalty": row.pop("repeat_penalty"), **row})
                     print(json.dumps(result["rows"][-1]), flush=True)
                     # written after every row, so a long run that is stopped keeps what it finished
                     result["load_average_1min"] = {"start": load_before[0], "now": os.getloadavg()[0]}

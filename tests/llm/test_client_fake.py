@@ -152,3 +152,23 @@ def test_fake_is_a_registered_backend():
     assert [o.text for o in out] == ["hello", "hello"] and llm.model_id == "my-model"
     llm.close()
     assert llm.backend.closed
+
+
+def test_repeat_penalty_keeps_the_cache_keys_of_requests_that_leave_it_off(cache_path):
+    """Caches and run folders made before the option existed stay valid: at 1.0 the request
+    (hence its key, computed here before the option was added) is unchanged; any other value is
+    recorded, keyed apart and handed to the backend."""
+    from preflab.llm.base import Options, as_messages
+    from preflab.llm.cache import request_key
+
+    llm = open_llm(FakeBackend(default=lambda m, o, s: f"rp{o.repeat_penalty}"), cache=cache_path)
+    opts = dict(temperature=0.7, max_tokens=64, seed=5, stop=["###"])
+    request = llm._request(as_messages("Why is the sky blue?"), Options(**opts), 1)
+    assert request_key(request) == "c93ef174f1ebeb89eda38b02cbb949c1ecffd6ef150bde5d07790889bf5e02d5"
+    assert request == llm._request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.0), 1)
+    penalised = llm._request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.2), 1)
+    assert penalised["options"]["repeat_penalty"] == 1.2 and request_key(penalised) != request_key(request)
+    assert [c.text for c in (llm.complete("q", **opts)[0], llm.complete("q", **opts, repeat_penalty=1.2)[0])] == ["rp1.0", "rp1.2"]
+    llm.close()
+    with pytest.raises(Exception, match="repeat_penalty"):
+        Options(repeat_penalty=0.9)  # below 1 would reward repetition: refused

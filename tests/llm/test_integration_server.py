@@ -38,6 +38,17 @@ def test_server_and_in_process_agree_on_greedy_text(llama_server, smollm2_gguf):
     assert a.text.split()[:4] == b.text.split()[:4] and a.prompt_tokens == b.prompt_tokens
 
 
+def test_repeat_penalty_reaches_the_server(llama_server, smollm2_gguf):
+    """The field gets to llama-cpp-python's server, which applies it as the in-process path
+    does (generated tokens only): the penalised greedy replies agree, and differ from 1.0's."""
+    prompt, opts = "List the days of the week.", {"temperature": 0, "max_tokens": 24}
+    with open_llm(f"openai:{llama_server}#model=smollm2", cache=False) as remote:
+        a = [remote.complete(prompt, **opts, repeat_penalty=p)[0].text for p in (1.0, 1.5)]
+    with open_llm(f"llamacpp:{smollm2_gguf}#n_ctx=2048", cache=False) as local:
+        b = local.complete(prompt, **opts, repeat_penalty=1.5)[0].text
+    assert a[1] != a[0] and a[1].split()[:6] == b.split()[:6]
+
+
 def test_logprobs_degrade_cleanly(llama_server, caplog):
     with open_llm(f"openai:{llama_server}#model=smollm2&retries=1&backoff=0.05", cache=False) as llm:
         with caplog.at_level(logging.WARNING):

@@ -48,14 +48,17 @@ def test_a_sample_does_not_depend_on_its_batch(batched):
 
 
 def test_batched_equals_one_at_a_time(smollm2_gguf, batched):
-    options = [SAMPLED, {"n": 1, "temperature": 0, "max_tokens": 24, "logprobs": True},
-               {"n": 2, "temperature": 1.0, "top_p": 0.9, "max_tokens": 30, "seed": 9, "stop": [","]}]
+    greedy = {"n": 1, "temperature": 0, "max_tokens": 24, "logprobs": True}
+    options = [SAMPLED, greedy, {"n": 2, "temperature": 1.0, "top_p": 0.9, "max_tokens": 30, "seed": 9, "stop": [","]},
+               {**greedy, "repeat_penalty": 1.5}, {**SAMPLED, "n": 1, "repeat_penalty": 1.3}]
     reqs = [Request(p, o) for p in PROMPTS[:4] for o in options]
     fast = dump(batched.complete_many(reqs))
     with open_llm(spec(smollm2_gguf, batch=1), cache=False) as one:
         slow = dump(one.complete_many(reqs))
     assert fast == slow
     assert any(c[1] == "stop" for r in fast for c in r) and any(c[1] == "length" for r in fast for c in r)
+    # the penalty really acts (on both paths, so the equality above covers it): greedy text changes
+    assert any(fast[i][0][0] != fast[i + 2][0][0] for i in range(1, len(reqs), len(options)))
 
 
 def test_a_prompt_longer_than_the_context_fails_alone(smollm2_gguf):

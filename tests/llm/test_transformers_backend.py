@@ -62,6 +62,55 @@ def test_groups_are_length_sorted_and_a_rerun_of_the_call_reproduces_them(tiny_m
     again.close()
 
 
+def test_repeat_penalty_has_llamacpp_semantics_in_a_ragged_batch(tiny_model_dir, tmp_path):
+    """Greedy with repeat_penalty, batched with left padding, equals a hand-written loop that
+    applies llama.cpp's rule over the generated tokens only (the prompt does not count)."""
+    torch, transformers = pytest.importorskip("torch"), pytest.importorskip("transformers")
+    # a model that repeats itself: no layer writes to the residual stream, and the output matrix
+    # is the embedding, so the next token is (about) the current one
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_(), layer.mlp.down_proj.weight.zero_()
+        model.lm_head.weight.copy_(model.model.embed_tokens.weight)
+    model.save_pretrained(tmp_path), transformers.AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(tmp_path)
+    penalty, steps = 1.5, 12
+    llm = open_llm(f"hf:{tmp_path}#batch=4&dtype=float32", cache=False)
+    opts = {"temperature": 0, "max_tokens": steps}
+    plain = [r[0].text for r in llm.complete_many([(p, opts) for p in PROMPTS])]
+    penalised = [r[0].text for r in llm.complete_many([(p, {**opts, "repeat_penalty": penalty}) for p in PROMPTS])]
+    llm.close()
+    tok = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    model.eval()
+    expected = []
+    for prompt in PROMPTS:
+        ids = TransformersBackend._prompt_ids(None, tok, as_messages(prompt))
+        new: list[int] = []
+        for _ in range(steps):
+            with torch.no_grad():
+                logits = model(input_ids=torch.tensor([ids + new])).logits[0, -1].float()
+            for t in set(new[-64:]):
+                logits[t] = logits[t] / penalty if logits[t] > 0 else logits[t] * penalty
+            nxt = int(logits.argmax())
+            if nxt == tok.eos_token_id:
+                break
+            new.append(nxt)
+        expected.append(tok.decode(new, skip_special_tokens=True))
+    assert penalised == expected
+    assert penalised != plain  # the model loops greedily; the penalty changes that
+
+
+def test_repeat_processor_counts_the_last_generated_tokens_only():
+    torch = pytest.importorskip("torch")
+    from preflab.llm.transformers_backend import _repeat_processor
+
+    ids = torch.tensor([[0, 1, 2, 3, 4], [1, 1, 1, 3, 3]])  # prompt = the first 2 columns
+    scores = torch.tensor([[2.0, 2.0, 2.0, -2.0, 2.0], [2.0, 2.0, 2.0, -2.0, 2.0]])
+    out = _repeat_processor(torch, 2, 2.0, last_n=2)(ids, scores.clone())
+    # row 0: tokens 3 and 4 are the last two generated (2 fell out of the window, 0 and 1 are prompt)
+    assert out.tolist() == [[2.0, 2.0, 2.0, -4.0, 1.0], [2.0, 2.0, 2.0, -4.0, 2.0]]
+
+
 def test_logprobs_and_loglikelihood(tiny_model_dir):
     llm = open_llm(f"hf:{tiny_model_dir}", cache=False)
     out = llm.complete("Hi", temperature=0, max_tokens=6, logprobs=True)[0]

@@ -250,3 +250,16 @@ def test_random_label_is_a_seeded_coin():
                                   Context(llm=fake_llm(default=answer), seed=1))]
     firsts = sum(o.chosen == o.provenance["raw"]["samples"][0] for o in out)
     assert 8 < firsts < 32
+
+
+@pytest.mark.parametrize("name, config", [("rmboost", RMBoostConfig), ("rlcd", RLCDConfig)])
+def test_repeat_penalty_reaches_every_sample_and_the_provenance(name, config):
+    for cfg in (config(), config(repeat_penalty=1.0), config(repeat_penalty=1.25)):
+        answer = rewriter(lambda text, seed: "<response>another reply</response>") if name == "rmboost" \
+            else (lambda messages, options, seed: messages[0].content)  # RLCD: its instruction, so the two differ
+        llm = fake_llm(default=answer)
+        ((_, pair),) = generate(PROMPTS[:1], name, cfg, Context(llm=llm))
+        assert {c.options.repeat_penalty for c in llm.backend.generate_calls} == {cfg.repeat_penalty}
+        options = pair.provenance["generator"]["options"]
+        recorded = [options["first"], options["rewrite"]] if name == "rmboost" else [options]
+        assert [o["repeat_penalty"] for o in recorded] == [cfg.repeat_penalty] * len(recorded)

@@ -50,6 +50,9 @@ class Options(BaseModel):
     seed: int | None = Field(0, description="Base seed; sample i uses a seed derived from (seed, i).")
     stop: list[str] = Field(default_factory=list, description="Strings that end generation.")
     logprobs: bool = Field(False, description="Return per-token log-probabilities where the backend can.")
+    repeat_penalty: float = Field(1.0, ge=1.0, le=2.0, description=(
+        "llama.cpp's repeat penalty: a token among the last REPEAT_LAST_N generated tokens has its "
+        "logit divided by it (multiplied, if negative) before top-k/top-p/temperature; 1.0 = off."))
 
     @field_validator("stop", mode="before")
     @classmethod
@@ -59,8 +62,22 @@ class Options(BaseModel):
         return [v] if isinstance(v, str) else v
 
     def request_fields(self) -> dict[str, Any]:
-        """The fields that decide a sample's content (``n`` does not: it only says how many)."""
-        return self.model_dump(exclude={"n"})
+        """The fields that decide a sample's content (``n`` does not: it only says how many).
+        Options added after caches existed appear only when set away from their default, so
+        every request that leaves them alone keeps its cache key and recorded fields:
+
+        >>> "repeat_penalty" in Options().request_fields(), Options(repeat_penalty=1.2).request_fields()["repeat_penalty"]
+        (False, 1.2)
+        """
+        return self.model_dump(exclude={"n", *(name for name, default in LATE_DEFAULTS.items() if getattr(self, name) == default)})
+
+
+#: Options added after caches and run folders existed, with their neutral defaults: left out of
+#: :meth:`Options.request_fields` at that value (see there).
+LATE_DEFAULTS: dict[str, Any] = {"repeat_penalty": 1.0}
+#: The window of the repeat penalty: the last 64 *generated* tokens (prompt tokens do not count),
+#: llama-cpp-python's ``last_n_tokens_size`` and llama.cpp's ``penalty_last_n`` defaults.
+REPEAT_LAST_N = 64
 
 
 def sample_seed(seed: int | None, index: int) -> int | None:

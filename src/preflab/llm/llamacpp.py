@@ -187,7 +187,7 @@ class LlamaCppBackend:
         llama = self._model()
         kwargs: dict[str, Any] = dict(
             messages=message_dicts(messages), temperature=options.temperature, top_p=options.top_p,
-            max_tokens=options.max_tokens, stop=options.stop or None,
+            max_tokens=options.max_tokens, stop=options.stop or None, repeat_penalty=options.repeat_penalty,
         )
         if seed is not None:
             kwargs["seed"] = seed

@@ -26,8 +26,9 @@ Why the results do not depend on the batch (tested bit for bit in
   (``llama_memory_seq_cp`` across streams, then ``llama_memory_seq_rm`` of the tail), so the n
   samples of one prompt pay for it once.
 * Each sequence samples from its own chain, seeded with its own seed, built like
-  llama-cpp-python's (top-k 40, top-p, min-p 0.05, temperature, dist), so a sample equals the
-  one the one-sequence path draws (same tokens, same finish reason, same usage).
+  llama-cpp-python's (repeat penalty over the last ``last_n_tokens_size`` generated tokens,
+  top-k 40, top-p, min-p 0.05, temperature, dist), so a sample equals the one the one-sequence
+  path draws (same tokens, same finish reason, same usage).
 
 So a sample depends only on its request and seed: the same bytes whether it was decoded alone,
 with the other samples of its prompt, among other prompts, or after a resume.
@@ -248,6 +249,11 @@ class BatchDecoder:
     def _chain(self, opts: Options, seed: int | None) -> Any:
         lib = self._lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+        if opts.repeat_penalty != 1.0:  # first, as llama-cpp-python adds it (there always: a no-op at 1.0)
+            # its history is what the chain accepts: llama_sampler_sample accepts each sampled
+            # token, so it counts generated tokens only, never the prompt, as the one-sequence path
+            lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_penalties(
+                self.n_vocab, self.llama.last_n_tokens_size, opts.repeat_penalty, 0.0, 0.0))
         if opts.temperature == 0:
             lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
             return chain

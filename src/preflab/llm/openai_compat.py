@@ -22,6 +22,13 @@ Why each behaviour (``shared/FINDINGS.md`` measured llama.cpp's server on this m
   refuses (llama.cpp's answers HTTP 500 unless loaded with ``logits_all``) or returns null is
   remembered; later calls go without logprobs and the completion's ``logprobs`` is ``None``,
   with one warning.
+* **repeat_penalty** is sent, when not 1.0, as llama.cpp's own body field ``repeat_penalty``,
+  which llama.cpp's server and llama-cpp-python's (``python -m llama_cpp.server``) honour; it is
+  not mapped to vLLM's ``repetition_penalty`` (that one counts the prompt's tokens too, so it
+  would be another sampler under the same cache key). vLLM ignores the unknown field (with a
+  warning in its own log), OpenAI refuses the request (HTTP 400, shown with its message).
+  llama-cpp-python's server applies 1.1 when the field is absent; requests at 1.0 leave the
+  body unchanged so that OpenAI and existing caches keep working.
 * **No log-likelihood of a given response**: chat APIs have no prompt logprobs (and
   llama.cpp's ``/v1/completions`` echo is off by one and ~5 s per pair). Scoring raises
   :class:`UnsupportedError` saying to score with ``llamacpp:`` or ``hf:`` on the same weights.
@@ -235,6 +242,8 @@ class OpenAIBackend:
             body["stop"] = options.stop
         if seed is not None:
             body["seed"] = seed
+        if options.repeat_penalty != 1.0:  # only then: OpenAI itself refuses fields it does not know
+            body["extra_body"] = {"repeat_penalty": options.repeat_penalty}
         want_logprobs = options.logprobs and self._logprobs_ok is not False
         if want_logprobs:
             body.update(logprobs=True, top_logprobs=1)

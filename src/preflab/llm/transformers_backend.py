@@ -22,6 +22,9 @@ Why it looks like this:
   argmax(logits/T + Gumbel noise) is an exact draw from softmax(logits/T) (after top-p).
 * One worker thread runs the model (torch parallelises inside each call).
 * ``logprobs`` are the model's own log-probabilities (temperature 1) of the chosen tokens.
+* ``repeat_penalty`` has llama.cpp's semantics, not ``generate(repetition_penalty=...)``'s:
+  only the last ``REPEAT_LAST_N`` *generated* tokens count (transformers' counts every token of
+  the prompt too, so a long prompt would penalise most of the words an answer needs).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from preflab.errors import ConfigError, require
-from preflab.llm.base import Completion, GenItem, LogLikelihood, Options, message_dicts
+from preflab.llm.base import REPEAT_LAST_N, Completion, GenItem, LogLikelihood, Options, message_dicts
 from preflab.llm.llamacpp import default_model_path
 from preflab.llm.spec import check_params
 from preflab.records import Message
@@ -147,6 +150,21 @@ def _gumbel_processor(torch: Any, seeds: list[int | None], temperature: float, t
     return process
 
 
+def _repeat_processor(torch: Any, start: int, penalty: float, last_n: int = REPEAT_LAST_N):
+    """llama.cpp's repeat penalty as a logits processor: a token among the last ``last_n``
+    tokens generated after column ``start`` has its logit divided by ``penalty`` (multiplied,
+    if not positive). Runs before the sampler, as llama.cpp's penalties sampler does."""
+
+    def process(input_ids: Any, scores: Any) -> Any:
+        recent = input_ids[:, start:][:, -last_n:]
+        if recent.shape[1] == 0:
+            return scores
+        seen = torch.zeros_like(scores, dtype=torch.bool).scatter_(1, recent, True)
+        return torch.where(seen, torch.where(scores > 0, scores / penalty, scores * penalty), scores)
+
+    return process
+
+
 class TransformersBackend:
     """``AutoModelForCausalLM`` behind one worker thread, with call batching."""
 
@@ -214,9 +232,11 @@ class TransformersBackend:
         kwargs: dict[str, Any] = dict(max_new_tokens=opts.max_tokens, do_sample=False, pad_token_id=pad,
                                       return_dict_in_generate=True, output_logits=opts.logprobs,
                                       temperature=None, top_p=None, top_k=None)
+        processors = [_repeat_processor(torch, width, opts.repeat_penalty)] if opts.repeat_penalty != 1.0 else []
         if opts.temperature > 0:
-            proc = _gumbel_processor(torch, [s for _, _, s in batch], opts.temperature, opts.top_p)
-            kwargs["logits_processor"] = require("transformers", "train").LogitsProcessorList([proc])
+            processors.append(_gumbel_processor(torch, [s for _, _, s in batch], opts.temperature, opts.top_p))
+        if processors:
+            kwargs["logits_processor"] = require("transformers", "train").LogitsProcessorList(processors)
         if opts.stop:
             kwargs.update(stop_strings=opts.stop, tokenizer=tok)
         with torch.inference_mode():

@@ -58,6 +58,11 @@ class Context:
 Maker = Callable[[PromptRecord, Any, Context], Awaitable[Outcome]]
 
 
+#: Help of the ``repeat_penalty`` option of the methods that sample free answers (RMBoost, RLCD).
+REPEAT_PENALTY_HELP = ("llama.cpp-style repeat penalty of every sample (1.0 = off): tokens among the last 64 generated "
+                       "are penalised, which stops the small model's repetition loops that never reach a natural end.")
+
+
 def derived_seed(seed: int, *parts: object) -> int:
     """A seed for one sub-step (e.g. retry 2 of a rewrite): distinct, stable, order-free."""
     digest = hashlib.sha256("/".join(map(str, (seed, *parts))).encode()).digest()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from preflab.config import option
 from preflab.llm.base import Request
-from preflab.methods.base import Context, Failure, Outcome, register
+from preflab.methods.base import REPEAT_PENALTY_HELP, Context, Failure, Outcome, register
 from preflab.methods.domains import rlcd_instructions
 from preflab.prompting import answer_length, with_system
 from preflab.records import PreferencePair, PromptRecord
@@ -29,6 +29,7 @@ class RLCDConfig:
     negative: str | None = option(None, "Negative instruction (overrides the domain's).")
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per response.")
+    repeat_penalty: float = option(1.2, REPEAT_PENALTY_HELP)
     keep_truncated: bool = option(False, "Keep responses cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the answer-length instruction added to both (preflab/templates/answer_length; v1: none).")
 
@@ -40,7 +41,7 @@ class RLCDConfig:
 async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
     length, template = answer_length(cfg.template_version)
     positive, negative = (f"{text} {length}".strip() for text in rlcd_instructions(cfg.domain, cfg.positive, cfg.negative))
-    opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
+    opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "repeat_penalty": cfg.repeat_penalty, "seed": ctx.seed}
     (pos,), (neg,) = await ctx.llm.acomplete_many([Request(with_system(prompt.prompt, positive), opts, "rlcd"),
                                                     Request(with_system(prompt.prompt, negative), opts, "rlcd")])
     raw = {"positive": pos.text, "negative": neg.text, "finish": [pos.finish_reason, neg.finish_reason]}

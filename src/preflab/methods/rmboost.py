@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preflab.config import option
-from preflab.methods.base import Context, Failure, Outcome, derived_seed, register, rng_for
+from preflab.methods.base import REPEAT_PENALTY_HELP, Context, Failure, Outcome, derived_seed, register, rng_for
 from preflab.methods.domains import aspects_for
 from preflab.prompting import answer_length, load_template, parse_delimited, render_conversation, with_system
 from preflab.records import PreferencePair, PromptRecord
@@ -47,6 +47,7 @@ class RMBoostConfig:
     temperature: float = option(0.7, "Sampling temperature of both steps.")
     max_tokens: int = option(256, "Token limit of the first response.")
     rewrite_max_tokens: int = option(384, "Token limit of the rewrite.")
+    repeat_penalty: float = option(1.2, REPEAT_PENALTY_HELP)
     max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
     keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the templates (preflab/templates): the rewrite and the first answer's length instruction (v1: none).")
@@ -74,7 +75,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     pool = aspects_for(cfg.domain, cfg.aspects)
     k = rng.randint(cfg.min_aspects, min(cfg.max_aspects, len(pool)))
     aspects = rng.sample(pool, k)
-    base_opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": ctx.seed}
+    base_opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "repeat_penalty": cfg.repeat_penalty, "seed": ctx.seed}
     length, answer_template = answer_length(cfg.template_version)
     (first,) = await ctx.llm.acomplete(with_system(prompt.prompt, length), base_opts, method="rmboost")
     y1 = first.text.strip()
@@ -87,7 +88,8 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
                                     aspects=", ".join(aspects), guidance=GUIDANCE[label])
     stops = [CLOSE] if cfg.template_version == "v1" else [CLOSE, *ECHO_STOPS]
-    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "stop": stops}
+    rewrite_opts = {"temperature": cfg.temperature, "max_tokens": cfg.rewrite_max_tokens, "repeat_penalty": cfg.repeat_penalty,
+                    "stop": stops}
     reasons = []
     for attempt in range(cfg.max_retries + 1):
         # each attempt has its own seed, so a retry is one new call and a rerun replays all from the cache
