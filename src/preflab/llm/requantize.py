@@ -22,6 +22,7 @@ from pathlib import Path
 
 from preflab.io.atomic import atomic_path
 from preflab.llm.base import BackendError
+from preflab.llm.llamacpp_lib import import_llama_cpp
 from preflab.paths import cache_dir
 
 WEIGHT_TYPES = ("file", "q8_0")  # "file": the GGUF as given
@@ -38,8 +39,6 @@ def requantized_q8_0(source: Path, source_id: str, threads: int, verbose: bool =
     target = q8_0_path(source, source_id)
     if target.is_file():
         return target
-    from preflab.llm.llamacpp import import_llama_cpp
-
     llama_cpp = import_llama_cpp()
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
