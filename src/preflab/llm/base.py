@@ -71,6 +71,11 @@ class Options(BaseModel):
         """
         return self.model_dump(exclude={"n", *(name for name, default in LATE_DEFAULTS.items() if getattr(self, name) == default)})
 
+    @property
+    def penalises_repeats(self) -> bool:
+        """Whether a backend must apply the repeat penalty (off at its neutral default)."""
+        return self.repeat_penalty != LATE_DEFAULTS["repeat_penalty"]
+
 
 #: Options added after caches and run folders existed, with their neutral defaults: left out of
 #: :meth:`Options.request_fields` at that value (see there).

@@ -249,7 +249,7 @@ class BatchDecoder:
     def _chain(self, opts: Options, seed: int | None) -> Any:
         lib = self._lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
-        if opts.repeat_penalty != 1.0:  # first, as llama-cpp-python adds it (there always: a no-op at 1.0)
+        if opts.penalises_repeats:  # first, as llama-cpp-python adds it (there always: a no-op at 1.0)
             # its history is what the chain accepts: llama_sampler_sample accepts each sampled
             # token, so it counts generated tokens only, never the prompt, as the one-sequence path
             lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_penalties(

@@ -242,7 +242,7 @@ class OpenAIBackend:
             body["stop"] = options.stop
         if seed is not None:
             body["seed"] = seed
-        if options.repeat_penalty != 1.0:  # only then: OpenAI itself refuses fields it does not know
+        if options.penalises_repeats:  # only then: OpenAI itself refuses fields it does not know
             body["extra_body"] = {"repeat_penalty": options.repeat_penalty}
         want_logprobs = options.logprobs and self._logprobs_ok is not False
         if want_logprobs:

@@ -6,8 +6,8 @@ with 8 sequences costs ~4x a step with one (``benchmarks/README.md``, "Batched d
 weights take llama.cpp's tiled matmul (tinyBLAS), which reuses each weight block across the
 sequences of a step: 8 sequences cost ~3x one. Measured here, it gives the same bits whatever
 the batch (``tests/llm/test_llamacpp_batch.py``), which keeps samples reproducible. Q8_0 holds
-every Q4_1 value to within half a step of an 8-bit grid, so the model barely changes (greedy
-agreement with the Q4_1 file is measured in ``benchmarks/gen_batched.py``).
+every Q4_1 value to within half a step of an 8-bit grid, so the model barely changes (the
+likelihood of human-written responses under both files is compared in ``benchmarks/q8_quality.py``).
 
 The file is written once per source file (keyed by its :func:`~preflab.llm.llamacpp.file_model_id`)
 into ``models/`` of preflab's cache folder, atomically: a killed conversion leaves only a

@@ -232,7 +232,7 @@ class TransformersBackend:
         kwargs: dict[str, Any] = dict(max_new_tokens=opts.max_tokens, do_sample=False, pad_token_id=pad,
                                       return_dict_in_generate=True, output_logits=opts.logprobs,
                                       temperature=None, top_p=None, top_k=None)
-        processors = [_repeat_processor(torch, width, opts.repeat_penalty)] if opts.repeat_penalty != 1.0 else []
+        processors = [_repeat_processor(torch, width, opts.repeat_penalty)] if opts.penalises_repeats else []
         if opts.temperature > 0:
             processors.append(_gumbel_processor(torch, [s for _, _, s in batch], opts.temperature, opts.top_p))
         if processors:

@@ -24,6 +24,7 @@ from importlib import metadata
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from preflab.errors import ConfigError
+from preflab.llm.base import REPEAT_LAST_N
 from preflab.records import PreferencePair, PromptRecord
 
 
@@ -59,7 +60,7 @@ Maker = Callable[[PromptRecord, Any, Context], Awaitable[Outcome]]
 
 
 #: Help of the ``repeat_penalty`` option of the methods that sample free answers (RMBoost, RLCD).
-REPEAT_PENALTY_HELP = ("llama.cpp-style repeat penalty of every sample (1.0 = off): tokens among the last 64 generated "
+REPEAT_PENALTY_HELP = (f"llama.cpp-style repeat penalty of every sample (1.0 = off): tokens among the last {REPEAT_LAST_N} generated "
                        "are penalised, which stops the small model's repetition loops that never reach a natural end.")
 
 
