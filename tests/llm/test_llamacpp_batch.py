@@ -61,6 +61,26 @@ def test_batched_equals_one_at_a_time(smollm2_gguf, batched):
     assert any(fast[i][0][0] != fast[i + 2][0][0] for i in range(1, len(reqs), len(options)))
 
 
+def test_reused_prefill_blocks_equal_a_fresh_prefill(smollm2_gguf):
+    """A prompt sharing a long head with the one before it reuses that stream's whole pre-fill
+    blocks (the default 64-token layout: here the first 128 tokens); its samples must equal the
+    ones of a fresh context that pre-fills it from position 0, batched and one at a time."""
+    head = "Read the notes, then answer.\n" + "The river rose two metres after the storm that week. " * 14
+    first, second = head + "\nHow much did it rise?", head + "\nWhat made it rise, in a few words?"
+    opts = {"n": 2, "temperature": 0.8, "max_tokens": 12, "seed": 3, "logprobs": True}
+    for batch in (2, 1):
+        with open_llm(spec(smollm2_gguf, batch=batch, weights="q8_0"), cache=False) as llm:
+            llm.complete(first, opts)
+            if batch > 1:
+                before = llm.backend._decoder.prefill_tokens
+            after = dump([llm.complete(second, opts)])
+            if batch > 1:
+                prompt = after[0][0][2]
+                assert llm.backend._decoder.prefill_tokens - before <= prompt - 1 - 128  # blocks were reused
+        with open_llm(spec(smollm2_gguf, batch=batch, weights="q8_0"), cache=False) as fresh:
+            assert dump([fresh.complete(second, opts)]) == after
+
+
 def test_a_prompt_longer_than_the_context_fails_alone(smollm2_gguf):
     with open_llm(spec(smollm2_gguf, batch=4, n_ctx=256), cache=False) as llm:
         out = llm.complete_many([Request("Say hi.", {"max_tokens": 4}), Request("word " * 400, {"max_tokens": 4}),

@@ -22,8 +22,11 @@ def cache(tmp_path, monkeypatch):
 def test_auto_means_q8_0_for_the_embedded_model_only(smollm2_gguf):
     embedded = LlamaCppBackend()
     given = LlamaCppBackend(smollm2_gguf)
-    assert embedded.q8_0 and embedded.model_id.endswith("+q8_0")
-    assert not given.q8_0 and given.model_id == embedded.model_id.removesuffix("+q8_0")
+    assert embedded.q8_0 and "+q8_0" in embedded.model_id
+    assert not given.q8_0 and given.model_id == embedded.model_id.replace("+q8_0", "")
+    # the pre-fill layout changes the last bits too: cache keys never mix layouts
+    assert LlamaCppBackend(params=LlamaCppParams(prefix_block=8)).model_id == embedded.model_id.replace("+prefill64", "")
+    assert embedded.model_id.endswith("+q8_0+prefill64")
     assert not LlamaCppBackend(params=LlamaCppParams(weights="file")).q8_0
     assert LlamaCppBackend(smollm2_gguf, LlamaCppParams(weights="q8_0")).q8_0
 

@@ -16,10 +16,14 @@ Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the 
   uninterrupted one). Resetting before every call fixes that but re-evaluates the prompt,
   which costs here ~11 generated tokens' time for a 37-token prompt. So preflab pre-fills the
   prompt canonically itself: all but the last token in blocks at fixed positions (every
-  ``prefix_block`` = 8 tokens up to 64, then 128, 256, ...; blocks a previous call computed the
-  same way are kept), then llama-cpp-python evaluates the last token alone. Every sample sees the same arithmetic whatever ran before,
-  and n samples of one prompt pay for its prompt once. ``#reuse_prefix=true`` restores
-  llama-cpp-python's own (faster on shared prefixes, not reproducible) behaviour.
+  ``prefix_block`` = 64 tokens up to 512, then 1024, 2048, ...; blocks a previous call computed
+  the same way are kept), then llama-cpp-python evaluates the last token alone. Every sample sees
+  the same arithmetic whatever ran before, and n samples of one prompt pay for its prompt once.
+  The block size changes the last bits for some prompts (llama.cpp's attention kernels depend on
+  the rows in a block), so it is part of the model id unless it is 8, the layout before 64 became
+  the default; 64-token blocks pre-fill HH prompts at ~1.7x the speed of 8-token ones (see
+  ``benchmarks/gen_batched_steps.py``). ``#reuse_prefix=true`` restores llama-cpp-python's own
+  (faster on shared prefixes, not reproducible) behaviour.
 * OpenMP threads that spin while waiting collapse on a shared CPU: with another job running on
   this 2-core machine, SmolLM2 fell from ~30 to 4-11 tokens/s. ``OMP_WAIT_POLICY=PASSIVE`` is
   set (unless already set) before llama.cpp first loads; ``#omp_passive=false`` skips it.
@@ -97,7 +101,7 @@ class LlamaCppParams(BaseModel):
     n_batch: int = Field(512, ge=1)
     chat_format: str | None = None
     omp_passive: bool = Field(True, description="Set OMP_WAIT_POLICY=PASSIVE before llama.cpp loads (see module doc).")
-    prefix_block: int = Field(8, ge=1, le=4096, description="First block size of the canonical prompt pre-fill.")
+    prefix_block: int = Field(64, ge=1, le=4096, description="First block size of the canonical prompt pre-fill.")
     reuse_prefix: bool = Field(False, description="Re-use the KV cache of a shared prompt prefix (faster, not reproducible; needs batch=1).")
     batch: int = Field(8, ge=1, le=64, description="Sequences decoded together (1 = one at a time, the unbatched path).")
     weights: Literal["auto", "file", "q8_0"] = Field(
@@ -128,7 +132,9 @@ class LlamaCppBackend:
         self.params = params or LlamaCppParams()
         self.q8_0 = self.params.weights == "q8_0" or (self.params.weights == "auto" and not model_path)
         # the copy is made on first load (a fully cached run never needs it); its id is the source's
-        self.model_id = file_model_id(self.path) + ("+q8_0" if self.q8_0 else "")
+        # what fixes the arithmetic: the weights and the pre-fill layout (no tag: 8-token blocks)
+        self.model_id = file_model_id(self.path) + ("+q8_0" if self.q8_0 else "") + (
+            "" if self.params.prefix_block == 8 else f"+prefill{self.params.prefix_block}")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-llamacpp")
         self._llama: Any = None
         self._formatter: Any = None

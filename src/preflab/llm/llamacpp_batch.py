@@ -162,6 +162,7 @@ class BatchDecoder:
         self.batch = llama_cpp.llama_batch_init(max(n_batch, n_seq), 0, 1)
         self.slots = [_Slot(i) for i in range(n_seq)]
         self.steps = 0  # decode steps run (for tests and benchmarks)
+        self.prefill_tokens = 0  # prompt tokens evaluated in pre-fills (a reused block is not counted)
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -226,6 +227,7 @@ class BatchDecoder:
             lib.llama_memory_seq_cp(self.mem, best.index, slot.index, -1, -1)  # whole stream, then cut
         lib.llama_memory_seq_rm(self.mem, slot.index, keep, -1)
         slot.prefill = target[:keep]
+        self.prefill_tokens += len(target) - keep
         for a, b in canonical_blocks(keep, len(target), first, self.n_batch):
             self._fill(target[a:b], a, slot.index, [False] * (b - a - 1) + [True])
             self._decode(b - a)
