@@ -72,12 +72,16 @@ def main() -> None:
                 "results_md": (run_dir / "results.md").read_text(),
             }
             print(f"{name} ({spec}): wall {wall:.0f} s, CPU {rows[name]['cpu_s']:.0f} s", flush=True)
+            write(args, rows)  # after every path: a stopped run keeps the finished ones
+
+
+def write(args: argparse.Namespace, rows: dict) -> None:
     names = list(rows)
     result = {"config": str(args.config), "cpu_count": os.cpu_count(), "paths": rows,
               "wall_ratio": {f"{n}/{names[0]}": round(rows[n]["wall_s"] / rows[names[0]]["wall_s"], 3) for n in names[1:]},
               "command": f"python benchmarks/bench_time.py {args.config} --paths " + " ".join(f'"{p}"' for p in args.paths)}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["wall_ratio"]))
+    print(json.dumps(result["wall_ratio"]), flush=True)
 
 
 if __name__ == "__main__":

