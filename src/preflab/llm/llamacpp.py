@@ -19,9 +19,9 @@ Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the 
   ``prefix_block`` = 64 tokens up to 512, then 1024, 2048, ...; blocks a previous call computed
   the same way are kept), then llama-cpp-python evaluates the last token alone. Every sample sees
   the same arithmetic whatever ran before, and n samples of one prompt pay for its prompt once.
-  The block size changes the last bits for some prompts (llama.cpp's attention kernels depend on
-  the rows in a block), so it is part of the model id unless it is 8, the layout before 64 became
-  the default; 64-token blocks pre-fill HH prompts at ~1.7x the speed of 8-token ones (see
+  The block size changes the last bits for some prompts (llama.cpp's kernels for a block depend
+  on its rows), so it is part of the model id unless it is ``UNTAGGED_PREFIX_BLOCK`` (8), the
+  layout before 64 became the default; 64-token blocks pre-fill HH prompts at ~1.7x the speed of 8-token ones (see
   ``benchmarks/gen_batched_steps.py``). ``#reuse_prefix=true`` restores llama-cpp-python's own
   (faster on shared prefixes, not reproducible) behaviour.
 * OpenMP threads that spin while waiting collapse on a shared CPU: with another job running on
@@ -86,6 +86,10 @@ def default_model_path() -> Path:
     return path
 
 
+#: The pre-fill layout of model ids without a ``+prefillN`` tag (the only one before the tag existed).
+UNTAGGED_PREFIX_BLOCK = 8
+
+
 def file_model_id(path: Path) -> str:
     """``name@size-sha256(first 1 MiB)``: changes when the weights file does (the GGUF header
     holds the metadata and tensor layout), cheap even for multi-GB files."""
@@ -132,9 +136,9 @@ class LlamaCppBackend:
         self.params = params or LlamaCppParams()
         self.q8_0 = self.params.weights == "q8_0" or (self.params.weights == "auto" and not model_path)
         # the copy is made on first load (a fully cached run never needs it); its id is the source's
-        # what fixes the arithmetic: the weights and the pre-fill layout (no tag: 8-token blocks)
+        # what fixes the arithmetic: the weights and the pre-fill layout
         self.model_id = file_model_id(self.path) + ("+q8_0" if self.q8_0 else "") + (
-            "" if self.params.prefix_block == 8 else f"+prefill{self.params.prefix_block}")
+            "" if self.params.prefix_block == UNTAGGED_PREFIX_BLOCK else f"+prefill{self.params.prefix_block}")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflab-llamacpp")
         self._llama: Any = None
         self._formatter: Any = None
