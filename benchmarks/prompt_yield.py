@@ -50,7 +50,7 @@ def repeats(text: str) -> int:
 
 def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> dict:
     from preflab.config import resolve
-    from preflab.generation import failure_reasons, run_generation
+    from preflab.pipelines.generation import failure_reasons, run_generation
     from preflab.llm.usage import Usage
     from preflab.methods import get_method
 

@@ -64,14 +64,14 @@ class RunInThread:
     def __init__(self, out: Path, *args, **kwargs) -> None:
         import threading
 
-        from preflab.generation import run_generation
+        from preflab.pipelines.generation import run_generation
 
         self.out, self.result = out, None
         self.thread = threading.Thread(target=lambda: setattr(self, "result", run_generation(*args, out=out, **kwargs)))
         self.thread.start()
 
     def wait_for(self, lines: int, timeout: float = 120) -> None:
-        from preflab.generation import partial_path
+        from preflab.pipelines.generation import partial_path
 
         partial, deadline = partial_path(self.out), time.monotonic() + timeout
         while time.monotonic() < deadline and (not partial.exists() or partial.read_text().count("\n") < lines + 1):

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflab.benchmarking.run import _baselines, summarise
+from preflab.pipelines.bench.run import _baselines, summarise
 from preflab.evaluation import correctness, paired_difference, pairwise_accuracy
 from preflab.evaluation.report import evaluate_pairs
 from preflab.io import read_pairs

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-FAST = ["preflab.api.data", "preflab.api.options", "preflab.api.progress", "preflab.api.generate",
+FAST = ["preflab.api.data", "preflab.api.options", "preflab.progress", "preflab.api.generate",
         "preflab.api.quality", "preflab.api.augment", "preflab.api.judge", "preflab.io.memory"]
 SLOW = ["preflab.api.rm", "preflab.api.bench"]
 

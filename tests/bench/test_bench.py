@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflab.benchmarking.config import load_bench_config
+from preflab.pipelines.bench.config import load_bench_config
 from preflab.errors import ConfigError
 
 HERE = Path(__file__).parent
@@ -194,7 +194,7 @@ def test_quickstart_command_path(tmp_path):
 
 
 def test_cost_cell_shows_tokens_served_from_the_cache():
-    from preflab.benchmarking.table import tokens_cell
+    from preflab.report.tables import tokens_cell
 
     assert tokens_cell({"tokens_in": 10, "tokens_out": 5}) == "10 / 5"  # run folders from before the field
     assert tokens_cell({"tokens_in": 0, "tokens_out": 0, "tokens_cached": 900}) == "0 / 0 (+900 from cache)"
@@ -203,8 +203,8 @@ def test_cost_cell_shows_tokens_served_from_the_cache():
 def test_rows_are_compared_with_base_only_on_the_same_pairs():
     import numpy as np
 
-    from preflab.benchmarking.run import summarise
-    from preflab.benchmarking.table import difference_rows, results_markdown
+    from preflab.pipelines.bench.run import summarise
+    from preflab.report.tables import difference_rows, results_markdown
     from preflab.evaluation import paired_difference
 
     rng = np.random.default_rng(0)

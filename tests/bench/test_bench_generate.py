@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from preflab.benchmarking.config import load_bench_config
-from preflab.benchmarking.run import BenchState, _data_step, _generate_step
-from preflab.benchmarking.steps import Steps
+from preflab.pipelines.bench.config import load_bench_config
+from preflab.pipelines.bench.run import BenchState, _data_step, _generate_step
+from preflab.pipelines.bench.steps import Steps
 from preflab.io import read_pairs
 from preflab.llm.fake import fake_llm
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from preflab import io
-from preflab.benchmarking.config import load_bench_config
+from preflab.pipelines.bench.config import load_bench_config
 from preflab.cli.bench import quickstart_config
 from preflab.records import prompt_id
 

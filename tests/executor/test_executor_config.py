@@ -17,7 +17,7 @@ def test_every_problem_in_one_line():
 
 
 def test_bench_executor_key():
-    from preflab.benchmarking.config import BenchConfig
+    from preflab.pipelines.bench.config import BenchConfig
 
     base = {"methods": [{"name": "rlcd"}], "eval": [{"name": "x", "path": "e.jsonl"}], "prompts": {"path": "p.txt"}}
     assert BenchConfig.model_validate({**base, "executor": "ray"}).executor == "ray"

@@ -120,7 +120,7 @@ def test_generate_llamacpp_is_byte_identical_to_local(ray_cluster, smollm2_gguf,
 # -- faults ----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_killed_actor_is_restarted_and_the_run_completes(ray_cluster, tmp_path):
-    from preflab.generation import run_generation
+    from preflab.pipelines.generation import run_generation
     from preflab.llm.cache import CallCache
     from preflab.methods import methods
 

@@ -50,7 +50,7 @@ def test_redaction_of_messages_and_records():
 
 
 def test_bench_method_label_cannot_escape_the_run_folder(tmp_path):
-    from preflab.benchmarking.steps import Steps
+    from preflab.pipelines.bench.steps import Steps
 
     run = tmp_path / "deep" / "run"
     folder, _ = Steps(run).run("generate-x/../../../ESCAPED", 1, {}, lambda f: {"ok": True})
@@ -59,7 +59,7 @@ def test_bench_method_label_cannot_escape_the_run_folder(tmp_path):
 
 
 def test_bench_labels_that_collide_as_file_names_are_refused(tmp_path):
-    from preflab.benchmarking.config import load_bench_config
+    from preflab.pipelines.bench.config import load_bench_config
     from preflab.errors import ConfigError
 
     (tmp_path / "p.jsonl").write_text('{"prompt": "q"}\n')

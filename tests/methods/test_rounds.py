@@ -6,7 +6,7 @@ import pytest
 
 from preflab.io import read_pairs
 from preflab.llm.fake import fake_llm
-from preflab.west_of_n_rounds import RoundsConfig, run_rounds
+from preflab.pipelines.west_of_n_rounds import RoundsConfig, run_rounds
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from typing import Any, Literal, Optional
 
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import opt, signed, take
-from preflab.api.steps import ConfigPath, config_option, finish, fmt_option, overwrite_option
+from preflab.api.shared import ConfigPath, config_option, finish, fmt_option, overwrite_option
 from preflab.augmentation import AugmentConfig
 
 
@@ -40,7 +40,7 @@ def augment(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pai
     ``rejected_score``, or UltraFeedback's raw layout). Test splits are refused. ``out``
     writes them in the ``to`` layout with OUT.run.json."""
     from preflab.augmentation import augment_pairs, refuse_test_split
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.io import memory
     from preflab.provenance import run_record
 

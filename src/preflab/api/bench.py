@@ -20,7 +20,7 @@ from typing import Any
 
 from preflab.api.generate import example_prompts  # noqa: F401 - used by the doctest
 from preflab.api.options import signed, take
-from preflab.api.steps import overwrite_option
+from preflab.api.shared import overwrite_option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +45,8 @@ def bench(config: str | Path | dict[str, Any], *, run_dir: str | Path | None = N
     HTML page); ``progress=False`` silences the step log."""
     import logging
 
-    from preflab.benchmarking.run import run_bench
-    from preflab.cli import preflights
+    from preflab.pipelines.bench.run import run_bench
+    from preflab.api import checks as preflights
     from preflab.report.html import write_report
 
     own = BenchOptions(**take("preflab.bench", options, BenchOptions)[BenchOptions])

@@ -19,9 +19,9 @@ from typing import Any, Optional
 
 from preflab.api.data import Pairs
 from preflab.api.options import opt, signed, take
-from preflab.api.progress import Bar
+from preflab.progress import Bar
 from preflab.cli.options import RunOptions
-from preflab.preflight import ALLOW_EMPTY, OVERWRITE
+from preflab.api.preflight import ALLOW_EMPTY, OVERWRITE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,8 +101,8 @@ def generate(method: str, prompts: Any = None, *, llm: Any = "llamacpp", out: st
     for west-of-n) are keyword arguments too. Returns :class:`~preflab.api.data.Pairs` with
     ``.failures`` and ``.usage``; everything is checked before the first call.
     """
-    from preflab.cli import preflights
-    from preflab.generation import run_generation
+    from preflab.api import checks as preflights
+    from preflab.pipelines.generation import run_generation
     from preflab.llm.usage import BudgetExceeded
     from preflab.methods.base import get_method
     from preflab.methods.context import Lazy

@@ -19,8 +19,8 @@ from typing import Any, Optional
 from preflab.api.data import read_pairs
 from preflab.api.generate import open_generator
 from preflab.api.options import opt, run_options_subset, signed, take
-from preflab.api.progress import Bar
-from preflab.api.steps import fmt_option
+from preflab.progress import Bar
+from preflab.api.shared import fmt_option
 from preflab.cli.options import LLM_OPTIONS, RunOptions
 
 #: The run options a judge takes: greedy verdicts need no seed.
@@ -45,7 +45,7 @@ def judge(pairs: Any, *, llm: Any = "llamacpp", out: str | Path | None = None, p
     """Ask the judge ``llm`` (a spec or an LLM you opened) about every pair in both orders.
     Returns ``{"rows": one verdict per pair, "summary": rates per group, "judge": its id,
     "usage": tokens and calls}``; ``out`` also writes the verdicts (JSONL) and OUT.run.json."""
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.io.containers import write_jsonl
     from preflab.judges import JudgeConfig, PairwiseJudge
     from preflab.judges.agreement import agreement_summary, judge_pairs

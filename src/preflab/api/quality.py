@@ -18,8 +18,8 @@ from typing import Any
 
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import signed, take
-from preflab.api.progress import Bar
-from preflab.api.steps import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
+from preflab.progress import Bar
+from preflab.api.shared import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
 from preflab.quality.strength import StrengthConfig
 from preflab.quality.treatments import CleanConfig
 
@@ -42,7 +42,7 @@ def clean(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pairs
     """Flip → drop → smooth → margin → length balance, each optional, on pairs with
     ``strength_mean`` (from :func:`strength`). ``out`` also writes the pairs and OUT.run.json.
     ``.info["summary"]`` says what changed and why."""
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.provenance import run_record
     from preflab.quality.treatments import clean_pairs
 
@@ -60,7 +60,7 @@ def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True
     ``out``, the pairs, OUT.run.json and plots in OUT.plots/ are written."""
     import numpy as np
 
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.provenance import run_record
     from preflab.quality.strength import compute_strength, plot_strength, sigma_by_mu_bins
 

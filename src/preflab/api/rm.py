@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import opt, signed, take
-from preflab.api.steps import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
+from preflab.api.shared import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
 from preflab.errors import InputError
 from preflab.rm.config import EmbedHeadConfig, TrainConfig
 
@@ -96,7 +96,7 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
     are keyword arguments too. ``output_dir`` saves the model with its run.json; every option is
     checked before any training (``save_required``: refuse to train without an output folder,
     given here or in the ``config`` file, as ``preflab train-rm`` does)."""
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.rm.recipes import train_scorer
 
     parts = take("preflab.train_rm", options, TrainRmOptions, TrainConfig, EmbedHeadConfig,
@@ -123,8 +123,8 @@ def score(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bo
     (returns the rows with ``scores``). ``model``: a folder saved by train-rm, what
     :func:`train_rm` returned, or a scorer. Pairs with an empty response are scored; pairs whose
     responses are identical are skipped; both are counted."""
-    from preflab.cli import preflights
-    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.api import checks as preflights
+    from preflab.rm.scoring import score_pairs_with_progress
     from preflab.provenance import run_record
 
     parts = take("preflab.score", options, ScoreOptions, ExecutorOptions)
@@ -180,7 +180,7 @@ def _response_rows(data: Any) -> list[dict] | None:
 
 
 def _score_many(scorer, rows: list[dict], out, model, data, settings: dict[str, Any], progress: bool) -> list[dict]:
-    from preflab.cli.scoring_progress import score_with_progress
+    from preflab.rm.scoring import score_with_progress
     from preflab.io import containers, memory
     from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.records import text_prompt
@@ -219,8 +219,8 @@ def evaluate(model: Any, pairs: Any, *, out: str | Path | None = None, progress:
     calibration, and null baselines (longer response wins, first position wins) on the same
     pairs; what ``eval.json`` holds. ``out`` (a folder) also gets eval.json, reliability.png and
     run.json. Pairs with an empty response are scored; identical ones are skipped; both counted."""
-    from preflab.cli import preflights
-    from preflab.cli.scoring_progress import score_pairs_with_progress
+    from preflab.api import checks as preflights
+    from preflab.rm.scoring import score_pairs_with_progress
     from preflab.evaluation.report import evaluate_pairs, write_report
     from preflab.provenance import run_record, write_run_json
 

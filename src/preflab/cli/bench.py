@@ -9,15 +9,15 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from preflab.cli import preflights
+from preflab.api import checks as preflights
 from preflab.cli.options import FORMAT, FORMAT_HELP, RunOptions, with_run_options
-from preflab.preflight import OVERWRITE
+from preflab.api.preflight import OVERWRITE
 
 console = Console()
 
 
 def _finish(results: dict[str, Any], run_dir: Path) -> Path:
-    from preflab.benchmarking.table import rich_difference_table, rich_length_table, rich_table
+    from preflab.report.tables import rich_difference_table, rich_length_table, rich_table
 
     console.print(rich_table(results))
     for extra in (rich_difference_table(results), rich_length_table(results)):

@@ -14,7 +14,7 @@ from preflab import io
 from preflab.cli.options import FORMAT
 from preflab.data_stats import pair_stats
 from preflab.io.outputs import file_output, pairs_output, workdir_output
-from preflab.preflight import ALLOW_EMPTY, OVERWRITE, Preflight, nonempty, require_records
+from preflab.api.preflight import ALLOW_EMPTY, OVERWRITE, Preflight, nonempty, require_records
 
 app = typer.Typer(help="Inspect, validate, convert and split preference data.", no_args_is_help=True)
 console = Console()

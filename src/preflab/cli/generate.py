@@ -18,14 +18,14 @@ from preflab.api.generate import GenerateOptions
 from preflab.cli.command_options import with_command_options
 from preflab.cli.options import ALL_RUN_OPTIONS, EXECUTOR_OPTIONS, LLM_OPTIONS, RunOptions, with_config_options, with_run_options
 from preflab.methods.base import Method, methods
-from preflab.preflight import OVERWRITE
+from preflab.api.preflight import OVERWRITE
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
                   no_args_is_help=True)
 
 def _summary_table(name: str, pairs, out: str) -> Table:
-    from preflab.generation import failure_reasons
+    from preflab.pipelines.generation import failure_reasons
 
     table = Table(title=f"preflab generate {name} → {out}")
     table.add_column("measure")
@@ -96,8 +96,8 @@ def west_of_n_rounds(
 ) -> None:
     """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
     from preflab import io
-    from preflab.cli import preflights
-    from preflab.west_of_n_rounds import run_rounds
+    from preflab.api import checks as preflights
+    from preflab.pipelines.west_of_n_rounds import run_rounds
 
     cfg = preflights.west_of_n_rounds(config, config_flags or {}, base=base, prompts=prompts, out=out, llm=run.llm,
                                       eval_pairs=eval_pairs, limit=limit, overwrite=overwrite)
@@ -117,7 +117,7 @@ def west_of_n_rounds(
 
 
 def register(root: typer.Typer) -> None:
-    from preflab.west_of_n_rounds import RoundsConfig
+    from preflab.pipelines.west_of_n_rounds import RoundsConfig
 
     root.add_typer(app, name="generate")
     root.command(name="methods")(list_methods)

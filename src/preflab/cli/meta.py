@@ -22,7 +22,7 @@ def meta_set(
 ) -> None:
     """k samples per prompt from the policy whose distribution the RM must keep separating."""
     from preflab import io
-    from preflab.cli import preflights
+    from preflab.api import checks as preflights
     from preflab.io.containers import write_jsonl
     from preflab.provenance import run_record, sidecar, write_run_json
     from preflab.rm.metarm import sample_meta_set

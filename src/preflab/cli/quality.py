@@ -61,7 +61,7 @@ def strength(
 
 def register(app: typer.Typer) -> None:
     from preflab.api.quality import CleanOptions, StrengthOptions
-    from preflab.api.steps import ExecutorOptions
+    from preflab.api.shared import ExecutorOptions
 
     app.command(name="clean")(with_config_options(with_command_options(clean, CleanOptions), CleanConfig))
     app.command(name="strength")(with_config_options(with_command_options(strength, StrengthOptions, ExecutorOptions),

@@ -105,7 +105,7 @@ def _rows_table(title: str, first: str, rows: list[tuple[str, ...]], value: str 
 def register(app: typer.Typer) -> None:
     """Add the top-level reward-model commands to the ``preflab`` app."""
     from preflab.api.rm import EvalOptions, ScoreOptions, TrainRmOptions
-    from preflab.api.steps import ExecutorOptions
+    from preflab.api.shared import ExecutorOptions
     from preflab.cli.command_options import with_command_options
     from preflab.cli.options import with_config_options
     from preflab.rm.config import TrainConfig

@@ -1,7 +1,7 @@
 """The output guard: no command destroys an input or a folder preflab did not write.
 
 Every command that writes files describes its outputs and inputs and calls
-:func:`output_problems` (through :class:`preflab.preflight.Preflight`) before any work:
+:func:`output_problems` (through :class:`preflab.api.preflight.Preflight`) before any work:
 
 * an output that is an input, or a folder output that holds an input, is refused;
 * a folder output that is the working folder, or holds it, is refused;

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from preflab.benchmarking.table import difference_rows, length_cell, length_rows, rows, tokens_cell
+from preflab.report.tables import difference_rows, length_cell, length_rows, rows, tokens_cell
 from preflab.io.atomic import atomic_path
 from preflab.report.browser import PAGE_SIZE, browser_html, file_rows
 

@@ -4,7 +4,7 @@ evaluate on every set and the null baselines → results.json, results.md, resul
 Rows: ``base-only`` and ``base+METHOD`` when labelled base data is given (West-of-N's
 HF50% setting), else ``METHOD`` alone. Every row is trained with the same RM recipe and
 seeds and evaluated on the same sets. Each step is cached by fingerprint
-(:mod:`preflab.benchmarking.steps`), so a rerun redoes only what changed or never finished.
+(:mod:`preflab.pipelines.bench.steps`), so a rerun redoes only what changed or never finished.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 from preflab import io
-from preflab.benchmarking.config import BenchConfig, resolve_path
-from preflab.benchmarking.steps import Steps
+from preflab.pipelines.bench.config import BenchConfig, resolve_path
+from preflab.pipelines.bench.steps import Steps
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair
 
@@ -82,7 +82,7 @@ def _data_step(state: BenchState) -> dict[str, Any]:
 
 # -- reward models -----------------------------------------------------------------------
 def _train_rm(state: BenchState, pairs: list[PreferencePair], seed: int, out: Path) -> str:
-    from preflab.benchmarking.config import rm_recipe_config
+    from preflab.pipelines.bench.config import rm_recipe_config
     from preflab.rm.recipes import train_scorer
 
     recipe = rm_recipe_config(state.cfg.rm.recipe, state.cfg.rm.options)
@@ -112,7 +112,7 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 # -- generation --------------------------------------------------------------------------
 def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, scorer_fp, llm) -> dict[str, Any]:
     from preflab.config import resolve
-    from preflab.generation import failure_reasons, run_generation
+    from preflab.pipelines.generation import failure_reasons, run_generation
     from preflab.methods import get_method
     from preflab.methods.context import Lazy
 
@@ -304,7 +304,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 
 
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
-    from preflab.benchmarking.table import plot_length, plot_results, results_markdown
+    from preflab.report.tables import plot_length, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
 
     with atomic_path(run_dir / "results.json") as tmp:

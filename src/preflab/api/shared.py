@@ -10,7 +10,7 @@ from typing import Any, Iterable, Optional
 from preflab.api.data import Pairs
 from preflab.api.options import opt, run_options_subset
 from preflab.cli.options import EXECUTOR_OPTIONS, FORMAT_HELP
-from preflab.preflight import OVERWRITE
+from preflab.api.preflight import OVERWRITE
 from preflab.records import PreferencePair
 
 

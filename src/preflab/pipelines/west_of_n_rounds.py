@@ -60,7 +60,7 @@ def _accuracy(model: str, eval_pairs: list[PreferencePair] | None) -> float | No
 def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, cfg: RoundsConfig, out: Path, *,
                eval_pairs: list[PreferencePair] | None = None, limit: int | None = None,
                say: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
-    from preflab.generation import run_generation
+    from preflab.pipelines.generation import run_generation
     from preflab.methods import get_method
     from preflab.methods.west_of_n import WestOfNConfig
     from preflab.rm.loading import load_scorer

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from preflab.io.outputs import file_output, folder_output, pairs_output, workdir_output
-from preflab.preflight import Preflight, require_records
+from preflab.api.preflight import Preflight, require_records
 
 
 def train_rm(input: str, val: Optional[str], metrics: Optional[Path], config: Optional[Path],
@@ -117,7 +117,7 @@ def meta_set(prompts: Path, out: Path, *, llm: str, k: int, limit: Optional[int]
 
 def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Path, prompts: Path, out: Path, llm: str,
                      eval_pairs: Optional[Path], limit: Optional[int], overwrite: bool):
-    from preflab.west_of_n_rounds import RoundsConfig
+    from preflab.pipelines.west_of_n_rounds import RoundsConfig
 
     check = Preflight()
     cfg = check.config(RoundsConfig, config, flags)
@@ -131,7 +131,7 @@ def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Pat
 def bench(config: Optional[Path], data: Optional[dict[str, Any]], run_dir: Optional[Path], *, overwrite: bool):
     """(config, root, run folder) of ``preflab bench`` / ``quickstart``: the whole bench file
     validated (specs included), and the run folder checked against every file it reads."""
-    from preflab.benchmarking.config import input_paths, load_bench_config
+    from preflab.pipelines.bench.config import input_paths, load_bench_config
 
     cfg, root = load_bench_config(config, data=data)
     run_dir = run_dir or Path("runs") / cfg.name
