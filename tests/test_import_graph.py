@@ -140,3 +140,80 @@ def test_src_has_no_import_cycle():
     assert len(graph) > 50  # the walk found the package
     found = cycles(graph)
     assert not found, "import cycles in src/preflab:\n" + "\n".join(" → ".join(c) for c in found)
+
+
+def package_of(module: str) -> str:
+    """``preflab.llm.client`` → ``llm``; a top-level module is its own package."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "(root)"
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        out.setdefault(package_of(module), set()).update(package_of(t) for t in targets)
+    return {pkg: targets - {pkg} for pkg, targets in out.items()}
+
+
+def test_no_package_cycle():
+    """Packages import each other one way only (``rm`` ⇄ ``quality`` was one such knot)."""
+    assert cycles(package_graph(import_graph())) == []
+
+
+#: The layers, lowest first (docs/architecture.md#layers). A module imports only from its own
+#: layer or a lower one; within the parts layer, the package-cycle test keeps the order one-way.
+LAYERS: list[tuple[str, set[str]]] = [
+    ("core", {"(root)", "errors", "records", "config", "redact", "paths", "progress", "prompting"}),
+    ("io", {"io", "provenance"}),
+    ("executor", {"executor"}),
+    ("parts", {"llm", "rm", "methods", "judges", "evaluation", "quality", "augmentation", "report"}),
+    ("pipelines", {"pipelines"}),
+    ("api", {"api"}),
+    ("cli", {"cli", "__main__"}),
+]
+
+
+def layer_of(package: str) -> int:
+    for i, (_, packages) in enumerate(LAYERS):
+        if package in packages:
+            return i
+    raise AssertionError(f"package {package!r} is in no layer: add it to LAYERS (and docs/architecture.md)")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    found = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            low, high = layer_of(package_of(module)), layer_of(package_of(target))
+            if high > low:
+                found.append(f"{module} ({LAYERS[low][0]}) imports {target} ({LAYERS[high][0]})")
+    return found
+
+
+def test_layers_import_only_downwards():
+    """core → io → executor → parts → pipelines → api → cli: the shell sits on the library,
+    never the reverse, deferred imports inside functions included."""
+    assert upward_imports(import_graph()) == []
+
+
+def test_the_layer_check_sees_an_upward_import():
+    graph = {"preflab.api.generate": {"preflab.cli.options"}, "preflab.cli.main": {"preflab.api.generate"}}
+    assert upward_imports(graph) == ["preflab.api.generate (api) imports preflab.cli.options (cli)"]
+    assert cycles(package_graph({"preflab.rm.losses": {"preflab.quality.length"},
+                                 "preflab.quality.strength": {"preflab.rm.recipes"}})) == [["quality", "rm", "quality"]]
+
+
+def test_only_the_shell_imports_typer_and_only_main_imports_the_shell():
+    offenders = []
+    for module, path in _modules().items():
+        text = path.read_text(encoding="utf-8")
+        if package_of(module) not in ("cli",) and any(isinstance(n, (ast.Import, ast.ImportFrom)) and
+                                                       "typer" in ([a.name for a in n.names] if isinstance(n, ast.Import)
+                                                                   else [n.module or ""])
+                                                       for n in ast.walk(ast.parse(text))):
+            offenders.append(module)
+    assert offenders == []
+    graph = import_graph()
+    importers = sorted(m for m, targets in graph.items() if package_of(m) != "cli"
+                       and any(package_of(t) == "cli" for t in targets))
+    assert importers == ["preflab.__main__"]

@@ -1,69 +1,87 @@
-"""Configs and the CLI mirror each other (DESIGN §5).
+"""Options are declared once, on dataclasses, and parsed by one function (docs/architecture.md#options).
 
-One frozen dataclass per command or method is the single source of truth: each field's
-``help`` metadata is also its CLI help, and a YAML file given with ``--config`` uses the same
-keys as the flags. Precedence: dataclass defaults < config file < flags given on the command
-line. Every problem (unknown keys, wrong types, values out of range, values a ``check()``
-refuses) is reported at once, before any compute is spent.
+Every command's and every method's options are a dataclass whose fields are made by
+:func:`option`: the field's name is the Python keyword (and, with dashes, the CLI flag unless
+``flag`` says otherwise), and it carries the default, the help text and the range. The Python
+functions take these fields as keyword arguments; the CLI's one adapter turns the same fields
+into flags; a YAML file given as ``config`` uses the same keys. :func:`parse` is the one parser:
+dataclass defaults < a named setting (a method's own defaults) < the YAML file < the values
+given, and every problem (unknown names, wrong types, values out of range, a class's own rules
+from its ``problems()``) is reported at once, as :class:`~preflab.errors.Problem` s that name
+the options, before any compute is spent.
 
-Ranges come from the field names, so every config gets them without repeating itself (and a
-bench's method and RM options get them too): ``max_tokens`` and ``n`` must be at least 1,
-``temperature`` lies in [0, 2], ``lr`` is positive, and so on (:data:`BOUNDS`). A field can
-state its own range with ``option(..., low=, high=)``.
+Ranges come from the field (``low``, ``high``, ``above``: inclusive, inclusive, exclusive) or,
+when the field states none, from its name (:data:`BOUNDS`), so that every config, a bench's
+nested method and RM options included, gets the same ranges without repeating them.
 
 >>> from dataclasses import dataclass
 >>> @dataclass(frozen=True)
 ... class Demo:
 ...     seed: int = option(0, "Random seed.")
->>> resolve(Demo, None, {"seed": 3}).seed
+...     limit: int | None = option(None, "Use only the first N.", low=1)
+>>> parse({"seed": 3}, Demo)[Demo].seed
 3
->>> help_of(Demo, "seed")
-'Random seed.'
+>>> parse({"limit": 0}, Demo)  # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+preflab.errors.ConfigError: limit must be at least 1, got 0
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-import yaml
-
-from preflab.errors import ConfigError
+from preflab.errors import ConfigError, Problem, about
 
 T = TypeVar("T")
 
 
-def option(default: Any, help: str, *, low: float | None = None, high: float | None = None) -> Any:
-    """A dataclass field with a default and the help text the CLI shows; ``low``/``high``
-    (inclusive) override the range :data:`BOUNDS` gives the field's name."""
-    metadata = {"help": help, **({"bounds": (low, high)} if low is not None or high is not None else {})}
+def option(default: Any, help: str, *, low: float | None = None, high: float | None = None,
+           above: float | None = None, unbounded: bool = False, flag: str | Sequence[str] | None = None,
+           objects: bool = False) -> Any:
+    """A dataclass field: its default, help text and range, and how the CLI spells it.
+
+    ``low``/``high`` are inclusive bounds, ``above`` an exclusive lower bound; without any, the
+    field's name picks the range (:data:`BOUNDS`) unless ``unbounded`` (the class's own
+    ``problems()`` checks it). ``flag``: the CLI declaration(s) when not ``--field-name``
+    (``"--bootstrap"``, ``("--format", "-f")``, ``"--normalize/--raw"``). ``objects``: a Python
+    caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec."""
+    metadata: dict[str, Any] = {"help": help, "objects": objects}
+    if flag is not None:
+        metadata["flag"] = (flag,) if isinstance(flag, str) else tuple(flag)
+    if unbounded:
+        metadata["bounds"] = None
+    elif low is not None or high is not None or above is not None:
+        metadata["bounds"] = (above if above is not None else low, high, above is not None)
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
-#: Inclusive (low, high) ranges by field name; ``>0`` marks "strictly positive".
+#: Ranges by field name: (low, high, low is exclusive).
 _AT_LEAST_1 = ("n", "k", "max_tokens", "batch_size", "grad_accum", "members", "rounds", "head_epochs", "log_every",
-               "max_length", "max_aspects", "min_aspects", "meta_batch", "max_steps", "threads", "hidden")
+               "max_length", "max_aspects", "min_aspects", "meta_batch", "max_steps", "threads", "hidden", "limit",
+               "in_flight", "max_tokens_budget", "n_boot", "page_size")
 _NON_NEGATIVE = ("max_retries", "decimals", "eval_every", "min_oob", "lora_r", "weight_decay", "max_grad_norm",
                  "center_rewards", "contrastive_weight")
-_POSITIVE = ("epochs", "lr", "meta_lr", "mix", "contrastive_temperature", "margin_scale")
+_POSITIVE = ("epochs", "lr", "meta_lr", "mix", "contrastive_temperature", "margin_scale", "max_cost")
 _FRACTION = ("warmup_ratio", "val_fraction", "dropout", "p_better", "confidence_quantile", "flip_fraction",
              "smooth_fraction", "test_fraction")
-BOUNDS: dict[str, tuple[Any, Any]] = {
-    **{name: (1, None) for name in _AT_LEAST_1},
-    **{name: (0, None) for name in _NON_NEGATIVE},
-    **{name: (">0", None) for name in _POSITIVE},
-    **{name: (0, 1) for name in _FRACTION},
-    "temperature": (0, 2), "label_smoothing": (0, 0.5), "smooth_alpha": (0, 0.5),
+BOUNDS: dict[str, tuple[Any, Any, bool]] = {
+    **{name: (1, None, False) for name in _AT_LEAST_1},
+    **{name: (0, None, False) for name in _NON_NEGATIVE},
+    **{name: (0, None, True) for name in _POSITIVE},
+    **{name: (0, 1, False) for name in _FRACTION},
+    "temperature": (0, 2, False), "label_smoothing": (0, 0.5, False), "smooth_alpha": (0, 0.5, False),
 }
 #: Name endings that share a range (``rewrite_max_tokens``, ``lora_dropout``).
-_SUFFIX_BOUNDS = {"_max_tokens": (1, None), "_dropout": (0, 1)}
+_SUFFIX_BOUNDS = {"_max_tokens": (1, None, False), "_dropout": (0, 1, False)}
 
 
-def _bounds(f: dataclasses.Field) -> tuple[Any, Any] | None:
+def bounds_of(f: dataclasses.Field) -> tuple[Any, Any, bool] | None:
     if "bounds" in f.metadata:
         return f.metadata["bounds"]
     if f.name in BOUNDS:
@@ -71,42 +89,93 @@ def _bounds(f: dataclasses.Field) -> tuple[Any, Any] | None:
     return next((b for suffix, b in _SUFFIX_BOUNDS.items() if f.name.endswith(suffix)), None)
 
 
-def range_problems(config: Any) -> list[str]:
-    """Fields of a config dataclass outside their range (see :data:`BOUNDS`).
+def range_problem(name: str, value: Any, bounds: tuple[Any, Any, bool] | None) -> Problem | None:
+    """The problem of ``value`` outside ``bounds`` (None when it lies inside, or is no number).
+
+    >>> range_problem("temperature", -1, (0, 2, False)).render()
+    'temperature must lie in [0, 2], got -1'
+    """
+    if bounds is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    low, high, exclusive = bounds
+    if exclusive and value <= low:
+        return about(name, f"must be > {low:g}, got {value}")
+    if not exclusive and low is not None and high is not None and not low <= value <= high:
+        return about(name, f"must lie in [{low:g}, {high:g}], got {value}")
+    if not exclusive and low is not None and value < low:
+        return about(name, f"must be at least {low:g}, got {value}")
+    if high is not None and value > high:
+        return about(name, f"must be at most {high:g}, got {value}")
+    if value != value:  # NaN lies in no range
+        return about(name, "must be a number, got nan")
+    return None
+
+
+def range_problems(config: Any) -> list[Problem]:
+    """Fields of a config dataclass outside their range.
 
     >>> from dataclasses import dataclass
     >>> @dataclass
     ... class Gen:
     ...     max_tokens: int = 5
     ...     temperature: float = 0.7
-    >>> range_problems(Gen(max_tokens=-5, temperature=-1))
+    >>> [p.render() for p in range_problems(Gen(max_tokens=-5, temperature=-1))]
     ['max_tokens must be at least 1, got -5', 'temperature must lie in [0, 2], got -1']
     """
-    problems = []
-    for f in dataclasses.fields(config):
-        bounds, value = _bounds(f), getattr(config, f.name)
-        if bounds is None or not isinstance(value, (int, float)) or isinstance(value, bool):
-            continue
-        low, high = bounds
-        if low == ">0" and value <= 0:
-            problems.append(f"{f.name} must be > 0, got {value}")
-        elif high is not None and low is not None and low != ">0" and not low <= value <= high:
-            problems.append(f"{f.name} must lie in [{low:g}, {high:g}], got {value}")
-        elif low is not None and low != ">0" and high is None and value < low:
-            problems.append(f"{f.name} must be at least {low:g}, got {value}")
-        elif high is not None and value > high:
-            problems.append(f"{f.name} must be at most {high:g}, got {value}")
-    return problems
+    found = (range_problem(f.name, getattr(config, f.name), bounds_of(f)) for f in dataclasses.fields(config))
+    return [p for p in found if p is not None]
+
+
+def problems_of(config: Any) -> list[Problem]:
+    """Every problem of a built config: its fields' ranges, then its class's own rules
+    (``problems()``, which returns :class:`~preflab.errors.Problem` s)."""
+    own = getattr(config, "problems", None)
+    return range_problems(config) + (list(own()) if own is not None else [])
+
+
+def problems_raised(*checks: Callable[[], Any]) -> list[Problem]:
+    """The problems of the checks that raise :class:`ConfigError` (a lookup of a named domain
+    or template), gathered instead of raised, for a class's ``problems()``."""
+    found: list[Problem] = []
+    for check in checks:
+        try:
+            check()
+        except ConfigError as exc:
+            found += exc.problems
+    return found
+
+
+def validate(config: T, where: str | None = None) -> T:
+    """``config`` itself, or one :class:`ConfigError` naming every problem."""
+    problems = problems_of(config)
+    if problems:
+        raise ConfigError(problems, where)
+    return config
 
 
 def help_of(cls: type, name: str) -> str:
+    return field_of(cls, name).metadata.get("help", "")
+
+
+def field_of(cls: type, name: str) -> dataclasses.Field:
     for f in dataclasses.fields(cls):
         if f.name == name:
-            return f.metadata.get("help", "")
+            return f
     raise KeyError(f"{cls.__name__} has no field {name!r}")
 
 
+def default_of(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return f.default_factory()  # type: ignore[misc]
+    return None
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML options file, keys with dashes read as underscores."""
+    import yaml
+
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
@@ -119,11 +188,16 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
-def _type_problem(name: str, value: Any, hint: Any) -> str | None:
-    origin = typing.get_origin(hint)
-    allowed = typing.get_args(hint) if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) else (hint,)
-    for kind in allowed:
-        if kind is type(None) and value is None:
+def _union_args(hint: Any) -> tuple[Any, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def type_problem(name: str, value: Any, hint: Any) -> Problem | None:
+    """Whether ``value`` fits the type hint ``hint`` (a path also takes a string)."""
+    for kind in _union_args(hint):
+        if kind is Any or (kind is type(None) and value is None):
             return None
         if typing.get_origin(kind) is typing.Literal:
             if value in typing.get_args(kind):
@@ -132,38 +206,60 @@ def _type_problem(name: str, value: Any, hint: Any) -> str | None:
         base = typing.get_origin(kind) or kind
         if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return None
+        if isinstance(base, type) and issubclass(base, Path) and isinstance(value, str):
+            return None
         if isinstance(base, type) and isinstance(value, base) and not (base is int and isinstance(value, bool)):
             return None
-    return f"{name}: {value!r} is not a valid {hint}"
+    return Problem("{" + name + "}" + f": {value!r} is not a valid {hint}", (name,))
 
 
-type_problem = _type_problem  # for configs that validate themselves field by field
+def _coerced(value: Any, hint: Any) -> Any:
+    """An int where the field is a float becomes a float (YAML writes ``1`` for 1.0)."""
+    kinds = _union_args(hint)
+    if isinstance(value, int) and not isinstance(value, bool) and float in kinds and int not in kinds:
+        return float(value)
+    return value
 
 
-def resolve(cls: type[T], config_file: str | Path | None, flags: dict[str, Any],
-            defaults: dict[str, Any] | None = None) -> T:
-    """Build ``cls`` from dataclass defaults < ``defaults`` (a named setting, e.g. a method's
-    own) < YAML file < flags (``None`` flags mean "not given")."""
-    data = dict(defaults or {})
-    data.update(load_yaml(config_file) if config_file else {})
-    data.update({k: v for k, v in flags.items() if v is not None})
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    problems = [f"unknown option {k!r} (known: {', '.join(sorted(known))})" for k in data if k not in known]
-    for key, value in data.items():
-        if key in known:
-            if isinstance(value, int) and not isinstance(value, bool) and hints[key] in (float, float | None):
-                data[key] = value = float(value)
-            problem = _type_problem(key, value, hints[key])
-            if problem:
-                problems.append(problem)
+def parse(given: Mapping[str, Any], *classes: type, where: str | None = None, config_file: str | Path | None = None,
+          defaults: Mapping[str, Any] | None = None, elsewhere: Mapping[str, Sequence[str]] | None = None
+          ) -> dict[type, Any]:
+    """Build one instance of each of ``classes`` from the values ``given`` (by field name),
+    over ``defaults`` and the YAML ``config_file``; a value of None means "not given".
+    ``elsewhere`` maps an option that is not one of these classes' to the places it belongs
+    (another method), for a better message. Raises one :class:`ConfigError` with every problem."""
+    fields = {f.name: (cls, f) for cls in reversed(classes) for f in dataclasses.fields(cls)}
+    hints = {cls: typing.get_type_hints(cls) for cls in classes}
+    values: dict[str, Any] = {k: v for k, v in (defaults or {}).items() if k in fields}
+    problems: list[Problem] = []
+    if config_file is not None:
+        from_file = load_yaml(config_file)
+        problems += [Problem(f"{config_file}: unknown option {k!r}") for k in from_file if k not in fields]
+        values.update({k: v for k, v in from_file.items() if k in fields})
+    for name, value in given.items():
+        if name in fields:
+            if value is not None:
+                values[name] = value
+        elif (elsewhere or {}).get(name):
+            problems.append(Problem(f"option {name!r} belongs to {', '.join(elsewhere[name])}, not to this call"))
+        else:
+            problems.append(Problem(f"unknown option {name!r} (known: {', '.join(sorted(fields))})"))
+    built: dict[type, dict[str, Any]] = {cls: {} for cls in classes}
+    for name, value in values.items():
+        cls, f = fields[name]
+        value = _coerced(value, hints[cls][name])
+        if f.metadata.get("objects") and not isinstance(value, (str, int, float, bool, Path)):
+            problem = None  # an object the caller opened: used as it is
+        else:
+            problem = type_problem(name, value, hints[cls][name])
+        if problem:
+            problems.append(problem)
+        else:
+            built[cls][name] = value
     if problems:
-        raise ConfigError("; ".join(problems))
-    config = cls(**data)
-    problems = [] if hasattr(config, "problems") else range_problems(config)  # problems() includes them
+        raise ConfigError(problems, where)
+    configs = {cls: cls(**built[cls]) for cls in classes}
+    problems = [p for config in configs.values() for p in problems_of(config)]
     if problems:
-        raise ConfigError("; ".join(problems))
-    check = getattr(config, "check", None)
-    if check is not None:
-        check()
-    return config
+        raise ConfigError(problems, where)
+    return configs

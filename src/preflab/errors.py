@@ -7,11 +7,63 @@ these instead of ``assert`` so checks survive ``python -O``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Iterable, Union
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the options of a call, naming each option it is about as a
+    placeholder, so that every caller reads the name it knows: the keyword from Python, the
+    flag from the shell (the CLI passes ``name_of``).
+
+    >>> p = Problem("{limit} must be at least 1, got 0", ("limit",))
+    >>> p.render(), p.render(lambda name: "--" + name.replace("_", "-"))
+    ('limit must be at least 1, got 0', '--limit must be at least 1, got 0')
+    >>> about("max_cost", "must be > 0, got -1").render()
+    'max_cost must be > 0, got -1'
+    """
+
+    text: str
+    names: tuple[str, ...] = ()
+
+    def render(self, name_of: Callable[[str], str] | None = None) -> str:
+        text = self.text
+        for name in self.names:  # plain replacement: values in the text are never formatted
+            text = text.replace("{" + name + "}", name_of(name) if name_of else name)
+        return text
+
+
+def about(option: str, text: str) -> Problem:
+    """A problem of one option, the option's name first: ``about("lr", "must be > 0, got 0")``."""
+    return Problem("{" + option + "} " + text, (option,))
+
+
+Problems = Union[str, Problem, Iterable[Problem]]
+
+
+def as_problems(problems: Problems) -> list[Problem]:
+    if isinstance(problems, str):
+        return [Problem(problems)]
+    if isinstance(problems, Problem):
+        return [problems]
+    return [p if isinstance(p, Problem) else Problem(str(p)) for p in problems]
+
 
 class PreflabError(Exception):
-    """Base class of every error preflab raises on purpose."""
+    """Base class of every error preflab raises on purpose. Its message is one or more
+    :class:`Problem` s; :meth:`render` names options the way the caller knows them."""
 
     exit_code = 1
+
+    def __init__(self, problems: Problems = "", where: str | None = None) -> None:
+        self.problems = as_problems(problems)
+        self.where = where
+        super().__init__(self.render())
+
+    def render(self, name_of: Callable[[str], str] | None = None, *, where: bool = True) -> str:
+        text = "; ".join(dict.fromkeys(p.render(name_of) for p in self.problems))
+        return f"{self.where}: {text}" if where and self.where else text
 
 
 class InputError(PreflabError):
@@ -36,6 +88,9 @@ class InputError(PreflabError):
         self.row = row
         self.field = field
         super().__init__(self._render())
+
+    def render(self, name_of: Callable[[str], str] | None = None, *, where: bool = True) -> str:
+        return self._render()
 
     def _render(self) -> str:
         where = self.path or "<input>"

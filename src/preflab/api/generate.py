@@ -18,24 +18,34 @@ from pathlib import Path
 from typing import Any, Optional
 
 from preflab.api.data import Pairs
-from preflab.api.options import opt, signed, take
+from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, ExecutorOptions, LLMOptions,
+                                 config_option, overwrite_option, signed)
+from preflab.api.preflight import Preflight, require_records
+from preflab.config import option
 from preflab.progress import Bar
-from preflab.cli.options import RunOptions
-from preflab.api.preflight import ALLOW_EMPTY, OVERWRITE
 
 
 @dataclasses.dataclass(frozen=True)
 class GenerateOptions:
-    """``preflab generate METHOD``'s own options (besides the run options and the method's)."""
+    """``preflab generate METHOD``'s own options (besides the LLM's, the executor's and the method's)."""
 
-    limit: Optional[int] = opt(None, "Use only the first N prompts.")
-    config: Optional[Path] = opt(None, "YAML with the method's options (same keys as the flags).")
-    scorer: Optional[str] = opt(None, "Reward model folder (preflab train-rm output) for scorer-based methods; "
-                                "in Python also a scorer or what train_rm returned.", objects=True)
-    judge_llm: Optional[str] = opt(None, "Judge LLM spec (default: the generator).")
-    judge_criteria: Optional[str] = opt(None, "What 'better' means to the judge.")
-    overwrite: bool = opt(False, OVERWRITE.help)
-    allow_empty: bool = opt(False, ALLOW_EMPTY.help)
+    prompts: Optional[Path] = option(None, "Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any "
+                                     "pair file (default: preflab's 20 example prompts); in Python also prompt strings, "
+                                     "records, dicts, a datasets.Dataset or a DataFrame.", flag=("--prompts", "-p"),
+                                     objects=True)
+    out: Optional[Path] = option(None, "Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and "
+                                 "OUT.run.json. A run that stops resumes when given the same OUT again (in Python, "
+                                 "without it the run happens in a temporary folder).", flag=("--out", "-o"))
+    limit: Optional[int] = option(None, "Use only the first N prompts.")
+    config: Optional[Path] = config_option()
+    scorer: Optional[str] = option(None, "Reward model folder (preflab train-rm output) for scorer-based methods; "
+                                   "in Python also a scorer or what train_rm returned.", objects=True)
+    judge_llm: Optional[str] = option(None, "Judge LLM spec (default: the generator).")
+    judge_criteria: Optional[str] = option(None, "What 'better' means to the judge.")
+    seed: int = option(0, SEED_HELP)
+    in_flight: int = option(8, IN_FLIGHT_HELP)
+    overwrite: bool = overwrite_option()
+    allow_empty: bool = option(False, ALLOW_EMPTY_HELP)
 
 
 def example_prompts() -> Path:
@@ -45,7 +55,7 @@ def example_prompts() -> Path:
     return Path(str(files("preflab") / "data" / "example_prompts.txt"))
 
 
-def _other_methods(name: str) -> dict[str, list[str]]:
+def other_methods(name: str) -> dict[str, list[str]]:
     """Option name → the other methods that take it (for 'belongs to another method')."""
     from preflab.methods.base import methods
 
@@ -55,20 +65,6 @@ def _other_methods(name: str) -> dict[str, list[str]]:
             for f in dataclasses.fields(other.config):
                 owners.setdefault(f.name, []).append(other.name)
     return owners
-
-
-def is_llm(obj: Any) -> bool:
-    """An LLM the caller opened (:func:`preflab.llm.open_llm`): used as it is, not closed."""
-    return hasattr(obj, "complete") and hasattr(obj, "usage")
-
-
-def open_generator(run: RunOptions, llm: Any, stack: ExitStack):
-    """The LLM for ``llm`` (a spec, a backend or an opened LLM) with ``run``'s cache and budgets."""
-    if is_llm(llm):
-        return llm
-    model = run.open_llm(llm)
-    stack.callback(model.close)
-    return model
 
 
 def _scorer(scorer: Any):
@@ -86,61 +82,82 @@ def _scorer(scorer: Any):
     return getattr(scorer, "scorer", scorer)  # what train_rm returned, or any scorer
 
 
-@signed(RunOptions, GenerateOptions)
-def generate(method: str, prompts: Any = None, *, llm: Any = "llamacpp", out: str | Path | None = None,
-             progress: bool = True, **options: Any) -> Pairs:
+def _opened(stack: ExitStack, options: LLMOptions, spec: Any, executor: Any):
+    """The LLM for ``spec``, closed with ``stack`` when this call opened it."""
+    from preflab.api.options import is_llm
+
+    model = options.open(spec, executor=executor)
+    if not is_llm(spec):
+        stack.callback(model.close)
+    return model
+
+
+@signed(GenerateOptions, LLMOptions, ExecutorOptions)
+def generate(method: str, prompts: Any = None, *, progress: bool = True, **options: Any) -> Pairs:
     """Generate preference pairs for ``prompts`` with ``method`` (``preflab.methods()`` lists them).
 
-    ``prompts``: a path (.txt, .jsonl, .parquet, a pair file), prompt strings, records, dicts,
-    a ``datasets.Dataset`` or a ``DataFrame`` (default: preflab's 20 example prompts). ``llm``:
-    a spec (``llamacpp``, ``openai:MODEL``, ``hf:smollm2``, ``fake``), or an LLM you opened.
-    ``out``: the pairs file (.jsonl, .parquet, a datasets folder) with OUT.failures.jsonl and
-    OUT.run.json beside it; a call that stops (a crash, a budget) resumes when called again
-    with the same ``out``. Without ``out`` the run happens in a temporary folder. Every LLM call
-    goes through the call cache unless ``cache=False``. The method's own options (e.g. ``n=8``
-    for west-of-n) are keyword arguments too. Returns :class:`~preflab.api.data.Pairs` with
-    ``.failures`` and ``.usage``; everything is checked before the first call.
+    ``llm`` is a spec (``llamacpp``, ``openai:MODEL``, ``hf:smollm2``, ``fake``) or an LLM you
+    opened. Every LLM call goes through the call cache unless ``cache=False``. The method's own
+    options (e.g. ``n=8`` for west-of-n) are keyword arguments too. Returns
+    :class:`~preflab.api.data.Pairs` with ``.failures`` and ``.usage``; everything is checked
+    before the first call.
     """
-    from preflab.api import checks as preflights
-    from preflab.pipelines.generation import run_generation
+    from preflab import io
     from preflab.llm.usage import BudgetExceeded
     from preflab.methods.base import get_method
     from preflab.methods.context import Lazy
+    from preflab.pipelines.generation import run_generation
 
     chosen = get_method(method)
-    parts = take(f"preflab.generate({method!r})", options, RunOptions, GenerateOptions, chosen.config,
-                 elsewhere=_other_methods(chosen.name), loose=(chosen.config,))
-    run = RunOptions(**{**parts[RunOptions], **({"llm": llm} if isinstance(llm, str) else {})})
-    own = dataclasses.replace(GenerateOptions(), **parts[GenerateOptions])
-    prompts = example_prompts() if prompts is None else prompts
+    check = Preflight()
+    parsed = check.parse({"prompts": prompts, **options}, GenerateOptions, LLMOptions, ExecutorOptions, chosen.config,
+                         defaults=chosen.defaults, config_file=_config_file(options), elsewhere=other_methods(chosen.name))
+    if parsed is None:
+        check.done()
+    own, llm_options, cfg = parsed[GenerateOptions], parsed[LLMOptions], parsed[chosen.config]
+    executor = parsed[ExecutorOptions].to_executor()
+    source = example_prompts() if own.prompts is None else own.prompts
     with ExitStack() as stack:
+        out = own.out
         if out is None:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="preflab-generate-"))) / "pairs.jsonl"
-            keep = False
-        else:
-            keep = True
+        check.llm(llm_options.llm)
+        if own.judge_llm and own.judge_llm != llm_options.llm:
+            check.llm(own.judge_llm, "judge_llm")
+        from preflab.io.outputs import pairs_output
+
         scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None
-        cfg = preflights.generate(chosen, own.config, parts[chosen.config], prompts=prompts, out=str(out), llm=llm,
-                                  judge_llm=own.judge_llm, scorer=scorer_path, limit=own.limit,
-                                  in_flight=run.in_flight, max_tokens_budget=run.max_tokens_budget,
-                                  max_cost=run.max_cost, overwrite=own.overwrite, allow_empty=own.allow_empty)
-        generator = open_generator(run, llm, stack)
+        check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
+                      [source, scorer_path, own.config], overwrite=own.overwrite)
+        check.done()
+        records = list(io.read_prompts(source))
+        require_records(len(records), "prompts", str(io.memory.NAME if io.memory.is_in_memory(source) else source),
+                        own.allow_empty)
+        generator = _opened(stack, llm_options, llm_options.llm, executor)
 
         def open_judge():
             from preflab.judges import JudgeConfig, PairwiseJudge
 
             backend = generator
-            if own.judge_llm and own.judge_llm != run.llm:
-                backend = open_generator(run, own.judge_llm, stack)
+            if own.judge_llm and own.judge_llm != llm_options.llm:
+                backend = _opened(stack, llm_options, own.judge_llm, executor)
             return PairwiseJudge(backend, JudgeConfig(**({"criteria": own.judge_criteria} if own.judge_criteria else {})))
 
         bar = stack.enter_context(Bar(f"Generating ({chosen.name})", progress))
         try:
-            result = run_generation(prompts, out, chosen, cfg, generator, seed=run.seed, scorer=_scorer(own.scorer),
-                                    judge=Lazy(open_judge), limit=own.limit, in_flight=run.in_flight, progress=bar,
-                                    extra_run={"llm_spec": generator.spec, "executor": run.work_executor.record()})
+            result = run_generation(source, out, chosen, cfg, generator, seed=own.seed, scorer=_scorer(own.scorer),
+                                    judge=Lazy(open_judge), limit=own.limit, in_flight=own.in_flight, progress=bar,
+                                    records=records,
+                                    extra_run={"llm_spec": generator.spec, "executor": executor.record()})
         except BudgetExceeded as exc:
-            raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — rerun the same "
-                                 "command (or call again with the same out=) with a larger budget to continue") from None
+            raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — run it again with the same "
+                                 "out and a larger budget to continue") from None
     return Pairs(result.pairs, {"failures": result.failures, "counts": dict(result.counts), "resumed": result.resumed,
-                                "wall_s": result.wall_s, "run": result.run, "path": str(out) if keep else None})
+                                "wall_s": result.wall_s, "run": result.run,
+                                "path": None if own.out is None else str(own.out)})
+
+
+def _config_file(options: dict[str, Any]) -> Any:
+    """The ``config`` YAML a call names, when it is a path (a wrong type is reported by the parser)."""
+    value = options.get("config")
+    return value if isinstance(value, (str, Path)) else None

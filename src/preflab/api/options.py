@@ -1,25 +1,19 @@
-"""The options of every public function, declared once per command.
+"""The options several commands share, and how a Python function shows its options.
 
-Each command keeps its own options in a dataclass whose fields carry the help text (and,
-where the CLI spells it differently, the flag). The same classes give:
+Each command's options are dataclasses made with :func:`preflab.config.option`; the classes
+here are the ones several commands take: which LLM and its call cache and budgets
+(:class:`LLMOptions`), and where the work runs (:class:`ExecutorOptions`). A Python function
+takes their fields as keyword arguments (:func:`signed` shows them in its signature and
+docstring, so ``help()`` and IDEs list them); the CLI's one adapter makes the same fields flags.
 
-- the keyword arguments of the Python function: :func:`signed` puts them in its signature and
-  docstring, and :func:`take` validates what a caller passes (unknown names, wrong types, an
-  option of another method), reporting every problem at once with what is allowed;
-- the options of the CLI command (:func:`preflab.cli.command_options.with_command_options`).
-
-A test (``tests/api/test_drift.py``) checks that the function and the command agree on names,
-defaults and help, so they cannot drift apart.
-
->>> from dataclasses import dataclass
->>> @dataclass
-... class Demo:
-...     batch_size: int = opt(16, "Sequences per forward pass.")
->>> take("demo", {"batch_size": 8}, Demo)[Demo]
-{'batch_size': 8}
->>> take("demo", {"batch": 8}, Demo)
-Traceback (most recent call last):
-preflab.errors.ConfigError: demo: unknown option 'batch'; allowed: batch_size
+>>> LLMOptions(llm="fake").llm
+'fake'
+>>> import inspect
+>>> @signed(ExecutorOptions)
+... def work(data, **options):
+...     "Do the work."
+>>> list(inspect.signature(work).parameters)[:3]
+['data', 'executor', 'ray_address']
 """
 
 from __future__ import annotations
@@ -27,118 +21,126 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from typing import Annotated, Any, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Optional
 
-from preflab.errors import ConfigError
+from preflab.config import default_of, option
+from preflab.llm.spec import SPEC_HELP
 
-
-def opt(default: Any, help: str, *flags: str, objects: bool = False) -> Any:
-    """A dataclass field with its help text and, when not ``--field-name``, its CLI flags;
-    ``objects``: Python callers may also pass an object (a scorer, an opened LLM) where the
-    CLI takes a path or a spec."""
-    return dataclasses.field(default=default, metadata={"help": help, "flags": flags, "objects": objects})
-
-
-def help_text(cls: type, field: dataclasses.Field) -> str:
-    """A field's help: its metadata, or for :class:`~preflab.cli.options.RunOptions` the shared table."""
-    if "help" in field.metadata:
-        return field.metadata["help"]
-    from preflab.cli import options as cli_options
-
-    flags = getattr(cli_options, "_RUN_FLAGS", {})
-    return flags[field.name][1] if cls is cli_options.RunOptions and field.name in flags else ""
+CACHE_FILE_HELP = "SQLite file of finished LLM calls (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."
+SEED_HELP = "Seed of every draw and sample."
+IN_FLIGHT_HELP = "Prompts (or pairs, for a judge) worked on at once; keeps a server busy."
+OVERWRITE_HELP = ("Write into an existing folder preflab did not create (files preflab does not write are kept). "
+                  "Inputs are never overwritten.")
+ALLOW_EMPTY_HELP = "Succeed on an input with no records (else exit 1)."
+CONFIG_HELP = "YAML file with the same keys as the options (defaults < file < options given)."
 
 
-def run_options_subset(name: str, names: Sequence[str]) -> type:
-    """A dataclass of the :class:`~preflab.cli.options.RunOptions` fields ``names`` (help
-    included), for a command that takes only some of the run options (``judge``: no seed)."""
-    from preflab.cli.options import RunOptions
+def format_help() -> str:
+    """The help of every ``fmt`` option: the layouts :mod:`preflab.io` reads."""
+    from preflab import io
 
-    hints = typing.get_type_hints(RunOptions)
-    return dataclasses.make_dataclass(
-        name, [(f.name, hints[f.name], dataclasses.field(default=f.default, metadata={"help": help_text(RunOptions, f)}))
-               for f in dataclasses.fields(RunOptions) if f.name in names], frozen=True)
+    aliases = ", ".join(sorted(io.PAIR_ALIASES))
+    named = {"auto": "auto (sniffed from the first row)",
+             "pairs": f"pairs (preflab's or TRL's columns: standard, conversational or implicit prompt; also {aliases})"}
+    return "Input layout: " + ", ".join(named.get(f, f) for f in io.PAIR_FORMATS) + "."
+
+
+def fmt_option() -> Any:
+    return option("auto", format_help(), flag=("--format", "-f"))
+
+
+def overwrite_option() -> Any:
+    return option(False, OVERWRITE_HELP)
+
+
+def config_option() -> Any:
+    return option(None, CONFIG_HELP)
+
+
+@dataclasses.dataclass(frozen=True)
+class LLMOptions:
+    """Which LLM, its call cache and its budgets; :meth:`open` turns them into an LLM."""
+
+    llm: str = option("llamacpp", SPEC_HELP, objects=True)
+    cache: bool = option(True, "Reuse finished LLM calls from the call cache (reruns and resumes are free).")
+    cache_path: Optional[Path] = option(None, CACHE_FILE_HELP)
+    max_tokens_budget: Optional[int] = option(None, "Stop cleanly once this many tokens (in + out, uncached) are spent.")
+    max_cost: Optional[float] = option(None, "Stop cleanly once this cost is spent (needs price_table).")
+    price_table: Optional[Path] = option(None, "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens.")
+
+    def open(self, spec: Any = None, *, executor: Any = None, method: str | None = None):
+        """An LLM for ``spec`` (default: ``llm``) with this call's cache and budgets (the price
+        table is read now, before any model loads); with a Ray ``executor`` the calls that miss
+        the cache run on Ray actors. An LLM the caller opened is returned as it is."""
+        from preflab.executor.llm import open_llm_on
+        from preflab.llm import PriceTable, Usage
+
+        spec = self.llm if spec is None else spec
+        if is_llm(spec):
+            return spec
+        usage = Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,
+                      max_tokens=self.max_tokens_budget, max_cost=self.max_cost)
+        return open_llm_on(executor, spec, cache=(self.cache_path or True) if self.cache else False, usage=usage,
+                           method=method)
+
+
+def is_llm(obj: Any) -> bool:
+    """An LLM the caller opened (:func:`preflab.llm.open_llm`): used as it is, never closed here."""
+    return hasattr(obj, "complete") and hasattr(obj, "usage")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutorOptions:
+    """Where the work runs (:mod:`preflab.executor`); outputs are the same either way."""
+
+    executor: Literal["local", "ray"] = option("local", "Where the work runs: local (this process) or ray (a pool of Ray "
+                                               "actors; needs preflab[ray]). Outputs are the same either way.")
+    ray_address: Optional[str] = option(None, "Ray cluster to join (the address `ray start --head` prints); "
+                                        "default: start or join a Ray on this machine.")
+    ray_actors: Optional[int] = option(None, "Ray actors (each holds one model); default: as many as the cluster's "
+                                       "CPUs hold.", low=1)
+    ray_cpus_per_actor: float = option(1.0, "CPUs per actor; its model uses that many threads.", above=0)
+    ray_gpus_per_actor: float = option(0.0, "GPUs per actor (fractions share a GPU).", low=0)
+
+    def to_executor(self):
+        from preflab.executor import Executor
+
+        return Executor(self.executor, self.ray_address, self.ray_actors, self.ray_cpus_per_actor,
+                        self.ray_gpus_per_actor)
 
 
 def fields_of(*classes: type) -> dict[str, tuple[type, dataclasses.Field]]:
     return {f.name: (cls, f) for cls in classes for f in dataclasses.fields(cls)}
 
 
-def _type_problem(name: str, value: Any, hint: Any) -> str | None:
-    from preflab.config import type_problem
-
-    if typing.get_origin(hint) is None and hint is not Any and isinstance(hint, type) and hint.__module__ == "pathlib":
-        return None if isinstance(value, (str, hint)) else f"{name}: {value!r} is not a path"
-    args = typing.get_args(hint)
-    if any(getattr(a, "__module__", "") == "pathlib" for a in args) and isinstance(value, str):
-        return None
-    return type_problem(name, value, hint)
-
-
-def take(command: str, given: Mapping[str, Any], *classes: type, elsewhere: Mapping[str, Sequence[str]] | None = None,
-         loose: Sequence[type] = ()) -> dict[type, dict[str, Any]]:
-    """Split ``given`` keyword arguments among ``classes`` (by field name). Unknown names,
-    wrong types and (with ``elsewhere``: option → the other places it belongs) options of
-    another method become one :class:`~preflab.errors.ConfigError` listing what is allowed.
-    Classes in ``loose`` are split but not type-checked (their own validation runs later)."""
-    known = fields_of(*classes)
-    problems, split = [], {cls: {} for cls in classes}
-    for name, value in given.items():
-        if name not in known:
-            owners = (elsewhere or {}).get(name)
-            if owners:
-                problems.append(f"option {name!r} belongs to {', '.join(owners)}, not to this call")
-            else:
-                problems.append(f"unknown option {name!r}")
-            continue
-        cls, field = known[name]
-        hint = typing.get_type_hints(cls)[name]
-        free = cls in loose or (field.metadata.get("objects") and not isinstance(value, (str, int, float)))
-        problem = None if free else _type_problem(name, value, hint)
-        if problem:
-            problems.append(problem)
-        split[cls][name] = value
-    if problems:
-        raise ConfigError(f"{command}: {'; '.join(problems)}; allowed: {', '.join(sorted(known))}")
-    return split
-
-
-def defaults_of(cls: type) -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
-
-
-def _parameters(classes: Sequence[type], method_defaults: Mapping[str, Any] | None) -> list[inspect.Parameter]:
-    params = []
-    for name, (cls, field) in fields_of(*classes).items():
-        hint = typing.get_type_hints(cls)[name]
-        default = (method_defaults or {}).get(name, field.default)
-        if default is dataclasses.MISSING:
-            default = field.default_factory() if field.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=Annotated[hint, help_text(cls, field)]))
-    return params
-
-
-def options_doc(classes: Sequence[type], title: str = "Options") -> str:
+def options_doc(classes: tuple[type, ...]) -> str:
     """The docstring section listing every option: name, default, help."""
-    lines = [f"{title} (the same as the CLI command's flags):"]
-    for name, (cls, field) in fields_of(*classes).items():
-        default = field.default if field.default is not dataclasses.MISSING else None
-        lines.append(f"    {name} (default {default!r}): {help_text(cls, field)}")
+    lines = ["Options (keyword arguments; the CLI command's flags have the same names):"]
+    for name, (_, f) in fields_of(*classes).items():
+        lines.append(f"    {name} (default {default_of(f)!r}): {f.metadata.get('help', '')}")
     return "\n".join(lines)
 
 
-def signed(*classes: type, doc_classes: Sequence[type] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a function that takes ``**options`` a signature (and a docstring section) with one
-    keyword argument per field of ``classes``, so ``help()``, IDEs and ``inspect`` show them."""
+def signed(*classes: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Show the fields of ``classes`` as the keyword arguments of a function that takes
+    ``**options`` (in its signature and docstring), and record the classes in
+    ``func.options`` for the CLI's adapter and the tests."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        params = list(inspect.signature(func).parameters.values())
+        own = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
         taken = {p.name for p in own}
-        extra = [p for p in _parameters(classes, None) if p.name not in taken]
-        rest = [p for p in inspect.signature(func).parameters.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
+        extra = []
+        for name, (cls, f) in fields_of(*classes).items():
+            if name not in taken:
+                hint = typing.get_type_hints(cls)[name]
+                extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default_of(f),
+                                               annotation=Annotated[hint, f.metadata.get("help", "")]))
+        rest = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
         func.__signature__ = inspect.Signature(own + extra + rest)  # type: ignore[attr-defined]
-        func.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + _indent(options_doc(doc_classes or classes)) + "\n"
+        func.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + _indent(options_doc(classes)) + "\n"
+        func.options = classes  # type: ignore[attr-defined]
         return func
 
     return decorate

@@ -1,40 +1,37 @@
-"""Check a whole command before its first side effect, and report every problem at once.
+"""Check a whole call before its first side effect, and report every problem at once.
 
 A command collects its checks on one :class:`Preflight` and calls :meth:`Preflight.done`
 before reading data, loading a model or writing anything::
 
-    check = Preflight()
-    cfg = check.config(TrainConfig, config_file, flags)       # None when it had problems
-    check.at_least(1, {"--bootstrap": n_boot, "--batch-size": batch_size})
-    check.outputs(folder_output(out_dir), inputs=[model, data], overwrite=overwrite)
+    check = Preflight("preflab.generate('rlcd')")
+    parsed = check.parse(options, GenerateOptions, LLMOptions)     # None when it had problems
+    check.outputs(pairs_output(out), inputs=[prompts, scorer])
+    check.llm(spec)
     check.done()   # ConfigError (exit 2) naming every problem; else claims the output folders
 
-Nothing is written before ``done()`` passes; then the folders the command fills are created
-with preflab's marker (:mod:`preflab.io.outputs`).
+Problems name options by their field names (:class:`~preflab.errors.Problem`); the Python
+caller reads them as keywords, the CLI renders them as flags. Nothing is written before
+``done()`` passes; then the folders the command fills are created with preflab's marker
+(:mod:`preflab.io.outputs`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-import typer
-
-from preflab.errors import ConfigError, EmptyInputError
+from preflab.errors import ConfigError, EmptyInputError, Problem
 from preflab.io.outputs import Output, claim, output_problems
 
 T = TypeVar("T")
 
-OVERWRITE = typer.Option(False, "--overwrite", help="Write into an existing folder preflab did not create "
-                         "(files preflab does not write are kept). Inputs are never overwritten.")
-ALLOW_EMPTY = typer.Option(False, "--allow-empty", help="Succeed on an input with no records (else exit 1).")
-
 
 class Preflight:
-    """Collects problems from config resolution, option ranges, outputs and LLM specs."""
+    """Collects problems from option parsing, outputs and LLM specs."""
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
+    def __init__(self, where: str | None = None) -> None:
+        self.where = where
+        self.problems: list[Problem] = []
         self._outputs: list[Output] = []
 
     def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -42,31 +39,27 @@ class Preflight:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            self.problems.append(str(exc))
+            self.problems += [Problem(f"{exc.where}: {p.text}", p.names) if exc.where and exc.where != self.where else p
+                              for p in exc.problems]
             return None
 
-    def config(self, cls: type[T], config_file: Any, flags: dict[str, Any], defaults: dict[str, Any] | None = None) -> T | None:
-        from preflab.config import resolve
+    def parse(self, given: Mapping[str, Any], *classes: type, **kwargs: Any) -> dict[type, Any] | None:
+        """:func:`preflab.config.parse`, its problems recorded (None when there were some)."""
+        from preflab.config import parse
 
-        return self.run(resolve, cls, config_file, flags, defaults)
+        return self.run(parse, given, *classes, **kwargs)
 
-    def at_least(self, low: float, named: dict[str, Any]) -> None:
-        """Each given value (None = not given) must be ``>= low``."""
-        self.problems += [f"{name} must be at least {low:g}, got {value}" for name, value in named.items()
-                          if value is not None and value < low]
-
-    def positive(self, named: dict[str, Any]) -> None:
-        self.problems += [f"{name} must be > 0, got {value}" for name, value in named.items()
-                          if value is not None and value <= 0]
+    def add(self, problem: Problem | str) -> None:
+        self.problems.append(problem if isinstance(problem, Problem) else Problem(problem))
 
     def outputs(self, outputs: Iterable[Output], inputs: Iterable[str | os.PathLike | None] = (), *,
                 overwrite: bool = False) -> None:
         outputs = list(outputs)
         self._outputs += outputs
         inputs = [p for p in inputs if p is None or isinstance(p, (str, os.PathLike))]  # data in memory is no file
-        self.problems += output_problems(outputs, inputs, overwrite=overwrite)
+        self.problems += [Problem(p) for p in output_problems(outputs, inputs, overwrite=overwrite)]
 
-    def llm(self, spec: Any, where: str = "--llm") -> None:
+    def llm(self, spec: Any, option: str = "llm") -> None:
         """The LLM spec names a known backend with valid options (and, for llama.cpp, a GGUF
         file), without loading any model."""
         from preflab.llm.checks import spec_problem
@@ -75,20 +68,19 @@ class Preflight:
             return
         problem = spec_problem(spec)
         if problem:
-            self.problems.append(f"{where}: {problem}")
+            self.problems.append(Problem("{" + option + "}: " + problem, (option,)))
 
     def done(self) -> None:
         if self.problems:
-            unique = list(dict.fromkeys(self.problems))
-            raise ConfigError("; ".join(unique))
+            raise ConfigError(self.problems, self.where)
         claim(self._outputs)
 
 
 def require_records(count: int, what: str, where: str, allow_empty: bool) -> None:
-    """Exit 1 on an input with no records, unless the user said that is fine."""
+    """Exit 1 on an input with no records, unless the caller said that is fine."""
     if count == 0 and not allow_empty:
-        raise EmptyInputError(f"{where}: no {what} in the input; check the file (and --format), "
-                              "or pass --allow-empty if an empty result is expected")
+        raise EmptyInputError(Problem(f"{where}: no {what} in the input; check the file (and {{fmt}}), or pass "
+                                      "{allow_empty} if an empty result is expected", ("fmt", "allow_empty")))
 
 
 def nonempty(records: Iterable[T], what: str, where: str, allow_empty: bool) -> Iterable[T]:

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Literal
 
-from preflab.config import option
-from preflab.errors import ConfigError, InputError
+from preflab.config import option, validate
+from preflab.errors import ConfigError, InputError, Problem, about
 from preflab.records import Message, PreferencePair
 
 DEFAULT_TEMPLATE = (
@@ -54,20 +54,19 @@ class AugmentConfig:
     decimals: int = option(0, "Digits after the point when writing scores (UltraFeedback overall scores need 1).")
     ties: Literal["positive-only", "drop", "both"] = option("positive-only", "Pairs with equal scores: positive-only (one copy), drop, or both copies.")
 
-    def check(self) -> None:
+    def problems(self) -> list[Problem]:
+        """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         problems = []
         if self.scale_min >= self.scale_max:
-            problems.append(f"scale_min ({self.scale_min}) must be below scale_max ({self.scale_max})")
+            problems.append(Problem(f"{{scale_min}} ({self.scale_min}) must be below {{scale_max}} ({self.scale_max})",
+                                    ("scale_min", "scale_max")))
         if "{score}" not in self.template:
-            problems.append("the template must contain {score}")
-        if self.decimals < 0:
-            problems.append("decimals must be >= 0")
+            problems.append(about("template", "must contain {score}"))
         if self.goal not in ("system", "user"):
-            problems.append(f"goal must be system or user, not {self.goal!r}")
+            problems.append(about("goal", f"must be system or user, not {self.goal!r}"))
         if self.ties not in ("positive-only", "drop", "both"):
-            problems.append(f"ties must be positive-only, drop or both, not {self.ties!r}")
-        if problems:
-            raise ConfigError("; ".join(problems))
+            problems.append(about("ties", f"must be positive-only, drop or both, not {self.ties!r}"))
+        return problems
 
 
 def format_score(score: float, cfg: AugmentConfig) -> str:
@@ -123,7 +122,7 @@ def augment_pairs(pairs: Iterable[PreferencePair], cfg: AugmentConfig, counts: C
     A pair whose chosen score is below its rejected score is a contradiction between label and
     scores; it is refused (InputError) rather than silently re-ordered.
     """
-    cfg.check()
+    validate(cfg)
     counts = counts if counts is not None else Counter()
     for pair in pairs:
         s_w, s_l = _scores(pair, cfg)

@@ -1,28 +1,29 @@
 """``preflab generate METHOD``, ``preflab methods`` and ``preflab west-of-n-rounds``.
 
-One subcommand per registered method; its options come from the method's config dataclass
-(see :mod:`preflab.cli.options`), so ``preflab generate rmboost --help`` is always the truth.
+One subcommand per registered method; its flags come from the method's config dataclass and
+the options of :func:`preflab.generate` (:mod:`preflab.cli.adapter`), so
+``preflab generate rmboost --help`` is always the truth.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from preflab.api.generate import GenerateOptions
-from preflab.cli.command_options import with_command_options
-from preflab.cli.options import ALL_RUN_OPTIONS, EXECUTOR_OPTIONS, LLM_OPTIONS, RunOptions, with_config_options, with_run_options
+from preflab.api.generate import GenerateOptions, generate
+from preflab.api.options import ExecutorOptions, LLMOptions
+from preflab.api.rounds import RoundsOptions, west_of_n_rounds
+from preflab.cli.adapter import command
 from preflab.methods.base import Method, methods
-from preflab.api.preflight import OVERWRITE
+from preflab.pipelines.west_of_n_rounds import RoundsConfig
 
 console = Console(stderr=True)
 app = typer.Typer(help="Generate synthetic preference pairs with an LLM (one subcommand per method).",
                   no_args_is_help=True)
+
 
 def _summary_table(name: str, pairs, out: str) -> Table:
     from preflab.pipelines.generation import failure_reasons
@@ -50,27 +51,17 @@ def _summary_table(name: str, pairs, out: str) -> Table:
     return table
 
 
-def _command_for(method: Method):
-    def command(
-        prompts: Optional[Path] = typer.Option(None, "--prompts", "-p", help="Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any pair file (default: preflab's 20 example prompts)."),
-        out: str = typer.Option(..., "--out", "-o", help="Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and OUT.run.json."),
-        run: RunOptions = RunOptions(),
-        config_flags: dict[str, Any] | None = None,
-        **options: Any,
-    ) -> None:
-        from preflab.api.generate import generate
+def _register_method(method: Method) -> None:
+    def body(**options: Any) -> None:
+        pairs = generate(method.name, **options)
+        console.print(_summary_table(method.name, pairs, str(options["out"])))
 
-        values = {f.name: getattr(run, f.name) for f in dataclasses.fields(run) if f.name != "llm"}
-        pairs = generate(method.name, prompts, llm=run.llm, out=out, **values, **options, **(config_flags or {}))
-        console.print(_summary_table(method.name, pairs, out))
-
-    command = with_command_options(command, GenerateOptions)
-    return with_config_options(with_run_options(command, ALL_RUN_OPTIONS + EXECUTOR_OPTIONS), method.config, method.defaults, name=method.name,
-                               doc=f"{method.summary} Resumable: rerun the same command after a crash.")
+    command(app, method.name, body, method.config, GenerateOptions, LLMOptions, ExecutorOptions, required=("out",),
+            shown=method.defaults, help=f"{method.summary} Resumable: rerun the same command after a crash.")
 
 
 for _method in methods().values():
-    app.command(name=_method.name)(_command_for(_method))
+    _register_method(_method)
 
 
 def list_methods() -> None:
@@ -83,30 +74,10 @@ def list_methods() -> None:
     Console().print(table)
 
 
-def west_of_n_rounds(
-    base: Path = typer.Option(..., "--base", help="Labelled pairs D_L (the base model's data)."),
-    prompts: Path = typer.Option(..., "--prompts", "-p", help="Unlabelled prompts."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder: roundN/pairs.jsonl, roundN/model, rounds.json."),
-    eval_pairs: Optional[Path] = typer.Option(None, "--eval", help="Labelled pairs to score every round's model on."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N prompts."),
-    config: Optional[Path] = typer.Option(None, "--config", help="YAML with the same keys as the flags."),
-    overwrite: bool = OVERWRITE,
-    run: RunOptions = RunOptions(),
-    config_flags: dict[str, Any] | None = None,
-) -> None:
+def rounds(**options: Any) -> None:
     """Iterative West-of-N in one command: base model → pairs → student → next scorer, round after round."""
-    from preflab import io
-    from preflab.api import checks as preflights
-    from preflab.pipelines.west_of_n_rounds import run_rounds
-
-    cfg = preflights.west_of_n_rounds(config, config_flags or {}, base=base, prompts=prompts, out=out, llm=run.llm,
-                                      eval_pairs=eval_pairs, limit=limit, overwrite=overwrite)
-    labelled = list(io.read_pairs(base))
-    held = list(io.read_pairs(eval_pairs)) if eval_pairs else None
-    with run.open_llm() as model:
-        summary = run_rounds(labelled, prompts, model, cfg, out, eval_pairs=held, limit=limit,
-                             say=lambda m: console.print(m, highlight=False))
-    table = Table(title=f"West-of-N rounds → {out}")
+    summary = west_of_n_rounds(say=lambda m: console.print(m, highlight=False), **options)
+    table = Table(title=f"West-of-N rounds → {options['out']}")
     for column in ("round", "synthetic pairs", "train pairs", "eval accuracy"):
         table.add_column(column, justify="right")
     for r in summary["rounds"]:
@@ -117,9 +88,7 @@ def west_of_n_rounds(
 
 
 def register(root: typer.Typer) -> None:
-    from preflab.pipelines.west_of_n_rounds import RoundsConfig
-
     root.add_typer(app, name="generate")
     root.command(name="methods")(list_methods)
-    rounds = with_run_options(west_of_n_rounds, LLM_OPTIONS)  # the seed is the rounds' own option
-    root.command(name="west-of-n-rounds")(with_config_options(rounds, RoundsConfig))
+    command(root, "west-of-n-rounds", rounds, RoundsOptions, RoundsConfig, LLMOptions,
+            required=("base", "prompts", "out"))

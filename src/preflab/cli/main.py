@@ -16,6 +16,7 @@ import sys
 
 import typer
 
+from preflab.cli.adapter import render
 from preflab.errors import PreflabError
 from preflab.redact import install_log_redaction, redact
 
@@ -65,5 +66,5 @@ def main() -> None:
     try:
         app()
     except PreflabError as exc:
-        typer.secho(f"error: {redact(str(exc))}", err=True, fg=typer.colors.RED)
+        typer.secho(f"error: {redact(render(exc))}", err=True, fg=typer.colors.RED)
         sys.exit(exc.exit_code)

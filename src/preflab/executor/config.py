@@ -1,7 +1,7 @@
 """The executor settings (:class:`Executor`) and its typed errors; see :mod:`preflab.executor`.
 
->>> Executor("ray", actors=0).problems()
-['--ray-actors must be at least 1 (got 0)']
+>>> [p.render() for p in problems_of(Executor("ray", actors=0))]
+['actors must be at least 1, got 0']
 >>> Executor.from_config({"kind": "ray", "actors": 2}).record()["actors"]
 2
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from preflab.errors import ConfigError, PreflabError
+from preflab.config import option, problems_of, validate
+from preflab.errors import ConfigError, PreflabError, Problem, about
 
 KINDS = ("local", "ray")
 
@@ -34,34 +35,20 @@ class Executor:
     already started, else start a local one), the number of ``actors`` (None: as many as the
     cluster's CPUs hold) and each actor's CPU and GPU share."""
 
-    kind: str = "local"
-    address: str | None = None
-    actors: int | None = None
-    cpus_per_actor: float = 1.0
-    gpus_per_actor: float = 0.0
+    kind: str = option("local", "local (this process) or ray (a pool of Ray actors).")
+    address: str | None = option(None, "Ray cluster to join; None: the Ray of this process, else a local one.")
+    actors: int | None = option(None, "Ray actors; None: as many as the cluster's CPUs hold.", low=1)
+    cpus_per_actor: float = option(1.0, "CPUs per actor.", above=0)
+    gpus_per_actor: float = option(0.0, "GPUs per actor.", low=0)
 
     @property
     def is_ray(self) -> bool:
         return self.kind == "ray"
 
-    def problems(self) -> list[str]:
-        """Everything wrong with these settings, checked before Ray is touched."""
-        out = []
-        if self.kind not in KINDS:
-            out.append(f"--executor must be one of {', '.join(KINDS)} (got {self.kind!r})")
-        if self.actors is not None and self.actors < 1:
-            out.append(f"--ray-actors must be at least 1 (got {self.actors})")
-        if not self.cpus_per_actor > 0:
-            out.append(f"--ray-cpus-per-actor must be more than 0 (got {self.cpus_per_actor})")
-        if self.gpus_per_actor < 0:
-            out.append(f"--ray-gpus-per-actor must be 0 or more (got {self.gpus_per_actor})")
-        return out
-
-    def check(self) -> "Executor":
-        problems = self.problems()
-        if problems:
-            raise ConfigError("; ".join(problems))
-        return self
+    def problems(self) -> list[Problem]:
+        """This config's own rules, checked before Ray is touched (the fields' ranges are
+        checked by :func:`preflab.config.validate`)."""
+        return [] if self.kind in KINDS else [about("kind", f"must be one of {', '.join(KINDS)}, got {self.kind!r}")]
 
     @classmethod
     def from_config(cls, value: Any) -> "Executor":
@@ -70,16 +57,16 @@ class Executor:
         if value is None:
             return cls()
         if isinstance(value, str):
-            return cls(kind=value).check()
+            return validate(cls(kind=value), "executor")
         if isinstance(value, cls):
-            return value.check()
+            return validate(value, "executor")
         if not isinstance(value, dict):
             raise ConfigError(f"executor: expected 'local', 'ray' or a block with kind/address/actors, got {value!r}")
         allowed = {"kind", "address", "actors", "cpus_per_actor", "gpus_per_actor"}
         unknown = sorted(set(value) - allowed)
         if unknown:
             raise ConfigError(f"executor: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
-        return cls(**value).check()
+        return validate(cls(**value), "executor")
 
     def record(self) -> dict[str, Any]:
         """For run.json (the address is redacted: it may carry credentials)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from preflab.config import validate
 from preflab.executor.config import Executor
 from preflab.executor.local import load_scorer_here
 
@@ -23,7 +24,7 @@ def open_llm_on(executor: Executor | None, spec: str | dict, **kwargs: Any):
         return open_llm(spec, **kwargs)
     from preflab.executor.ray import ray_backend
 
-    executor.check()
+    validate(executor, "executor")
     llm = open_llm(ray_backend(spec, executor), **kwargs)
     llm.spec = spec if isinstance(spec, str) else llm.spec
     return llm
@@ -36,5 +37,5 @@ def load_scorer_on(executor: Executor | None, model: str, *, batch_size: int = 1
     if executor is not None and executor.is_ray:
         from preflab.executor.ray import RayScorer
 
-        return RayScorer(model, executor.check(), batch_size=batch_size, normalize=normalize, sort=sort)
+        return RayScorer(model, validate(executor, "executor"), batch_size=batch_size, normalize=normalize, sort=sort)
     return load_scorer_here(model, batch_size, normalize, sort)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preflab.config import option
-from preflab.errors import ConfigError
+from preflab.errors import Problem, about
 from preflab.methods.base import Context, Failure, Outcome, register, rng_for
 from preflab.methods.west_of_n import distinct_samples, sigmoid
 from preflab.records import PreferencePair, PromptRecord
@@ -26,9 +26,8 @@ class ScoredSamplesConfig:
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per sample.")
 
-    def check(self) -> None:
-        if self.n < 2:
-            raise ConfigError("n must be at least 2")
+    def problems(self) -> list[Problem]:
+        return [about("n", f"must be at least 2, got {self.n}")] if self.n < 2 else []
 
 
 def _make(name: str, versus_random: bool):

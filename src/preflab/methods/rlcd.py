@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preflab.config import option
+from preflab.config import option, problems_raised
+from preflab.errors import Problem
 from preflab.llm.base import Request
 from preflab.methods.base import REPEAT_PENALTY_HELP, Context, Failure, Outcome, register
 from preflab.methods.domains import rlcd_instructions
@@ -33,9 +34,9 @@ class RLCDConfig:
     keep_truncated: bool = option(False, "Keep responses cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the answer-length instruction added to both (preflab/templates/answer_length; v1: none).")
 
-    def check(self) -> None:
-        rlcd_instructions(self.domain, self.positive, self.negative)
-        answer_length(self.template_version)
+    def problems(self) -> list[Problem]:
+        return problems_raised(lambda: rlcd_instructions(self.domain, self.positive, self.negative),
+                               lambda: answer_length(self.template_version))
 
 
 async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preflab.config import option
+from preflab.config import option, problems_raised
+from preflab.errors import Problem
 from preflab.methods.base import REPEAT_PENALTY_HELP, Context, Failure, Outcome, derived_seed, register, rng_for
 from preflab.methods.domains import aspects_for
 from preflab.prompting import answer_length, load_template, parse_delimited, render_conversation, with_system
@@ -52,21 +53,14 @@ class RMBoostConfig:
     keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
     template_version: str = option("v2", "Version of the templates (preflab/templates): the rewrite and the first answer's length instruction (v1: none).")
 
-    def check(self) -> None:
-        from preflab.errors import ConfigError
-
+    def problems(self) -> list[Problem]:
+        """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         problems = []
         if not 1 <= self.min_aspects <= self.max_aspects:
-            problems.append("need 1 <= min_aspects <= max_aspects")
-        if not 0.0 <= self.p_better <= 1.0:
-            problems.append("p_better must lie in [0, 1]")
-        if self.max_retries < 0:
-            problems.append("max_retries must be >= 0")
-        aspects_for(self.domain, self.aspects)
-        load_template("rmboost_rewrite", self.template_version)
-        answer_length(self.template_version)
-        if problems:
-            raise ConfigError("; ".join(problems))
+            problems.append(Problem("need 1 <= {min_aspects} <= {max_aspects}", ("min_aspects", "max_aspects")))
+        return problems + problems_raised(lambda: aspects_for(self.domain, self.aspects),
+                                          lambda: load_template("rmboost_rewrite", self.template_version),
+                                          lambda: answer_length(self.template_version))
 
 
 async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcome:

@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 
 from preflab.config import option
-from preflab.errors import ConfigError
+from preflab.errors import Problem, about
 from preflab.methods.base import Context, Failure, Outcome, register
 from preflab.records import PreferencePair, PromptRecord
 
@@ -41,16 +41,16 @@ class WestOfNConfig:
     confidence_quantile: float | None = option(None, "After the run, keep pairs whose confidence lies above this quantile of all pairs (e.g. 0.25).")
     min_mean_logprob: float | None = option(None, "In-distribution filter: the generator's mean per-token log-likelihood of both responses must be at least this.")
 
-    def check(self) -> None:
+    def problems(self) -> list[Problem]:
+        """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         problems = []
         if self.n < 2:
-            problems.append("n must be at least 2")
+            problems.append(about("n", f"must be at least 2, got {self.n}"))
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
-            problems.append("min_confidence must lie in [0, 1]")
+            problems.append(about("min_confidence", f"must lie in [0, 1], got {self.min_confidence}"))
         if self.confidence_quantile is not None and not 0.0 < self.confidence_quantile < 1.0:
-            problems.append("confidence_quantile must lie strictly between 0 and 1")
-        if problems:
-            raise ConfigError("; ".join(problems))
+            problems.append(about("confidence_quantile", f"must lie strictly between 0 and 1, got {self.confidence_quantile}"))
+        return problems
 
 
 def sigmoid(x: float) -> float:

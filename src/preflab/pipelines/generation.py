@@ -107,14 +107,16 @@ def run_generation(
     prompts_path: str | Path, out: str | Path, method: Method, cfg: Any, llm: Any, *, seed: int = 0,
     scorer: Any = None, judge: Any = None, limit: int | None = None, in_flight: int = 8,
     progress: Callable[[int, int], None] | None = None, extra_run: dict[str, Any] | None = None,
+    records: list[PromptRecord] | None = None,
 ) -> GenerationResult:
     """Generate pairs for the prompts in ``prompts_path`` into ``out`` (resumable) with the
     generator ``llm``; ``scorer`` and ``judge`` (objects or :class:`~preflab.methods.context.Lazy`
     factories) are used only if the method needs them. Unmet needs fail before any file is
-    written; the method's post-filters run over the finished pairs."""
+    written; the method's post-filters run over the finished pairs. ``records``: the prompts
+    of ``prompts_path`` when the caller has read them already (they are read once)."""
     ctx = method_context(method, cfg, llm, seed=seed, scorer=scorer, judge=judge)
     started = time.perf_counter()
-    prompts: list[PromptRecord] = list(io.read_prompts(prompts_path))
+    prompts: list[PromptRecord] = list(io.read_prompts(prompts_path)) if records is None else list(records)
     if limit is not None:
         prompts = prompts[:limit]
     fingerprint = _fingerprint(method, cfg, ctx, _prompts_fingerprint(prompts_path), limit)

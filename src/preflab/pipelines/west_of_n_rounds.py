@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from preflab.config import option
-from preflab.errors import ConfigError
+from preflab.config import option, validate
+from preflab.errors import Problem, about
 from preflab.records import PreferencePair
 
 
@@ -33,9 +33,8 @@ class RoundsConfig:
     mix: float = option(1.0, "Synthetic pairs per labelled pair in a student's data (1.0 = 1:1).")
     seed: int = option(0, "Seed; round r samples with seed + r.")
 
-    def check(self) -> None:
-        if self.rounds < 1 or self.n < 2 or self.mix <= 0:
-            raise ConfigError("need rounds >= 1, n >= 2 and mix > 0")
+    def problems(self) -> list[Problem]:
+        return [about("n", f"must be at least 2, got {self.n}")] if self.n < 2 else []
 
 
 def _train(cfg: RoundsConfig, pairs: list[PreferencePair], folder: Path, seed: int) -> str:
@@ -65,7 +64,7 @@ def run_rounds(base: list[PreferencePair], prompts_path: str | Path, llm: Any, c
     from preflab.methods.west_of_n import WestOfNConfig
     from preflab.rm.loading import load_scorer
 
-    cfg.check()
+    validate(cfg)
     out.mkdir(parents=True, exist_ok=True)
     model = _train(cfg, base, out / "round0", cfg.seed)
     history = [{"round": 0, "train_pairs": len(base), "eval_accuracy": _accuracy(model, eval_pairs)}]

@@ -55,8 +55,8 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from preflab.config import option
-from preflab.errors import ConfigError
+from preflab.config import option, validate
+from preflab.errors import ConfigError, Problem, about
 from preflab.records import PreferencePair
 from preflab.rm.config import RecipeConfig, recipe_problems
 
@@ -81,21 +81,18 @@ class StrengthConfig:
     min_oob: int = option(2, "Bootstrap: fewest out-of-bag models a pair needs to be scored out-of-bag.")
     calibrate: bool = option(True, "Put μ on one RM's reward scale: heads on a fine-tuned trunk stop at the trunk's training loss and are rescaled to its differences; bootstrap members are rescaled to an RM trained on all pairs.")
 
-    def check(self) -> None:
+    def problems(self) -> list[Problem]:
+        """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         problems = []
         if self.members < 2:
-            problems.append("members must be at least 2 (strength needs a spread)")
-        if self.mode not in ("seeds", "bootstrap", "heads"):
-            problems.append(f"unknown mode {self.mode!r}")
-        if self.recipe not in ("finetune", "embed-head"):
-            problems.append(f"unknown recipe {self.recipe!r}")
+            problems.append(about("members", f"must be at least 2 (strength needs a spread), got {self.members}"))
         if self.min_oob < 1:
-            problems.append("min_oob must be at least 1")
+            problems.append(about("min_oob", f"must be at least 1, got {self.min_oob}"))
         if self.recipe in ("finetune", "embed-head"):  # the member (or trunk) recipe and the heads' own
             recipes = {self.recipe} | ({"embed-head"} if self.mode == "heads" else set())
-            problems += [f"{r} recipe: {p}" for r in sorted(recipes) for p in recipe_problems(_recipe_dict(self, r))]
-        if problems:
-            raise ConfigError("; ".join(problems))
+            problems += [Problem(f"{r} recipe: {p.text}", p.names) for r in sorted(recipes)
+                         for p in recipe_problems(_recipe_dict(self, r))]
+        return problems
 
 
 @dataclass
@@ -258,7 +255,7 @@ def ensemble_differences(pairs: Sequence[PreferencePair], cfg: StrengthConfig, t
     ``trainer`` (seeds, bootstrap) and ``features`` (heads) replace the real models in tests.
     Members are independent: with a Ray ``executor`` (:mod:`preflab.executor`) each one is a
     task of its own, and the matrix is the one a local run gives."""
-    cfg.check()
+    validate(cfg)
     if cfg.mode == "heads":
         return _heads_differences(pairs, cfg, features or trunk_features(cfg), progress, executor)
     from preflab.executor import map_tasks

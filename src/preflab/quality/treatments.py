@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from preflab.config import option
-from preflab.errors import ConfigError, InputError
+from preflab.config import option, validate
+from preflab.errors import ConfigError, InputError, Problem, about
 from preflab.records import PreferencePair
 
 
@@ -58,31 +58,29 @@ class CleanConfig:
         """Whether any treatment reads μ (all but balance_length do)."""
         return any(v is not None for v in (self.flip_fraction, self.flip_below, self.drop_below, self.smooth_alpha)) or self.margin
 
-    def check(self) -> None:
+    def problems(self) -> list[Problem]:
+        """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         problems = []
         for name in ("flip_fraction", "smooth_fraction"):
             value = getattr(self, name)
             if value is not None and not 0.0 < value < 1.0:
-                problems.append(f"{name} must lie strictly between 0 and 1, got {value}")
-        if self.flip_fraction is not None and self.flip_below is not None:
-            problems.append("give flip_fraction or flip_below, not both")
-        if self.smooth_fraction is not None and self.smooth_below is not None:
-            problems.append("give smooth_fraction or smooth_below, not both")
+                problems.append(about(name, f"must lie strictly between 0 and 1, got {value}"))
+        for first, second in (("flip_fraction", "flip_below"), ("smooth_fraction", "smooth_below")):
+            if getattr(self, first) is not None and getattr(self, second) is not None:
+                problems.append(Problem(f"give {{{first}}} or {{{second}}}, not both", (first, second)))
         if self.smooth_alpha is not None and not 0.0 < self.smooth_alpha <= 0.5:
-            problems.append(f"smooth_alpha must lie in (0, 0.5], got {self.smooth_alpha}")
+            problems.append(about("smooth_alpha", f"must lie in (0, 0.5], got {self.smooth_alpha}"))
         if (self.smooth_fraction is not None or self.smooth_below is not None) and self.smooth_alpha is None:
-            problems.append("smooth_fraction / smooth_below need smooth_alpha")
+            problems.append(Problem("{smooth_fraction} / {smooth_below} need {smooth_alpha}",
+                                    ("smooth_fraction", "smooth_below", "smooth_alpha")))
         if self.drop_below is not None and self.drop_below <= 0:
-            problems.append(f"drop_below must be positive, got {self.drop_below}")
-        if self.margin_scale <= 0:
-            problems.append(f"margin_scale must be positive, got {self.margin_scale}")
+            problems.append(about("drop_below", f"must be positive, got {self.drop_below}"))
         if self.balance_length not in (None, "drop", "weight"):
-            problems.append(f"balance_length must be drop or weight, got {self.balance_length!r}")
+            problems.append(about("balance_length", f"must be drop or weight, got {self.balance_length!r}"))
         if not self.uses_strength() and self.balance_length is None:
-            problems.append("no treatment given: set at least one of flip_fraction, flip_below, drop_below, smooth_alpha, "
-                            "margin, balance_length")
-        if problems:
-            raise ConfigError("; ".join(problems))
+            names = ("flip_fraction", "flip_below", "drop_below", "smooth_alpha", "margin", "balance_length")
+            problems.append(Problem("no treatment given: set at least one of " + ", ".join("{%s}" % n for n in names), names))
+        return problems
 
 
 def _mu(pairs: list[PreferencePair]) -> np.ndarray:
@@ -113,7 +111,7 @@ def flip(pair: PreferencePair) -> PreferencePair:
 
 def clean_pairs(pairs: list[PreferencePair], cfg: CleanConfig) -> tuple[list[PreferencePair], dict[str, Any]]:
     """Apply the configured treatments; returns the new pairs and a summary of what changed."""
-    cfg.check()
+    validate(cfg)
     pairs = list(pairs)
     summary: dict[str, Any] = {"pairs_in": len(pairs), "flipped": 0, "dropped": 0, "smoothed": 0, "with_margin": 0}
     if cfg.uses_strength():

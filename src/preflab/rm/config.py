@@ -23,8 +23,8 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal, Mapping
 
-from preflab.config import option, range_problems, type_problem
-from preflab.errors import ConfigError
+from preflab.config import option, problems_of, range_problem, type_problem, validate
+from preflab.errors import ConfigError, Problem, about
 
 CHOICES = {
     "precision": ("fp32", "bf16"),
@@ -48,7 +48,7 @@ class TrainConfig:
     template: str = option("auto", "Rendering: auto (chat template if any), chat, plain.")
     batch_size: int = option(8, "Pairs per micro-batch.")
     grad_accum: int = option(1, "Micro-batches per optimizer step.")
-    epochs: float = option(1.0, "Passes over the training pairs (fractions allowed).")
+    epochs: float = option(1.0, "Passes over the training pairs (fractions allowed; ignored with max_steps).", unbounded=True)
     max_steps: int | None = option(None, "Stop after this many optimizer steps (overrides epochs).")
     lr: float = option(5e-5, "Peak learning rate (AdamW).")
     weight_decay: float = option(0.0, "AdamW weight decay.")
@@ -83,37 +83,29 @@ class TrainConfig:
     threads: int | None = option(None, "torch CPU threads (default: torch's choice).")
     progress: bool = option(True, "Show a progress bar.")
 
-    def problems(self) -> list[str]:
-        """Every problem with the field values (empty when the config can train): the ranges
-        every preflab config shares (:func:`preflab.config.range_problems`) plus this recipe's own."""
-        errors = [e for e in range_problems(self) if not (self.max_steps and e.startswith("epochs "))]
+    def problems(self) -> list[Problem]:
+        """This recipe's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
+        errors = [] if self.max_steps else [p for p in [range_problem("epochs", self.epochs, (0, None, True))] if p]
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
-                errors.append(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        errors += [f"{n} must be below 1, got {getattr(self, n)}" for n in ("warmup_ratio", "val_fraction") if getattr(self, n) == 1]
+                errors.append(about(name, f"must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"))
+        errors += [about(n, f"must be below 1, got {getattr(self, n)}") for n in ("warmup_ratio", "val_fraction")
+                   if getattr(self, n) == 1]
         return errors + loss_problems(self)
 
     def validate(self) -> "TrainConfig":
         """Check every field; report all problems at once (ConfigError)."""
-        return _validated(self, "training config")
-
-    check = validate  # the name preflab.config.resolve calls
+        return validate(self, "invalid training config")
 
 
-def _validated(cfg: Any, what: str) -> Any:
-    errors = cfg.problems()
-    if errors:
-        raise ConfigError(f"invalid {what}: " + "; ".join(errors))
-    return cfg
-
-
-def loss_problems(cfg: Any) -> list[str]:
+def loss_problems(cfg: Any) -> list[Problem]:
     """Problems with the loss options both recipes share (:data:`LOSS_OPTIONS`) that the shared
     ranges do not cover."""
     if cfg.length_debias not in LENGTH_DEBIAS_CHOICES:
-        return [f"length_debias must be one of {', '.join(LENGTH_DEBIAS_CHOICES)}, got {cfg.length_debias!r}"]
+        return [about("length_debias", f"must be one of {', '.join(LENGTH_DEBIAS_CHOICES)}, got {cfg.length_debias!r}")]
     if cfg.length_debias == "poe" and not cfg.use_margin:
-        return ["length_debias poe adds the length expert to each pair's margin, so it needs use_margin on"]
+        return [Problem("{length_debias} poe adds the length expert to each pair's margin, so it needs {use_margin} on",
+                        ("length_debias", "use_margin"))]
     return []
 
 
@@ -149,14 +141,12 @@ class EmbedHeadConfig:
     length_debias: str = _same("length_debias")
     center_rewards: float = _same("center_rewards")
 
-    def problems(self) -> list[str]:
-        errors = range_problems(self) + (["dropout must be below 1, got 1"] if self.dropout == 1 else [])
-        return errors + loss_problems(self)
+    def problems(self) -> list[Problem]:
+        """This recipe's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
+        return ([about("dropout", "must be below 1, got 1")] if self.dropout == 1 else []) + loss_problems(self)
 
     def validate(self) -> "EmbedHeadConfig":
-        return _validated(self, "embedding-head config")
-
-    check = validate
+        return validate(self, "invalid embedding-head config")
 
 
 RECIPES: dict[str, type] = {"finetune": TrainConfig, "embed-head": EmbedHeadConfig}
@@ -197,34 +187,33 @@ class RecipeConfig:
         honour, wrong types and bad values."""
         recipe, problems = _parse(data)
         if problems:
-            name = data.get("recipe", "finetune")
-            raise ConfigError(f"invalid {name} recipe: " + "; ".join(problems))
+            raise ConfigError(problems, f"invalid {data.get('recipe', 'finetune')} recipe")
         return recipe
 
     def validate(self) -> "RecipeConfig":
-        errors = [f"unknown recipe {self.recipe!r} (known: {', '.join(RECIPES)})"] if self.recipe not in RECIPES else []
+        errors = [about("recipe", f"unknown recipe {self.recipe!r} (known: {', '.join(RECIPES)})")] if self.recipe not in RECIPES else []
         if not errors and not isinstance(self.options, RECIPES[self.recipe]):
-            errors.append(f"the {self.recipe} recipe takes {RECIPES[self.recipe].__name__} options, got {type(self.options).__name__}")
-        errors += [] if errors else self.options.problems()
+            errors.append(Problem(f"the {self.recipe} recipe takes {RECIPES[self.recipe].__name__} options, got {type(self.options).__name__}"))
+        errors += [] if errors else problems_of(self.options)
         if errors:
-            raise ConfigError(f"invalid {self.recipe} recipe: " + "; ".join(errors))
+            raise ConfigError(errors, f"invalid {self.recipe} recipe")
         return self
 
     def with_seed(self, seed: int) -> "RecipeConfig":
         return replace(self, options=replace(self.options, seed=seed))
 
 
-def recipe_problems(data: Mapping[str, Any]) -> list[str]:
+def recipe_problems(data: Mapping[str, Any]) -> list[Problem]:
     """Every problem :meth:`RecipeConfig.from_dict` would report, as a list (empty = valid):
     for callers that gather the problems of a larger config (a bench file) into one error."""
     return _parse(data)[1]
 
 
-def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[str]]:
+def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[Problem]]:
     data = {str(k).replace("-", "_"): v for k, v in data.items()}
     name = data.pop("recipe", "finetune")
     if name not in RECIPES:
-        return None, [f"recipe: unknown recipe {name!r} (known: {', '.join(RECIPES)})"]
+        return None, [about("recipe", f"unknown recipe {name!r} (known: {', '.join(RECIPES)})")]
     cls = RECIPES[name]
     hints = typing.get_type_hints(cls)
     finetune_defaults = {f.name: f.default for f in fields(TrainConfig)}
@@ -241,11 +230,11 @@ def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[str]]:
         elif key in finetune_defaults:  # a fine-tuning option given to the embed-head recipe
             if key not in RUNTIME_ONLY and value != finetune_defaults[key]:
                 why = next((w for k, w in HEAD_CANNOT.items() if key.split("_")[0] == k.split("_")[0]), "it only applies to fine-tuning")
-                problems.append(f"{key}: the embed-head recipe cannot honour this option ({why}); use recipe finetune or leave it out")
+                problems.append(about(key, f"the embed-head recipe cannot honour this option ({why}); use recipe finetune or leave it out"))
         else:
-            problems.append(f"{key}: unknown option of the {name} recipe (known: {', '.join(sorted(hints))})")
+            problems.append(Problem(f"unknown option {key!r} of the {name} recipe (known: {', '.join(sorted(hints))})"))
     recipe = RecipeConfig(name, cls(**given))  # the well-typed values, so their problems show too
-    problems += recipe.options.problems()
+    problems += problems_of(recipe.options)
     return (None if problems else recipe), problems
 
 

@@ -132,7 +132,7 @@ def _method_problems(methods: Any, scorer: Any, has_base: bool) -> list[str]:
     """Method names and options checked against the registry (each method's own config,
     option ranges included). Works on the raw file data, so it runs even when other parts of
     the file are wrong and every problem is reported in one round."""
-    from preflab.config import resolve
+    from preflab.config import parse
     from preflab.methods import methods as registry
 
     known = registry()
@@ -146,7 +146,7 @@ def _method_problems(methods: Any, scorer: Any, has_base: bool) -> list[str]:
             continue
         options = entry.get("options") or {}
         try:
-            method_cfg = resolve(method.config, None, options if isinstance(options, dict) else {}, defaults=method.defaults)
+            method_cfg = parse(options if isinstance(options, dict) else {}, method.config, defaults=method.defaults)[method.config]
         except ConfigError as exc:
             problems.append(f"methods.{i}.options: {exc}")
             continue
@@ -177,7 +177,7 @@ def _rm_problems(rm: Any) -> list[str]:
         return []  # the schema check reports it
     from preflab.rm.config import recipe_problems
 
-    return [f"rm.options ({recipe} recipe): {problem}" for problem in recipe_problems({"recipe": recipe, **options})]
+    return [f"rm.options ({recipe} recipe): {problem.render()}" for problem in recipe_problems({"recipe": recipe, **options})]
 
 
 def _spec_problems(data: dict[str, Any]) -> list[str]:

@@ -111,13 +111,13 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 
 # -- generation --------------------------------------------------------------------------
 def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, scorer_fp, llm) -> dict[str, Any]:
-    from preflab.config import resolve
+    from preflab.config import parse
     from preflab.pipelines.generation import failure_reasons, run_generation
     from preflab.methods import get_method
     from preflab.methods.context import Lazy
 
     method = get_method(entry.name)
-    method_cfg = resolve(method.config, None, entry.options, defaults=method.defaults)
+    method_cfg = parse(entry.options, method.config, defaults=method.defaults)[method.config]
     cfg = state.cfg
     payload = {"data": data["fingerprint"], "method": entry.name, "config": asdict(method_cfg), "llm": [llm.kind, llm.model_id],
                "judge": cfg.judge_llm, "seed": cfg.seed, "budget": cfg.budget_prompts, "scorer": scorer_fp}
