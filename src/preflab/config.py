@@ -243,7 +243,9 @@ def parse(given: Mapping[str, Any], *classes: type, where: str | None = None, co
         elif (elsewhere or {}).get(name):
             problems.append(Problem(f"option {name!r} belongs to {', '.join(elsewhere[name])}, not to this call"))
         else:
-            problems.append(Problem(f"unknown option {name!r} (known: {', '.join(sorted(fields))})"))
+            problems.append(Problem(f"unknown option {name!r}"))
+    if any(p.text.startswith(("unknown option", "option ")) for p in problems):
+        problems.append(Problem(f"allowed: {', '.join(sorted(fields))}"))
     built: dict[type, dict[str, Any]] = {cls: {} for cls in classes}
     for name, value in values.items():
         cls, f = fields[name]

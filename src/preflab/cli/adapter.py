@@ -105,6 +105,7 @@ def command(app: typer.Typer, name: str, body: Callable[..., Any], *classes: typ
             raise
 
     invoke.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    invoke.options, invoke.skip = classes, tuple(skip)  # type: ignore[attr-defined]  # for the coverage test
     invoke.__name__ = name.replace("-", "_")
     invoke.__doc__ = help or body.__doc__
     app.command(name=name)(invoke)

@@ -1,0 +1,383 @@
+"""Prove that a refactor changed no output: run preflab's commands on fixed inputs, hash every file.
+
+What it checks. One pass runs a fixed list of ``python -m preflab ...`` commands (``sys.executable``,
+``PYTHONPATH=--src``) with a fixed seed, an empty cache (``PREFLAB_CACHE`` and ``--cache-path``
+point at a fresh folder inside ``--work``) and the Hugging Face libraries offline:
+
+- ``generate``: rlcd, random-label and west-of-n (scored by the cheap RM) on the ``fake#seeded=true``
+  backend; rlcd on the embedded llama.cpp model (``--llm llamacpp``, 3 prompts, 32 tokens);
+- ``train-rm``: ``--cheap`` (frozen MiniLM + head) and a 2-step MiniLM fine-tune;
+- ``score`` (pairs with both RMs, and prompt + responses rows), ``eval``;
+- ``strength`` (embed-head, seeds and heads modes, 3 members), ``clean`` (flip/drop/smooth/margin,
+  and a length rebalance);
+- ``bench``: a tiny config on the fake backend (split of HH base pairs, embed-head RM, one seed).
+
+The inputs are the small files shipped in the repo (``examples/pairs_small.jsonl`` and
+``src/preflab/data/*``, found relative to this script's repo root, else under ``--src``), copied
+into ``WORK/inputs`` first; every command runs in ``WORK/out`` with relative paths.
+
+Afterwards every file under ``WORK/out`` is hashed (sha256) into the manifest (``--out``): pairs,
+failures, run records, model weights, scores, eval/bench results, plots. Before hashing, text files
+have the absolute paths of this pass (the work folder, ``--src``, the repo root, the Python
+prefix) replaced by ``<WORK>``, ``<SRC>``, ``<REPO>``, ``<PREFIX>``; run records and other
+metadata JSON(L) lose the keys that legitimately differ between two runs of the same code
+(wall times, timestamps, versions, host details: ``VOLATILE_KEYS``). The manifest says, per file,
+which of these normalisations changed it (``normalised``), and lists the files left out with the
+reason (``excluded``). Files that are not deterministic even on the same code are excluded by
+``EXCLUDE`` below (with the reason). ``--keep-normalised`` also writes the normalised text of every
+file to ``WORK/normalised/`` so that two passes can be diffed file by file.
+
+Usage (from the repo root; each pass takes a few minutes on 2 cores)::
+
+    python scripts/same_outputs.py --src /path/to/old/src --work /tmp/same_a --out a.json
+    python scripts/same_outputs.py --src /path/to/new/src --work /tmp/same_b --out b.json
+    python scripts/same_outputs.py --compare a.json b.json      # table of differing files; exit 1 if any
+
+Use one interpreter (a virtual environment with every extra: torch, transformers, llama-cpp-python,
+the embedded models) for both passes; ``--work`` is deleted and created fresh. A pass exits 1 if a
+command failed (its return code and the tail of its log are in the manifest; the logs are in
+``WORK/logs``). Run the same tree twice and compare to see that the manifest is deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 0
+
+#: Inputs: name in WORK/inputs -> path relative to the repo root (fallback: relative to --src).
+INPUTS = {
+    "prompts.txt": "src/preflab/data/example_prompts.txt",
+    "pairs_small.jsonl": "examples/pairs_small.jsonl",
+    "check_pairs.jsonl": "src/preflab/data/quickstart_eval.jsonl",
+    "hh_base.jsonl.gz": "src/preflab/data/hh_harmless_base.jsonl.gz",
+}
+
+FAKE = "fake#seeded=true"
+CACHE = "../cache/llm-calls.sqlite3"  # relative to WORK/out, inside PREFLAB_CACHE
+
+BENCH_YAML = f"""\
+# A tiny bench on the fake LLM (written by scripts/same_outputs.py).
+name: tiny
+seed: {SEED}
+llm: "{FAKE}"
+prompts: {{path: ../inputs/prompts.txt}}
+split: {{path: ../inputs/hh_base.jsonl.gz, format: hh-rlhf, base_fraction: 0.2, eval_fraction: 0.2, seed: {SEED}}}
+budget_prompts: 4
+scorer: base-embed-head
+samples_per_method: 4
+methods:
+  - {{name: random-label, options: {{max_tokens: 32}}}}
+  - {{name: rlcd, options: {{max_tokens: 32}}}}
+  - {{name: west-of-n, options: {{n: 4, max_tokens: 32}}}}
+rm:
+  recipe: embed-head
+  seeds: [{SEED}]
+  options: {{epochs: 5}}
+eval:
+  - {{name: heldout, from_split: true}}
+  - {{name: check, path: ../inputs/check_pairs.jsonl}}
+"""
+
+
+def _gen(method: str, out: str, *extra: str, llm: str = FAKE) -> list[str]:
+    return ["generate", method, "--llm", llm, "--prompts", "../inputs/prompts.txt", "--out", out,
+            "--seed", str(SEED), "--cache-path", CACHE, *extra]
+
+
+#: (step name, preflab arguments), run in this order in WORK/out.
+STEPS: list[tuple[str, list[str]]] = [
+    ("generate-rlcd-fake", _gen("rlcd", "gen/rlcd_fake.jsonl", "--limit", "8", "--max-tokens", "48")),
+    ("generate-random-label-fake", _gen("random-label", "gen/random_label_fake.jsonl", "--limit", "8",
+                                        "--max-tokens", "48")),
+    ("generate-rlcd-llamacpp", _gen("rlcd", "gen/rlcd_llamacpp.jsonl", "--limit", "3", "--max-tokens", "32",
+                                    "--keep-truncated", llm="llamacpp")),
+    ("train-rm-cheap", ["train-rm", "../inputs/hh_base.jsonl.gz", "--format", "hh-rlhf", "--lenient", "--cheap",
+                        "--epochs", "20", "--seed", str(SEED), "--output-dir", "rm/cheap"]),
+    ("train-rm-finetune", ["train-rm", "../inputs/check_pairs.jsonl", "--model", "minilm", "--max-steps", "2",
+                           "--batch-size", "4", "--max-length", "128", "--seed", str(SEED), "--threads", "2",
+                           "--log-every", "1", "--no-progress", "--output-dir", "rm/finetune"]),
+    ("generate-west-of-n-fake", _gen("west-of-n", "gen/west_of_n_fake.jsonl", "--limit", "6", "--n", "4",
+                                     "--max-tokens", "48", "--scorer", "rm/cheap")),
+    ("score-cheap", ["score", "rm/cheap", "../inputs/check_pairs.jsonl", "--output", "score/check_cheap.jsonl"]),
+    ("score-finetune", ["score", "rm/finetune", "../inputs/pairs_small.jsonl", "--output",
+                        "score/small_finetune.jsonl"]),
+    ("score-responses", ["score", "rm/cheap", "../inputs/responses.jsonl", "--output", "score/responses_cheap.jsonl"]),
+    ("eval-cheap", ["eval", "rm/cheap", "../inputs/check_pairs.jsonl", "--output-dir", "eval/cheap",
+                    "--bootstrap", "200", "--seed", str(SEED)]),
+    ("strength-seeds", ["strength", "../inputs/check_pairs.jsonl", "quality/strength_seeds.jsonl", "--mode", "seeds",
+                        "--recipe", "embed-head", "--members", "3", "--head-epochs", "50", "--seed", str(SEED)]),
+    ("strength-heads", ["strength", "gen/rlcd_fake.jsonl", "quality/strength_heads.jsonl", "--mode", "heads",
+                        "--recipe", "embed-head", "--members", "3", "--head-epochs", "50", "--seed", str(SEED)]),
+    ("clean-repair", ["clean", "quality/strength_seeds.jsonl", "quality/clean_repair.jsonl", "--flip-fraction", "0.1",
+                      "--drop-below", "0.05", "--smooth-alpha", "0.1", "--smooth-fraction", "0.3", "--margin"]),
+    ("clean-balance", ["clean", "../inputs/check_pairs.jsonl", "quality/clean_balance.jsonl", "--balance-length",
+                       "drop", "--seed", str(SEED)]),
+    ("bench-tiny", ["bench", "../inputs/bench_tiny.yaml", "--out", "bench/tiny"]),
+]
+
+#: Keys dropped (at any depth) from run records and other metadata JSON/JSONL before hashing:
+#: they hold wall times, timestamps, speeds, versions and host details that differ between two
+#: runs of the same code. Found by diffing two passes of the same tree.
+VOLATILE_KEYS = {
+    "created", "created_at", "wall_s", "elapsed_s", "seconds", "time", "timestamp", "started", "finished",
+    "versions", "hostname", "host", "platform", "pid",
+}
+#: Files whose JSON (or JSONL rows) get VOLATILE_KEYS dropped: run records and metadata, never data.
+METADATA = re.compile(r"(^|/)(run\.json|[^/]*\.run\.json|\.preflab-output\.json|results\.json|rounds\.json|"
+                      r"preflab_rm\.json|eval\.json|[^/]*metrics\.jsonl)$")
+#: Files left out of the comparison: relative path regex -> reason.
+EXCLUDE: dict[str, str] = {}
+TEXT_SUFFIXES = (".json", ".jsonl", ".md", ".html", ".txt", ".yaml", ".yml", ".csv", ".svg", ".log")
+
+
+def _find_input(rel: str, src: Path) -> Path:
+    for base in (REPO, src.parent):
+        if (base / rel).is_file():
+            return base / rel
+    if rel.startswith("src/") and (src / rel[len("src/"):]).is_file():
+        return src / rel[len("src/"):]
+    raise SystemExit(f"input {rel} not found under {REPO} or {src.parent}")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def prepare_inputs(src: Path, work: Path) -> dict[str, Any]:
+    inputs = work / "inputs"
+    inputs.mkdir(parents=True)
+    found = {}
+    for name, rel in INPUTS.items():
+        path = _find_input(rel, src)
+        shutil.copyfile(path, inputs / name)
+        found[name] = {"from": rel, "sha256": _sha((inputs / name).read_bytes())}
+    # Prompt + responses rows (score's other input), made from pairs_small.
+    rows = [json.loads(line) for line in (inputs / "pairs_small.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    with open(inputs / "responses.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({"prompt": row["prompt"], "responses": [row["chosen"], row["rejected"]]}) + "\n")
+    (inputs / "bench_tiny.yaml").write_text(BENCH_YAML, encoding="utf-8")
+    for name in ("responses.jsonl", "bench_tiny.yaml"):
+        found[name] = {"from": "made by this script", "sha256": _sha((inputs / name).read_bytes())}
+    return found
+
+
+def child_env(src: Path, work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFLAB_")}
+    env.update({
+        "PYTHONPATH": str(src), "PREFLAB_CACHE": str(work / "cache"),
+        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+        "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160", "NO_COLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def run_pass(src: Path, work: Path) -> tuple[dict[str, Any], bool]:
+    if work.exists():
+        shutil.rmtree(work)
+    for sub in ("out", "cache", "logs"):
+        (work / sub).mkdir(parents=True)
+    inputs = prepare_inputs(src, work)
+    env = child_env(src, work)
+    where = subprocess.run([sys.executable, "-c", "import preflab; print(preflab.__file__)"], env=env,
+                           cwd=work / "out", capture_output=True, text=True, check=True).stdout.strip()
+    if not Path(where).resolve().is_relative_to(src.resolve()):
+        raise SystemExit(f"preflab imports from {where}, not from --src {src}")
+    steps, ok, start = [], True, time.time()
+    for name, args in STEPS:
+        t0 = time.time()
+        log = work / "logs" / f"{name}.log"
+        with open(log, "w", encoding="utf-8") as fh:
+            rc = subprocess.run([sys.executable, "-m", "preflab", *args], env=env, cwd=work / "out",
+                                stdout=fh, stderr=subprocess.STDOUT).returncode
+        wall = time.time() - t0
+        entry = {"step": name, "command": "preflab " + " ".join(args), "rc": rc, "wall_s": round(wall, 1)}
+        if rc != 0:
+            ok = False
+            entry["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        steps.append(entry)
+        print(f"{'ok ' if rc == 0 else 'FAIL'} {name:28s} {wall:6.1f} s", file=sys.stderr, flush=True)
+    return {"inputs": inputs, "steps": steps, "wall_s": round(time.time() - start, 1)}, ok
+
+
+def _drop_volatile(data: Any, dropped: set[str]) -> Any:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if key in VOLATILE_KEYS:
+                dropped.add(key)
+                continue
+            out[key] = _drop_volatile(value, dropped)
+        return out
+    if isinstance(data, list):
+        return [_drop_volatile(v, dropped) for v in data]
+    return data
+
+
+def _path_subs(src: Path, work: Path) -> list[tuple[str, str]]:
+    pairs = {str(work.resolve()): "<WORK>", str(work): "<WORK>", str(src.resolve()): "<SRC>", str(src): "<SRC>",
+             str(REPO): "<REPO>", sys.prefix: "<PREFIX>", sys.base_prefix: "<BASE_PREFIX>",
+             str(Path.home()): "<HOME>"}
+    return sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: -len(kv[0]))
+
+
+def normalise(rel: str, data: bytes, subs: list[tuple[str, str]]) -> tuple[bytes, list[str]]:
+    """The bytes to hash for file ``rel`` and what was done to them."""
+    done: list[str] = []
+    if rel.endswith(".gz"):
+        return data, done
+    if not rel.endswith(TEXT_SUFFIXES):
+        return data, done
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data, done
+    new = text
+    for old, placeholder in subs:
+        new = new.replace(old, placeholder)
+    if new != text:
+        done.append("paths")
+    text = new
+    if METADATA.search(rel):
+        dropped: set[str] = set()
+        if rel.endswith(".jsonl"):
+            lines = [json.dumps(_drop_volatile(json.loads(line), dropped), sort_keys=True)
+                     for line in text.splitlines() if line.strip()]
+            text = "\n".join(lines) + "\n"
+        else:
+            text = json.dumps(_drop_volatile(json.loads(text), dropped), indent=1, sort_keys=True) + "\n"
+        if dropped:
+            done.append("dropped keys: " + ", ".join(sorted(dropped)))
+    return text.encode("utf-8"), done
+
+
+def hash_outputs(src: Path, work: Path, keep: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    subs = _path_subs(src, work)
+    files, excluded = {}, {}
+    root = work / "out"
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        reason = next((why for pattern, why in EXCLUDE.items() if re.search(pattern, rel)), None)
+        if reason:
+            excluded[rel] = reason
+            continue
+        raw = path.read_bytes()
+        data, done = normalise(rel, raw, subs)
+        entry: dict[str, Any] = {"sha256": _sha(data), "bytes": len(raw)}
+        if done:
+            entry["normalised"] = done
+        files[rel] = entry
+        if keep:
+            target = work / "normalised" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return files, excluded
+
+
+def environment() -> dict[str, Any]:
+    from importlib import metadata
+
+    found = {"python": platform.python_version(), "machine": platform.machine(), "cpu_count": os.cpu_count()}
+    for name in ("torch", "transformers", "numpy", "llama_cpp_python", "safetensors", "matplotlib"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def make_manifest(args: argparse.Namespace) -> int:
+    src, work = Path(args.src).absolute(), Path(args.work).absolute()
+    run, ok = run_pass(src, work)
+    files, excluded = hash_outputs(src, work, args.keep_normalised)
+    manifest = {
+        "what": "sha256 of every output file of scripts/same_outputs.py's commands (normalised where noted)",
+        "seed": SEED,
+        "environment": environment(),
+        "normalisation": {
+            "paths": "text files: absolute paths of the pass replaced by <WORK>, <SRC>, <REPO>, <PREFIX>, <HOME>",
+            "dropped keys": f"JSON/JSONL files matching {METADATA.pattern}: keys {sorted(VOLATILE_KEYS)} dropped at "
+                            "any depth (wall times, timestamps, versions, host details); then dumped with sorted keys",
+        },
+        "excluded_patterns": EXCLUDE,
+        **run,
+        "files": files,
+        "excluded": excluded,
+    }
+    Path(args.out).write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"{len(files)} files hashed, {len(excluded)} excluded, {run['wall_s']} s → {args.out}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def compare(a_path: str, b_path: str) -> int:
+    a, b = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (a_path, b_path))
+    rows = []
+    for rel in sorted(set(a["files"]) | set(b["files"])):
+        fa, fb = a["files"].get(rel), b["files"].get(rel)
+        if fa is None or fb is None:
+            rows.append((rel, "only in " + ("B" if fa is None else "A"), (fa or fb)["sha256"][:12], ""))
+        elif fa["sha256"] != fb["sha256"]:
+            rows.append((rel, "differs", fa["sha256"][:12], fb["sha256"][:12]))
+    steps_a = {s["step"]: s for s in a["steps"]}
+    steps_b = {s["step"]: s for s in b["steps"]}
+    for name in sorted(set(steps_a) | set(steps_b)):
+        sa, sb = steps_a.get(name), steps_b.get(name)
+        if sa is None or sb is None or sa["command"] != sb["command"] or sa["rc"] != sb["rc"]:
+            rows.append((f"[step] {name}", "step differs",
+                         "-" if sa is None else f"rc={sa['rc']}", "-" if sb is None else f"rc={sb['rc']}"))
+    for name in sorted(set(a["inputs"]) | set(b["inputs"])):
+        if a["inputs"].get(name, {}).get("sha256") != b["inputs"].get(name, {}).get("sha256"):
+            rows.append((f"[input] {name}", "input differs", "", ""))
+    env_diff = {k: (a["environment"].get(k), b["environment"].get(k))
+                for k in set(a["environment"]) | set(b["environment"])
+                if a["environment"].get(k) != b["environment"].get(k)}
+    if env_diff:
+        print(f"note: the environments differ (outputs may differ for that reason): {env_diff}")
+    if set(a.get("excluded", {})) != set(b.get("excluded", {})):
+        print("note: the excluded files differ:", sorted(set(a["excluded"]) ^ set(b["excluded"])))
+    print(f"A: {a_path} ({len(a['files'])} files)\nB: {b_path} ({len(b['files'])} files)")
+    if not rows:
+        print("no differences")
+        return 0
+    width = max(len(r[0]) for r in rows)
+    print(f"{'file':{width}s}  {'status':13s}  {'A':12s}  {'B':12s}")
+    for rel, status, ha, hb in rows:
+        print(f"{rel:{width}s}  {status:13s}  {ha:12s}  {hb:12s}")
+    print(f"{len(rows)} difference(s)")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--src", help="The src folder of the checkout to test (its preflab is imported).")
+    parser.add_argument("--work", help="Scratch folder (deleted and created fresh).")
+    parser.add_argument("--out", help="Manifest JSON to write.")
+    parser.add_argument("--keep-normalised", action="store_true",
+                        help="Also write each file's normalised bytes to WORK/normalised/ (to diff two passes).")
+    parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="Compare two manifests.")
+    args = parser.parse_args(argv)
+    if args.compare:
+        return compare(*args.compare)
+    if not (args.src and args.work and args.out):
+        parser.error("give --src, --work and --out (or --compare A.json B.json)")
+    return make_manifest(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
