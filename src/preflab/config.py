@@ -1,4 +1,4 @@
-"""Configs and the CLI mirror each other (DESIGN §5).
+"""Configs and the CLI mirror each other (docs/architecture.md#options).
 
 One frozen dataclass per command or method is the single source of truth: each field's
 ``help`` metadata is also its CLI help, and a YAML file given with ``--config`` uses the same
