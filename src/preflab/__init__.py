@@ -2,7 +2,7 @@
 
 Generate synthetic preference pairs (RMBoost, West-of-N, RLAIF, RLCD), measure and repair label
 noise (Secrets of RLHF II), relabel pairs into reward-augmented DPO data, and train, score and
-evaluate reward models. ``../SPEC.md``-level method definitions live in each module's docstring.
+evaluate reward models. docs/methods.md describes each method; each method module's docstring has its algorithm.
 
 Every CLI command is also a function here (``preflab.generate``, ``preflab.train_rm``, ...; see
 :mod:`preflab.api`). They are imported on first use, so ``import preflab`` loads no model

@@ -1,4 +1,4 @@
-"""What every output carries about how it was made: ``run.json`` (DESIGN §8).
+"""What every output carries about how it was made: ``run.json`` (docs/architecture.md#provenance).
 
 A run record holds the resolved config, the versions of the libraries that shaped the numbers,
 the seeds, fingerprints of the inputs (so a changed input is never mistaken for the old one),

@@ -1,4 +1,4 @@
-"""``preflab.augment``: scored pairs → reward-augmented, goal-conditioned DPO data (SPEC §4).
+"""``preflab.augment``: scored pairs → reward-augmented, goal-conditioned DPO data (docs/methods.md#reward-augmented-dpo-data).
 
 >>> import preflab
 >>> from preflab import PreferencePair, text_prompt

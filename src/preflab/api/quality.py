@@ -56,7 +56,7 @@ def clean(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pairs
 @signed(StrengthOptions, ExecutorOptions, StrengthConfig)
 def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True, **options: Any) -> Pairs:
     """Train an ensemble of M reward models and give every pair its preference strength:
-    ``strength_mean`` (μ) and ``strength_std`` (σ) of the reward differences (SPEC §3). With
+    ``strength_mean`` (μ) and ``strength_std`` (σ) of the reward differences (docs/methods.md#preference-strength). With
     ``out``, the pairs, OUT.run.json and plots in OUT.plots/ are written."""
     import numpy as np
 

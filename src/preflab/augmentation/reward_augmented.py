@@ -1,7 +1,7 @@
 """Reward-augmented preference data for DPO.
 
 Zhang et al., "Reward-Augmented Data Enhances Direct Preference Alignment of LLMs",
-arXiv 2410.08067 (ICML 2025); SPEC §4. A scored pair (x, y_w, y_l, s_w, s_l) becomes two
+arXiv 2410.08067 (ICML 2025); docs/methods.md#reward-augmented-dpo-data. A scored pair (x, y_w, y_l, s_w, s_l) becomes two
 goal-conditioned DPO examples:
 
 - positive goal: prompt g(s_w) + x, chosen y_w, rejected y_l;
@@ -150,7 +150,7 @@ _TEST_TOKENS = {"test", "testing", "heldout"}
 
 
 def refuse_test_split(path: str | Path, split: str | None = None) -> None:
-    """Test pairs are never augmented (SPEC §4): refuse a split named test or a file whose
+    """Test pairs are never augmented (docs/methods.md#reward-augmented-dpo-data): refuse a split named test or a file whose
     name says it is one (``hh_test.jsonl``, ``test/``), before any work is done."""
     if split is not None and split.lower() in _TEST_TOKENS:
         raise ConfigError(f"refusing to augment the {split!r} split: test pairs are never augmented")

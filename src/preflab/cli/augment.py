@@ -20,7 +20,7 @@ def augment(
     config_flags: dict[str, Any] | None = None,
     **options: Any,
 ) -> None:
-    """Make positive- and negative-goal copies of every scored pair (SPEC §4). Test splits are refused."""
+    """Make positive- and negative-goal copies of every scored pair (docs/methods.md#reward-augmented-dpo-data). Test splits are refused."""
     from preflab.api.augment import augment
 
     made = augment(src, out=dst, **options, **(config_flags or {}))

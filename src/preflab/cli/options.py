@@ -1,7 +1,7 @@
 """Every option the CLI shares, declared once.
 
 - :func:`with_config_options` builds typer options from a config dataclass, so the dataclass
-  stays the single source of truth for names, types, defaults and help (DESIGN §5). Every
+  stays the single source of truth for names, types, defaults and help (docs/architecture.md#options). Every
   generated option defaults to ``None`` ("not given"), so :func:`preflab.config.resolve` can
   apply the precedence defaults < ``--config`` file < flags. Booleans become ``--x/--no-x``;
   ``Literal`` choices are shown in the help.

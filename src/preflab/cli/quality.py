@@ -51,7 +51,7 @@ def strength(
     **options: Any,
 ) -> None:
     """Train an ensemble of M reward models and measure every pair's preference strength
-    (μ, σ of the reward differences; SPEC §3). Plots go to DST.plots/."""
+    (μ, σ of the reward differences; docs/methods.md#preference-strength). Plots go to DST.plots/."""
     from preflab.api.quality import strength
 
     result = strength(src, out=dst, **options, **(config_flags or {}))

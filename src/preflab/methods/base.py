@@ -2,7 +2,7 @@
 and the driver that runs a
 method over many prompts with several in flight.
 
-A method is one module (DESIGN §2, no base class): a frozen config dataclass and one
+A method is one module (no base class; docs/architecture.md#one-method-one-file): a frozen config dataclass and one
 coroutine ``make(prompt, cfg, ctx) -> PreferencePair | Failure`` registered by name. The
 driver (:func:`generate`) streams outcomes in prompt order, so the same prompts, config and
 seed give the same pairs whether the run was interrupted or not.

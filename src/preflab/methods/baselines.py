@@ -1,4 +1,4 @@
-"""Baselines the papers compare against (SPEC §5): random pairs labelled by a scorer, and
+"""Baselines the papers compare against (docs/methods.md#baselines): random pairs labelled by a scorer, and
 best-of-N against a random other sample. (Self-training, West-of-N with N = 2, is registered
 in :mod:`preflab.methods.west_of_n`.)
 

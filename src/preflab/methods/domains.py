@@ -1,5 +1,5 @@
 """Per-domain configuration shared by the methods: RMBoost's quality aspects and RLCD's
-contrastive instructions. Domains are configuration, never hidden constants (SPEC §1, §5)."""
+contrastive instructions. Domains are configuration, never hidden constants (docs/methods.md#domains)."""
 
 from __future__ import annotations
 

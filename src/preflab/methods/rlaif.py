@@ -1,6 +1,6 @@
 """RLAIF: two samples, labelled by an LLM judge asked in both orders.
 
-Bai et al. 2022 / Lee et al., "RLAIF", arXiv 2309.00267; SPEC §5. The baseline RMBoost and
+Bai et al. 2022 / Lee et al., "RLAIF", arXiv 2309.00267; docs/methods.md#rlaif. The baseline RMBoost and
 West-of-N are compared against. Two responses are sampled for the prompt; the judge compares
 them as (A, B) and as (B, A). A consistent verdict labels the pair; an order-inconsistent one
 is flagged and, by option, dropped (default), kept with the first order's label (flagged in
@@ -54,4 +54,4 @@ async def make(prompt: PromptRecord, cfg: RLAIFConfig, ctx: Context) -> Outcome:
                                       "prompt_id": prompt.id, "raw": raw})
 
 
-register("rlaif", RLAIFConfig, make, needs=("judge",), summary="Two samples labelled by an LLM judge asked in both orders (SPEC §5).")
+register("rlaif", RLAIFConfig, make, needs=("judge",), summary="Two samples labelled by an LLM judge asked in both orders (docs/methods.md#rlaif).")

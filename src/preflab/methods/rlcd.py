@@ -1,7 +1,7 @@
 """RLCD: contrastive prompts.
 
 Yang et al., "RLCD: Reinforcement Learning from Contrastive Distillation for Language Model
-Alignment", arXiv 2307.12950; SPEC §5. One response is sampled under a positive instruction
+Alignment", arXiv 2307.12950; docs/methods.md#rlcd. One response is sampled under a positive instruction
 ("be helpful, harmless, complete"), one under a negative one; the positive one is chosen. The
 label comes from how the responses were made, not from a judge.
 
@@ -60,4 +60,4 @@ async def make(prompt: PromptRecord, cfg: RLCDConfig, ctx: Context) -> Outcome:
                                       "raw": raw})
 
 
-register("rlcd", RLCDConfig, make, summary="Positive vs negative system instruction; the positive response is chosen (SPEC §5).")
+register("rlcd", RLCDConfig, make, summary="Positive vs negative system instruction; the positive response is chosen (docs/methods.md#rlcd).")

@@ -1,7 +1,7 @@
 """RMBoost: preference-conditional, multi-aspect synthetic pairs.
 
 Shen et al., "Boosting Reward Model with Preference-Conditional Multi-Aspect Synthetic Data
-Generation", arXiv 2407.16008 (ICLR 2025 SSI-FM); SPEC §1. Instead of sampling two responses
+Generation", arXiv 2407.16008 (ICLR 2025 SSI-FM); docs/methods.md#rmboost. Instead of sampling two responses
 and asking a judge which is better (noisy), pick the label first and make the second response
 fit it: the pair is correct by construction, and varying the aspects makes pairs diverse.
 
@@ -108,4 +108,4 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     return Failure(prompt.id, reasons[-1], detail=",".join(reasons), raw=raw)
 
 
-register("rmboost", RMBoostConfig, make, summary="Pick the label first, rewrite a response better/worse on drawn aspects (SPEC §1).")
+register("rmboost", RMBoostConfig, make, summary="Pick the label first, rewrite a response better/worse on drawn aspects (docs/methods.md#rmboost).")

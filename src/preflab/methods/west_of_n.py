@@ -1,7 +1,7 @@
 """West-of-N: the best and the worst of N samples under a base preference model.
 
 Pace et al., "West-of-N: Synthetic Preferences for Self-Improving Reward Models",
-arXiv 2401.12086; SPEC §2. Sample N responses per prompt (paper: N = 64, temperature 0.7;
+arXiv 2401.12086; docs/methods.md#west-of-n. Sample N responses per prompt (paper: N = 64, temperature 0.7;
 N = 2 is plain self-training, registered as ``self-training``), then:
 
 - pointwise: score all N with a reward model; y⁺ = argmax, y⁻ = argmin (ties broken by the
@@ -142,6 +142,6 @@ def _needs(cfg: WestOfNConfig) -> tuple[str, ...]:
 _DECLARED = {"needs": _needs, "post_filters": (confidence_filter,),
              "needs_help": "scorer (mode pointwise) or judge (mode pairwise); loglikelihood with min_mean_logprob"}
 register("west-of-n", WestOfNConfig, make, **_DECLARED,
-         summary="Best vs worst of N samples under a reward model or a judge tournament (SPEC §2).")
+         summary="Best vs worst of N samples under a reward model or a judge tournament (docs/methods.md#west-of-n).")
 register("self-training", WestOfNConfig, make, **_DECLARED, defaults={"n": 2},
-         summary="West-of-N with N = 2: the two samples ordered by the base model (SPEC §5).")
+         summary="West-of-N with N = 2: the two samples ordered by the base model (docs/methods.md#baselines).")

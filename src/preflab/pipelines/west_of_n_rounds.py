@@ -1,4 +1,4 @@
-"""Iterative West-of-N: the student becomes the next round's base model (SPEC §2, step 6).
+"""Iterative West-of-N: the student becomes the next round's base model (docs/methods.md#iterative-west-of-n).
 
 Round 0 trains a base reward model on the labelled data D_L. Round r generates West-of-N pairs
 for the prompts with the current model as the scorer, trains a student on D_L ∪ D_L′ (synthetic

@@ -1,7 +1,7 @@
 """Preference strength from an ensemble of reward models.
 
 Wang et al., "Secrets of RLHF in Large Language Models Part II: Reward Modeling",
-arXiv 2401.06080; SPEC §3. Train M reward models, and for every pair i and model m take
+arXiv 2401.06080; docs/methods.md#preference-strength. Train M reward models, and for every pair i and model m take
 d_{i,m} = r_m(x, y_c) − r_m(x, y_r); then μᵢ = mean_m d_{i,m} and σᵢ = population std_m d_{i,m}.
 μ < 0: the ensemble disagrees with the label (likely wrong); |μ| ≈ 0: ambiguous.
 

@@ -1,7 +1,7 @@
 """Label repair from preference strength: flip, drop, smooth, margin.
 
 Wang et al., "Secrets of RLHF in Large Language Models Part II: Reward Modeling",
-arXiv 2401.06080; SPEC §3. Input pairs carry ``strength_mean`` μ (the mean, over an RM
+arXiv 2401.06080; docs/methods.md#label-repair. Input pairs carry ``strength_mean`` μ (the mean, over an RM
 ensemble, of r(x, chosen) − r(x, rejected)) and ``strength_std`` σ. μ < 0 means the ensemble
 disagrees with the label; |μ| near 0 means the pair is ambiguous.
 

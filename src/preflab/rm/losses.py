@@ -1,4 +1,4 @@
-"""Reward-model losses as small pure functions (SPEC §2–3). Each returns PER-PAIR (or
+"""Reward-model losses as small pure functions (docs/methods.md#losses). Each returns PER-PAIR (or
 per-item) values or a batch scalar, never averaged over a hidden denominator, so the trainer
 can normalise gradient accumulation over the whole optimizer step.
 
