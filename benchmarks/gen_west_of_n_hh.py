@@ -24,7 +24,7 @@ def main() -> None:
     from preflab import io
     from preflab.evaluation.metrics import bootstrap_ci, correctness
     from preflab.llm.client import open_llm
-    from preflab.methods import Context, generate
+    from preflab.methods import Context, stream_outcomes
     from preflab.methods.west_of_n import WestOfNConfig
     from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head
     from preflab.rm.scorer import score_pairs
@@ -50,7 +50,7 @@ def main() -> None:
     with open_llm("llamacpp", cache=work / "calls.sqlite") as llm:
         started = time.perf_counter()
         cfg = WestOfNConfig(n=8, max_tokens=args.max_tokens)
-        outcomes = [o for _, o in generate(prompts, "west-of-n", cfg, Context(llm=llm, scorer=scorer, seed=0))]
+        outcomes = [o for _, o in stream_outcomes(prompts, "west-of-n", cfg, Context(llm=llm, scorer=scorer, seed=0))]
         made = [o for o in outcomes if hasattr(o, "chosen")]
         agree = correctness([c - r for c, r in score_pairs(reference, made)]) if made else np.array([])
         result.update({
@@ -64,11 +64,11 @@ def main() -> None:
     timing = {}
     with open_llm("llamacpp", cache=False) as llm:  # no cache: every sample is paid
         subset = prompts[: args.timing_prompts]
-        list(generate(subset[:1], "west-of-n", WestOfNConfig(n=2, max_tokens=8), Context(llm=llm, scorer=scorer)))  # warm-up
+        list(stream_outcomes(subset[:1], "west-of-n", WestOfNConfig(n=2, max_tokens=8), Context(llm=llm, scorer=scorer)))  # warm-up
         for n in (2, 4, 8):
             started = time.perf_counter()
-            out = [o for _, o in generate(subset, "west-of-n", WestOfNConfig(n=n, max_tokens=args.max_tokens),
-                                          Context(llm=llm, scorer=scorer, seed=100 + n))]
+            out = [o for _, o in stream_outcomes(subset, "west-of-n", WestOfNConfig(n=n, max_tokens=args.max_tokens),
+                                                 Context(llm=llm, scorer=scorer, seed=100 + n))]
             tokens = llm.usage.summary()["total"]["completion_tokens"]
             timing[n] = {"wall_s": time.perf_counter() - started, "pairs": sum(hasattr(o, "chosen") for o in out),
                          "completion_tokens_so_far": tokens}

@@ -29,7 +29,8 @@ DATA = REPO.parent / "shared" / "data"
 
 
 def _evaluate(scorer, pairs) -> dict:
-    from preflab.evaluation.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics
+    from preflab.evaluation.response_length import pair_lengths
     from preflab.evaluation.metrics import correctness
     from preflab.rm.scorer import score_pairs
 
@@ -55,7 +56,8 @@ def main() -> None:
 
     import torch
 
-    from preflab.evaluation.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics
+    from preflab.evaluation.response_length import pair_lengths
     from preflab.io import read_pairs, split_pairs
     from preflab.rm.recipes import RecipeConfig, train_scorer
 
@@ -112,7 +114,8 @@ def _write(path: Path, out: dict) -> None:
 
 def _summarise(per_seed: list[dict], test: dict) -> dict:
     """Seed-averaged correctness per evaluation pair, then the length metrics of that average."""
-    from preflab.evaluation.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics
+    from preflab.evaluation.response_length import pair_lengths
 
     summary = {"train_s": float(np.mean([r["train_s"] for r in per_seed]))}
     for name, pairs in test.items():

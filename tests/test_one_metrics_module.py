@@ -39,3 +39,20 @@ def test_the_interval_depends_on_the_seed_and_averages_seeds_per_pair():
     assert a["seed_std"] == pytest.approx(np.std([r.mean() for r in runs])) and a["per_seed"] == [r.mean() for r in runs]
     same = paired_difference(runs, runs, n_boot=300)
     assert same["delta"] == 0 and same["ci95"] == [0.0, 0.0]
+
+
+def test_bench_has_every_null_baseline_of_eval_with_the_same_numbers():
+    from preflab.records import PreferencePair, text_prompt
+
+    pairs = [PreferencePair(prompt=text_prompt(f"q{i}"), chosen=" ".join("w" * (1 + i % 4)), rejected=" ".join("v" * (1 + i % 3)),
+                            provenance={"chosen_position": 1 + i % 2 if i % 5 else 1}) for i in range(40)]
+    evaluated = evaluate_pairs(pairs, [(0.0, 0.0)] * len(pairs), n_boot=200, seed=3)["baselines"]
+    bench = _baselines({"set": pairs}, n_boot=200, seed=3)
+    assert list(bench) == ["longer-response-wins", "first-position-wins"] == [k.replace("_", "-") for k in evaluated]
+    for name, r in evaluated.items():
+        cell = bench[name.replace("_", "-")]["set"]
+        assert (cell["accuracy"], cell["ci95"], cell["n"]) == (r["accuracy"], list(r["ci95"]), r["n"])
+    # a longer-wins Δ of 0 (equal length) is a tie, scored half right like any tie
+    ties = sum(len(p.chosen.split()) == len(p.rejected.split()) for p in pairs)
+    wins = sum(len(p.chosen.split()) > len(p.rejected.split()) for p in pairs)
+    assert ties and evaluated["longer_response_wins"]["accuracy"] == (wins + 0.5 * ties) / len(pairs)

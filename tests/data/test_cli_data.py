@@ -82,3 +82,16 @@ def test_shipped_examples_validate():
     assert run("data", "validate", repo / "examples" / "pairs_small.jsonl").returncode == 0
     prompts = list(read_prompts(str(files("preflab") / "data" / "example_prompts.txt")))
     assert len(prompts) == 20 and len({p.id for p in prompts}) == 20
+
+
+def test_inspect_counts_equal_lengths_apart_and_in_words(tmp_path):
+    path = tmp_path / "ties.jsonl"
+    rows = [("one two three", "four"), ("one two", "three four"), ("one", "two three"), ("a b", "c")]
+    path.write_text("".join(json.dumps({"prompt": f"q{i}", "chosen": c, "rejected": r}) + "\n" for i, (c, r) in enumerate(rows)))
+    result = run("data", "inspect", path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # 2 of the 3 pairs of unequal length have the longer chosen; the tie is counted apart, not as "not longer"
+    assert any("chosen longer than rejected" in line and "66.7%" in line for line in lines)
+    assert any("equally long" in line and "1" in line for line in lines)
+    assert "Lengths (words)" in result.stdout

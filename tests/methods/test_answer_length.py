@@ -7,7 +7,7 @@ import pytest
 from preflab.config import resolve
 from preflab.errors import ConfigError
 from preflab.llm.fake import fake_llm
-from preflab.methods import Context, generate, get_method
+from preflab.methods import Context, stream_outcomes, get_method
 from preflab.methods.rlcd import RLCDConfig
 from preflab.methods.rmboost import RMBoostConfig
 from preflab.prompting import answer_length, with_system
@@ -32,7 +32,7 @@ def test_v2_bounds_the_answer_and_v1_is_the_old_prompt():
 def test_rmboost_first_answer_carries_the_bound():
     for version, first_messages in (("v2", [Message(role="system", content=BOUND), *PROMPT.prompt]), ("v1", list(PROMPT.prompt))):
         llm = fake_llm(default=_answer)
-        ((_, pair),) = generate([PROMPT], "rmboost", RMBoostConfig(template_version=version), Context(llm=llm))
+        ((_, pair),) = stream_outcomes([PROMPT], "rmboost", RMBoostConfig(template_version=version), Context(llm=llm))
         assert isinstance(pair, PreferencePair)
         assert llm.backend.generate_calls[0].messages == first_messages
         assert pair.provenance["answer_template"] == f"answer_length.{version}"
@@ -43,13 +43,13 @@ def test_rmboost_first_answer_carries_the_bound():
 
 def test_rlcd_both_instructions_carry_the_bound():
     llm = fake_llm(default=_answer)
-    ((_, pair),) = generate([PROMPT], "rlcd", RLCDConfig(domain="harmlessness"), Context(llm=llm))
+    ((_, pair),) = stream_outcomes([PROMPT], "rlcd", RLCDConfig(domain="harmlessness"), Context(llm=llm))
     systems = [call.messages[0].content for call in llm.backend.generate_calls]
     assert len(systems) == 2 and all(s.endswith(" " + BOUND) for s in systems)
     assert pair.provenance["template"] == "answer_length.v2"
     assert all(s.endswith(BOUND) for s in pair.provenance["instructions"].values())
     llm = fake_llm(default=_answer)
-    ((_, old),) = generate([PROMPT], "rlcd", RLCDConfig(domain="harmlessness", template_version="v1"), Context(llm=llm))
+    ((_, old),) = stream_outcomes([PROMPT], "rlcd", RLCDConfig(domain="harmlessness", template_version="v1"), Context(llm=llm))
     assert all(BOUND not in call.messages[0].content for call in llm.backend.generate_calls)
     assert old.provenance["template"] == "answer_length.v1"
 
@@ -73,7 +73,7 @@ def test_rmboost_rewrite_that_runs_into_the_next_turn_keeps_only_the_finished_re
     rewrites = {}
     for version in ("v2", "v1"):
         llm = fake_llm(default=answer)
-        ((_, pair),) = generate([PROMPT], "rmboost", RMBoostConfig(template_version=version, max_retries=0), Context(llm=llm))
+        ((_, pair),) = stream_outcomes([PROMPT], "rmboost", RMBoostConfig(template_version=version, max_retries=0), Context(llm=llm))
         rewrites[version] = pair.chosen if pair.provenance["label"] == "better" else pair.rejected
     assert rewrites["v2"] == "A finished rewrite."
     assert "Rewrite the response so that" in rewrites["v1"]

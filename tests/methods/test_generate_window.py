@@ -3,7 +3,7 @@
 import asyncio
 
 from preflab.llm.fake import fake_llm
-from preflab.methods import Context, generate
+from preflab.methods import Context, stream_outcomes
 from preflab.methods.base import Method
 from preflab.records import PromptRecord, text_prompt
 
@@ -26,7 +26,7 @@ def test_a_new_prompt_starts_while_an_earlier_one_is_still_running():
             await asyncio.wait_for(third_started.wait(), timeout=5)
         return prompt.id.upper()
 
-    out = list(generate(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=2))
+    out = list(stream_outcomes(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=2))
     assert [(p.id, o) for p, o in out] == [(p.id, p.id.upper()) for p in PROMPTS]  # still in prompt order
     assert started.index("p2") < len(PROMPTS)
 
@@ -41,7 +41,7 @@ def test_at_most_in_flight_prompts_run_at_once():
         running[0] -= 1
         return prompt.id
 
-    assert [o for _, o in generate(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=3)] == [p.id for p in PROMPTS]
+    assert [o for _, o in stream_outcomes(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=3)] == [p.id for p in PROMPTS]
     assert peak[0] == 3
 
 
@@ -53,7 +53,7 @@ def test_a_reader_that_stops_early_starts_nothing_more():
         await asyncio.sleep(0.01 if prompt.id != "p0" else 0)
         return prompt.id
 
-    outcomes = generate(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=2)
+    outcomes = stream_outcomes(PROMPTS, _method(make), {}, Context(llm=fake_llm()), in_flight=2)
     assert next(outcomes)[1] == "p0"
     outcomes.close()  # e.g. a budget stop in the caller
     assert len(started) <= 3 and "p5" not in started

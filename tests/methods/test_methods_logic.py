@@ -5,7 +5,7 @@ import pytest
 from preflab.errors import ConfigError
 from preflab.judges.pairwise import combine, parse_verdict
 from preflab.llm.fake import fake_llm
-from preflab.methods import Context, Failure, generate
+from preflab.methods import Context, Failure, stream_outcomes
 from preflab.methods.rmboost import RMBoostConfig
 from preflab.methods.rlaif import RLAIFConfig
 from preflab.methods.rlcd import RLCDConfig
@@ -35,7 +35,7 @@ class LengthScorer:
 
 def test_rmboost_pairs_follow_the_label():
     llm = fake_llm(default=rewriter(lambda text, seed: "<response>a much improved or degraded reply</response>"))
-    out = list(generate(PROMPTS, "rmboost", RMBoostConfig(), Context(llm=llm, seed=3)))
+    out = list(stream_outcomes(PROMPTS, "rmboost", RMBoostConfig(), Context(llm=llm, seed=3)))
     assert all(isinstance(o, PreferencePair) for _, o in out)
     labels = set()
     for prompt, pair in out:
@@ -60,7 +60,7 @@ def test_rmboost_pairs_follow_the_label():
 def test_rmboost_draws_are_seeded_and_order_free():
     def run(prompts, seed):
         llm = fake_llm(default=rewriter(lambda t, s: "<response>other</response>"))
-        return {p.id: (o.provenance["label"], tuple(o.provenance["aspects"])) for p, o in generate(prompts, "rmboost", RMBoostConfig(), Context(llm=llm, seed=seed))}
+        return {p.id: (o.provenance["label"], tuple(o.provenance["aspects"])) for p, o in stream_outcomes(prompts, "rmboost", RMBoostConfig(), Context(llm=llm, seed=seed))}
     many = [PromptRecord(prompt=text_prompt(f"question {i}")) for i in range(30)]
     assert run(many, 1) == run(list(reversed(many)), 1)
     assert run(many, 1) != run(many, 2)
@@ -75,13 +75,13 @@ def test_rmboost_retries_then_records_the_failure_reason():
         attempts[seed] = attempts.get(seed, 0) + 1
         return "no delimiters here" if len(attempts) == 1 else "<response>fixed</response>"
     llm = fake_llm(default=rewriter(bad_then_good))
-    ((_, pair),) = generate(PROMPTS[:1], "rmboost", RMBoostConfig(), Context(llm=llm))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "rmboost", RMBoostConfig(), Context(llm=llm))
     assert pair.provenance["attempts"] == 2 and pair.provenance["failed_attempts"] == ["unparseable"]
 
     for answer, reason in [("<response>   </response>", "empty"), ("nothing", "unparseable"),
                            ("<response>" + "word " * 500, "truncated")]:
         llm = fake_llm(default=rewriter(lambda t, s, a=answer: a))
-        ((_, failure),) = generate(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=1), Context(llm=llm))
+        ((_, failure),) = stream_outcomes(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=1), Context(llm=llm))
         assert isinstance(failure, Failure) and failure.reason == reason
         assert len([c for c in llm.backend.generate_calls if "Rewrite the response so that" in c.messages[-1].content]) == 2
 
@@ -90,7 +90,7 @@ def test_rmboost_identical_rewrite_is_not_paired():
     def echo(messages, options, seed):
         text = messages[-1].content
         return "<response>same text</response>" if "Rewrite the response so that" in text else "same text"
-    ((_, failure),) = generate(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=0), Context(llm=fake_llm(default=echo)))
+    ((_, failure),) = stream_outcomes(PROMPTS[:1], "rmboost", RMBoostConfig(max_retries=0), Context(llm=fake_llm(default=echo)))
     assert failure.reason == "identical"
 
 
@@ -98,7 +98,7 @@ def test_rlcd_positive_is_chosen_and_instructions_are_sent():
     def answer(messages, options, seed):
         return "careful answer" if "You are a helpful" in messages[0].content else "sloppy answer"
     llm = fake_llm(default=answer)
-    ((_, pair),) = generate(PROMPTS[:1], "rlcd", RLCDConfig(), Context(llm=llm))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "rlcd", RLCDConfig(), Context(llm=llm))
     assert (pair.chosen, pair.rejected) == ("careful answer", "sloppy answer")
     systems = [c.messages[0] for c in llm.backend.generate_calls]
     assert all(m.role == "system" for m in systems) and len({m.content for m in systems}) == 2
@@ -112,7 +112,7 @@ def test_west_of_n_pointwise_best_and_worst_with_scores():
         counter.setdefault(seed, len(counter))
         return lengths[counter[seed]]
     llm = fake_llm(default=answer)
-    ((_, pair),) = generate(PROMPTS[:1], "west-of-n", WestOfNConfig(n=4), Context(llm=llm, scorer=LengthScorer()))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "west-of-n", WestOfNConfig(n=4), Context(llm=llm, scorer=LengthScorer()))
     prov = pair.provenance
     assert (pair.chosen, pair.rejected) == ("the longest answer of all", "short")
     assert len(prov["scores"]) == 3  # the duplicate sample 3 is not scored twice
@@ -123,9 +123,9 @@ def test_west_of_n_pointwise_best_and_worst_with_scores():
 
 def test_west_of_n_needs_a_scorer_and_filters():
     with pytest.raises(ConfigError, match="scorer"):
-        list(generate(PROMPTS, "west-of-n", WestOfNConfig(), Context(llm=fake_llm())))
+        list(stream_outcomes(PROMPTS, "west-of-n", WestOfNConfig(), Context(llm=fake_llm())))
     same = fake_llm(default="identical every time")
-    ((_, failure),) = generate(PROMPTS[:1], "west-of-n", WestOfNConfig(n=3), Context(llm=same, scorer=LengthScorer()))
+    ((_, failure),) = stream_outcomes(PROMPTS[:1], "west-of-n", WestOfNConfig(n=3), Context(llm=same, scorer=LengthScorer()))
     assert failure.reason == "too_few_distinct"
     counter = {}
 
@@ -133,12 +133,12 @@ def test_west_of_n_needs_a_scorer_and_filters():
         counter.setdefault(seed, len(counter))
         return "x" * (counter[seed] + 1)
     llm = fake_llm(default=answer)
-    ((_, failure),) = generate(PROMPTS[:1], "west-of-n", WestOfNConfig(n=2, min_confidence=0.9),
-                               Context(llm=llm, scorer=LengthScorer()))
+    ((_, failure),) = stream_outcomes(PROMPTS[:1], "west-of-n", WestOfNConfig(n=2, min_confidence=0.9),
+                                      Context(llm=llm, scorer=LengthScorer()))
     assert failure.reason == "low_confidence"  # σ(1) = 0.73
     llm = fake_llm(default=answer)
-    ((_, pair),) = generate(PROMPTS[:1], "west-of-n", WestOfNConfig(n=2, min_mean_logprob=-10.0),
-                            Context(llm=llm, scorer=LengthScorer()))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "west-of-n", WestOfNConfig(n=2, min_mean_logprob=-10.0),
+                                   Context(llm=llm, scorer=LengthScorer()))
     assert len(pair.provenance["mean_logprob"]) == 2
     assert [c.kind for c in llm.backend.calls].count("loglikelihood") == 1
 
@@ -179,7 +179,7 @@ def _number_judge(messages, options, seed):
 def test_rlaif_consistent_judge_labels_pairs():
     llm = fake_llm(default=_number_judge)
     judge = PairwiseJudge(llm)
-    ((_, pair),) = generate(PROMPTS[:1], "rlaif", RLAIFConfig(), Context(llm=llm, judge=judge))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "rlaif", RLAIFConfig(), Context(llm=llm, judge=judge))
     assert int(pair.chosen.split()[1]) > int(pair.rejected.split()[1])
     assert pair.provenance["order_consistent"] is True
     assert pair.provenance["votes"] in (["A", "B"], ["B", "A"])
@@ -191,8 +191,8 @@ def test_rlaif_position_biased_judge(policy, expect):
     def always_a(messages, options, seed):
         return "[[A]]" if "Which response is better" in messages[-1].content else f"sample {seed}"
     llm = fake_llm(default=always_a)
-    ((_, outcome),) = generate(PROMPTS[:1], "rlaif", RLAIFConfig(inconsistent=policy),
-                               Context(llm=llm, judge=PairwiseJudge(llm)))
+    ((_, outcome),) = stream_outcomes(PROMPTS[:1], "rlaif", RLAIFConfig(inconsistent=policy),
+                                      Context(llm=llm, judge=PairwiseJudge(llm)))
     if expect == "pair":
         assert outcome.provenance["order_consistent"] is False
     else:
@@ -208,8 +208,8 @@ def test_pairwise_west_of_n_knockout():
             return "[[A]]" if len(a.strip()) > len(b.strip()) else "[[B]]"
         return "y" * (seed % 7 + 1)
     llm = fake_llm(default=answer)
-    ((_, pair),) = generate(PROMPTS[:1], "west-of-n", WestOfNConfig(n=4, mode="pairwise"),
-                            Context(llm=llm, judge=PairwiseJudge(llm, JudgeConfig())))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], "west-of-n", WestOfNConfig(n=4, mode="pairwise"),
+                                   Context(llm=llm, judge=PairwiseJudge(llm, JudgeConfig())))
     samples = pair.provenance["raw"]["samples"]
     assert pair.chosen == max(samples, key=len) and pair.rejected == min(samples, key=len)
     assert len(pair.provenance["tournament"]["best"]) == 3  # N − 1 comparisons
@@ -220,7 +220,7 @@ def test_scorer_baselines(name, defaults):
     def answer(messages, options, seed):
         return "z" * (seed % 11 + 1)
     llm = fake_llm(default=answer)
-    ((_, pair),) = generate(PROMPTS[:1], name, ScoredSamplesConfig(**defaults), Context(llm=llm, scorer=LengthScorer()))
+    ((_, pair),) = stream_outcomes(PROMPTS[:1], name, ScoredSamplesConfig(**defaults), Context(llm=llm, scorer=LengthScorer()))
     assert len(pair.chosen) > len(pair.rejected) and pair.chosen_score > pair.rejected_score
 
 
@@ -246,8 +246,8 @@ def test_random_label_is_a_seeded_coin():
     def answer(messages, options, seed):
         return f"text {seed}"
     prompts = [PromptRecord(prompt=text_prompt(f"q{i}")) for i in range(40)]
-    out = [o for _, o in generate(prompts, "random-label", __import__("preflab.methods.baselines", fromlist=["x"]).RandomLabelConfig(),
-                                  Context(llm=fake_llm(default=answer), seed=1))]
+    out = [o for _, o in stream_outcomes(prompts, "random-label", __import__("preflab.methods.baselines", fromlist=["x"]).RandomLabelConfig(),
+                                         Context(llm=fake_llm(default=answer), seed=1))]
     firsts = sum(o.chosen == o.provenance["raw"]["samples"][0] for o in out)
     assert 8 < firsts < 32
 
@@ -258,7 +258,7 @@ def test_repeat_penalty_reaches_every_sample_and_the_provenance(name, config):
         answer = rewriter(lambda text, seed: "<response>another reply</response>") if name == "rmboost" \
             else (lambda messages, options, seed: messages[0].content)  # RLCD: its instruction, so the two differ
         llm = fake_llm(default=answer)
-        ((_, pair),) = generate(PROMPTS[:1], name, cfg, Context(llm=llm))
+        ((_, pair),) = stream_outcomes(PROMPTS[:1], name, cfg, Context(llm=llm))
         assert {c.options.repeat_penalty for c in llm.backend.generate_calls} == {cfg.repeat_penalty}
         options = pair.provenance["generator"]["options"]
         recorded = [options["first"], options["rewrite"]] if name == "rmboost" else [options]

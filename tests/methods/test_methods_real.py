@@ -8,7 +8,7 @@ import pytest
 
 from preflab.io import read_pairs
 from preflab.judges import JudgeConfig, PairwiseJudge
-from preflab.methods import Context, Failure, generate, methods
+from preflab.methods import Context, Failure, stream_outcomes, methods
 from preflab.records import PreferencePair, PromptRecord, text_prompt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,7 +38,7 @@ def _run_all(llm, scorer, prompts):
     for name, method in methods().items():
         cfg = resolve(method.config, None, OPTIONS[name], defaults=method.defaults)
         ctx = Context(llm=llm, seed=0, scorer=scorer, judge=PairwiseJudge(llm, JudgeConfig(max_tokens=8)))
-        results[name] = [o for _, o in generate(prompts, method, cfg, ctx, in_flight=2)]
+        results[name] = [o for _, o in stream_outcomes(prompts, method, cfg, ctx, in_flight=2)]
     return results
 
 

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from preflab.errors import ConfigError, InputError
-from preflab.evaluation.length import generation_length_stats, length_metrics, log2_ratio
+from preflab.evaluation.data_stats import generation_length_stats
+from preflab.evaluation.length import length_metrics
+from preflab.evaluation.response_length import log2_ratio
 from preflab.evaluation.metrics import correctness
 from preflab.quality.length import balance_length, fit_length_expert, length_features
 from preflab.records import PreferencePair, text_prompt

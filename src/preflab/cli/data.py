@@ -12,7 +12,8 @@ from rich.table import Table
 
 from preflab import io
 from preflab.cli.options import FORMAT
-from preflab.data_stats import pair_stats
+from preflab.evaluation.data_stats import pair_stats
+from preflab.evaluation.response_length import UNIT
 from preflab.io.outputs import file_output, pairs_output, workdir_output
 from preflab.api.preflight import ALLOW_EMPTY, OVERWRITE, Preflight, nonempty, require_records
 
@@ -80,11 +81,13 @@ def inspect(
         ("multi-turn prompts", stats.multi_turn), ("duplicate pairs (same label)", stats.duplicate_ids),
         ("duplicate pairs (opposite label)", stats.duplicate_reversed), ("flipped", stats.flipped),
         ("score ties", stats.score_ties), ("with margin", stats.with_margin),
-        ("chosen longer than rejected", f"{stats.chosen_longer / max(stats.records, 1):.1%}"),
+        ("chosen longer than rejected (unequal lengths)",
+         "-" if stats.share_chosen_longer is None else f"{stats.share_chosen_longer:.1%}"),
+        ("chosen and rejected equally long", stats.same_length),
     ]:
         table.add_row(name, str(value))
     console.print(table)
-    lengths = Table(title="Lengths (characters)")
+    lengths = Table(title=f"Lengths ({UNIT})")
     for column in ("field", "mean", "median", "p95", "min", "max"):
         lengths.add_column(column, justify="right" if column != "field" else "left")
     for name, summary in stats.lengths.items():

@@ -1,25 +1,37 @@
-"""Null baselines scored like a model, so they sit beside it in every table.
+"""Null baselines scored like a model, so they sit beside it in every table. The one place
+they are computed: ``preflab eval`` (:func:`preflab.evaluation.report.evaluate_pairs`) and the
+bench both call :func:`null_baselines`, so the same pairs and seed give the same numbers.
 
-- longer-response-wins: Δ = words(chosen) − words(rejected). Length bias is the strongest cheap
-  signal in many preference sets; a reward model that does not beat it learned little else.
+- longer-response-wins: Δ = len(chosen) − len(rejected) in the unit of
+  :mod:`preflab.evaluation.response_length` (words); same length is Δ = 0, a tie. Length bias
+  is the strongest cheap signal in many preference sets; a reward model that does not beat
+  it learned little else.
 - first-position-wins: Δ = +1 if the chosen response was shown first to the annotators, −1 if
   second; needs ``provenance["chosen_position"]`` (1 or 2, PandaLM has it), else unavailable.
+
+Each is scored by :func:`preflab.evaluation.metrics.evaluate_deltas`: accuracy with its
+bootstrap interval (the resampling every accuracy in preflab uses), calibration and gaps.
 
 >>> from preflab.records import PreferencePair, text_prompt
 >>> p = PreferencePair(prompt=text_prompt("q"), chosen="a b c", rejected="d")
 >>> longer_response_deltas([p])
 [2.0]
+>>> null_baselines([p], n_boot=10)["longer_response_wins"]["accuracy"]
+1.0
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
+from preflab.evaluation.metrics import evaluate_deltas
+from preflab.evaluation.response_length import pair_lengths
 from preflab.records import PreferencePair
 
 
 def longer_response_deltas(pairs: Sequence[PreferencePair]) -> list[float]:
-    return [float(len(p.chosen.split()) - len(p.rejected.split())) for p in pairs]
+    chosen, rejected = pair_lengths(pairs)
+    return [float(c - r) for c, r in zip(chosen, rejected)]
 
 
 def first_position_deltas(pairs: Sequence[PreferencePair]) -> list[float] | None:
@@ -30,4 +42,23 @@ def first_position_deltas(pairs: Sequence[PreferencePair]) -> list[float] | None
         if pos not in (1, 2):
             return None
         out.append(1.0 if pos == 1 else -1.0)
+    return out
+
+
+#: Every null baseline by name, with its Δ per pair (None when the pairs lack what it needs).
+NULL_BASELINES: dict[str, Callable[[Sequence[PreferencePair]], list[float] | None]] = {
+    "longer_response_wins": longer_response_deltas,
+    "first_position_wins": first_position_deltas,
+}
+
+
+def null_baselines(pairs: Sequence[PreferencePair], *, high_confidence: Sequence[bool] | None = None,
+                   n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Every baseline available on ``pairs``, by name, scored with
+    :func:`~preflab.evaluation.metrics.evaluate_deltas` (``high_confidence`` as there)."""
+    out = {}
+    for name, deltas_of in NULL_BASELINES.items():
+        deltas = deltas_of(pairs)
+        if deltas is not None:
+            out[name] = evaluate_deltas(deltas, high_confidence=high_confidence, n_boot=n_boot, seed=seed)
     return out

@@ -19,9 +19,9 @@ set where the longer answer usually won. These metrics can:
   length), beside ``human_length_agreement``, how often the human label does. A model far
   above the labels' own rate has learned length beyond what the labels justify.
 
-Lengths are counted in whitespace-separated words by default (the same unit as the
-"longer response wins" baseline); pass ``lengths`` to use token counts instead. Every rate comes
-with the one bootstrap interval of :mod:`preflab.evaluation.metrics`; a stratum without pairs has
+Lengths and the "chosen is longer" rule are those of :mod:`preflab.evaluation.response_length`
+(words; a pair of equal length is neither with nor against length). Every rate comes with the
+one bootstrap interval of :mod:`preflab.evaluation.metrics`; a stratum without pairs has
 ``n = 0`` and no accuracy or interval.
 
 >>> out = length_metrics([1.0, 0.0, 1.0, 1.0], [10, 10, 5, 20], [10, 20, 20, 5], n_boot=200)
@@ -38,27 +38,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from preflab.evaluation.metrics import bootstrap_ci
+from preflab.evaluation.response_length import UNIT, length_sides, log2_ratio
 
 #: Edges of the log2 length-ratio bins (chosen over rejected); the middle bin holds the
 #: near-equal pairs, the outer ones the pairs where one response is over twice the other.
 RATIO_EDGES = (-np.inf, -1.0, -0.5, -0.15, 0.15, 0.5, 1.0, np.inf)
-
-
-def word_count(text: str) -> int:
-    """Whitespace-separated words: the length unit of the "longer response wins" baseline."""
-    return len(text.split())
-
-
-def pair_lengths(pairs: Sequence[Any]) -> tuple[list[int], list[int]]:
-    """(chosen lengths, rejected lengths) in words, for records with ``chosen``/``rejected``."""
-    return [word_count(p.chosen) for p in pairs], [word_count(p.rejected) for p in pairs]
-
-
-def log2_ratio(chosen_len: Sequence[float], rejected_len: Sequence[float]) -> np.ndarray:
-    """log2((len chosen + 1) / (len rejected + 1)): defined for empty responses too."""
-    c = np.asarray(chosen_len, dtype=np.float64)
-    r = np.asarray(rejected_len, dtype=np.float64)
-    return np.log2((c + 1.0) / (r + 1.0))
 
 
 def _rate(values: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
@@ -80,15 +64,15 @@ def length_metrics(correct: Sequence[float], chosen_len: Sequence[float], reject
                          "differ in size")
     longer = np.maximum(c, r)
     matched = np.abs(c - r) <= match_tolerance * longer
-    against, with_ = c < r, c > r
+    with_, against, same = length_sides(c, r)
     out: dict[str, Any] = {
-        "unit": "words", "match_tolerance": match_tolerance, "n": int(len(correct)),
+        "unit": UNIT, "match_tolerance": match_tolerance, "n": int(len(correct)),
         "matched": _rate(correct[matched], n_boot, seed),
         "against_length": _rate(correct[against], n_boot, seed),
         "with_length": _rate(correct[with_], n_boot, seed),
     }
     out["length_controlled"] = _balanced(correct, against, with_, n_boot, seed)
-    unequal = against | with_
+    unequal = ~same
     model_prefers_longer = np.where(with_, correct, 1.0 - correct)  # a tie (0.5) stays 0.5
     out["length_agreement"] = _rate(model_prefers_longer[unequal], n_boot, seed)
     out["human_length_agreement"] = _rate(with_[unequal].astype(np.float64), n_boot, seed)
@@ -111,25 +95,3 @@ def _balanced(correct: np.ndarray, against: np.ndarray, with_: np.ndarray, n_boo
     weight = np.where(against, n / (2 * n_a), n / (2 * n_w))
     values = (correct * weight)[against | with_]
     return {"n": n, "accuracy": float(values.mean()), "ci95": bootstrap_ci(values, n_boot, seed)}
-
-
-def generation_length_stats(pairs: Sequence[Any]) -> dict[str, Any]:
-    """Length diagnostics of a synthetic pair set: does its label mostly say "longer wins"?
-
-    ``share_chosen_longer`` counts pairs of unequal length; ``median_length_ratio`` is the median
-    of len(chosen) / len(rejected) in words (+1 each, so empty responses count).
-
-    >>> from preflab.records import PreferencePair, text_prompt
-    >>> ps = [PreferencePair(prompt=text_prompt("q"), chosen=c, rejected=r) for c, r in
-    ...       [("a b c", "d"), ("a b", "c"), ("a", "b c d")]]
-    >>> generation_length_stats(ps)
-    {'n': 3, 'share_chosen_longer': 0.667, 'median_length_ratio': 1.5}
-    """
-    chosen, rejected = pair_lengths(pairs)
-    if not pairs:
-        return {"n": 0, "share_chosen_longer": None, "median_length_ratio": None}
-    c, r = np.asarray(chosen, dtype=np.float64), np.asarray(rejected, dtype=np.float64)
-    unequal = c != r
-    share = float((c[unequal] > r[unequal]).mean()) if unequal.any() else None
-    return {"n": len(pairs), "share_chosen_longer": None if share is None else round(share, 3),
-            "median_length_ratio": round(float(np.median((c + 1) / (r + 1))), 3)}

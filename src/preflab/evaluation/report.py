@@ -8,9 +8,10 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
-from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas
-from preflab.evaluation.length import length_metrics, pair_lengths
+from preflab.evaluation.baselines import null_baselines
+from preflab.evaluation.length import length_metrics
 from preflab.evaluation.metrics import correctness, evaluate_deltas
+from preflab.evaluation.response_length import pair_lengths
 from preflab.records import PreferencePair
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,7 @@ def evaluate_pairs(pairs: Sequence[PreferencePair], rewards: Sequence[tuple[floa
     deltas = [c - r for c, r in rewards]
     model = evaluate_deltas(deltas, categories=cats, high_confidence=hc, n_boot=n_boot, seed=seed)
     model["length"] = length_metrics(correctness(deltas), *pair_lengths(pairs), n_boot=n_boot, seed=seed)
-    baselines = {"longer_response_wins": evaluate_deltas(longer_response_deltas(pairs), high_confidence=hc, n_boot=n_boot, seed=seed)}
-    first = first_position_deltas(pairs)
-    if first is not None:
-        baselines["first_position_wins"] = evaluate_deltas(first, high_confidence=hc, n_boot=n_boot, seed=seed)
-    return {"model": model, "baselines": baselines}
+    return {"model": model, "baselines": null_baselines(pairs, high_confidence=hc, n_boot=n_boot, seed=seed)}
 
 
 def reliability_plot(calib: dict[str, Any], path: str | Path, title: str = "Reliability of σ(Δ)") -> str:

@@ -1,17 +1,19 @@
 """What every generation method shares: the outcome types, the registry, seeded draws,
-and the driver that runs a
-method over many prompts with several in flight.
+the check of what a method needs, and the driver that runs a method over many prompts with
+several in flight.
 
-A method is one module (no base class; docs/architecture.md#one-method-one-file): a frozen config dataclass and one
-coroutine ``make(prompt, cfg, ctx) -> PreferencePair | Failure`` registered by name. The
-driver (:func:`generate`) streams outcomes in prompt order, so the same prompts, config and
+A method is one module (no base class; docs/architecture.md#one-method-one-file): a frozen
+config dataclass and one coroutine ``make(prompt, cfg, ctx) -> PreferencePair | Failure``
+registered by name. The driver (:func:`stream_outcomes`) streams outcomes in prompt order, so the same prompts, config and
 seed give the same pairs whether the run was interrupted or not.
 
 A method declares what it needs besides the generator (``needs``: names from :data:`NEEDS`,
 or a function of its config) and the run-level filters applied to its finished pairs
 (``post_filters``). Callers never test a method by name: they hand what they can offer to
 :func:`preflab.methods.context.method_context`, and the generation run applies
-:meth:`Method.post_filter`. A new method is one file that calls :func:`register`.
+:meth:`Method.post_filter`. :func:`check_needs` is the one check of those needs: the context
+builder runs it before it loads anything, the driver before the first call. A new method is
+one file that calls :func:`register`.
 """
 
 from __future__ import annotations
@@ -138,12 +140,15 @@ def _known_needs(method: str, needs: Iterable[str]) -> tuple[str, ...]:
     return needs
 
 
-def unmet_needs(needs: Iterable[str], *, llm: Any, scorer: Any, judge: Any) -> list[str]:
-    """The needs that neither the given scorer/judge (objects or factories) nor the generator
-    meet, each with how to meet it."""
+def check_needs(method: Method, cfg: Any, *, llm: Any, scorer: Any, judge: Any) -> None:
+    """Raise :class:`~preflab.errors.ConfigError` naming every need of ``method`` under ``cfg``
+    that neither the given scorer/judge (objects or factories) nor the generator ``llm`` meet,
+    each with how to meet it."""
     offered = {"scorer": scorer is not None, "judge": judge is not None,
                "loglikelihood": bool(getattr(getattr(llm, "backend", None), "supports_loglikelihood", False))}
-    return [f"a {need}: {NEEDS[need]}" for need in needs if not offered[need]]
+    unmet = [f"a {need}: {NEEDS[need]}" for need in method.needs_for(cfg) if not offered[need]]
+    if unmet:
+        raise ConfigError(f"method {method.name} needs " + "; and ".join(unmet))
 
 
 def _load_entry_points() -> None:
@@ -173,8 +178,8 @@ def rng_for(seed: int, prompt_id: str, purpose: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "little"))
 
 
-def generate(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ctx: Context, *,
-             in_flight: int = 8) -> Iterator[tuple[PromptRecord, Outcome]]:
+def stream_outcomes(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ctx: Context, *,
+                    in_flight: int = 8) -> Iterator[tuple[PromptRecord, Outcome]]:
     """Run ``method`` over ``prompts`` with ``in_flight`` prompts under way at once, yielding
     ``(prompt, outcome)`` in prompt order. Unmet needs are reported before any call.
 
@@ -184,9 +189,7 @@ def generate(prompts: Iterable[PromptRecord], method: str | Method, cfg: Any, ct
     prompt's calls decode together is fixed by that prompt alone, so outputs do not depend on
     timing."""
     method = get_method(method) if isinstance(method, str) else method
-    unmet = unmet_needs(method.needs_for(cfg), llm=ctx.llm, scorer=ctx.scorer, judge=ctx.judge)
-    if unmet:
-        raise ConfigError(f"method {method.name} needs " + "; and ".join(unmet))
+    check_needs(method, cfg, llm=ctx.llm, scorer=ctx.scorer, judge=ctx.judge)
     loop = asyncio.new_event_loop()
     pending = iter(prompts)
     started: list[tuple[PromptRecord, asyncio.Task]] = []  # under way or finished, not yet yielded

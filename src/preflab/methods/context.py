@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from preflab.errors import ConfigError
-from preflab.methods.base import Context, Method, unmet_needs
+from preflab.methods.base import Context, Method, check_needs
+
 
 @dataclass(frozen=True)
 class Lazy:
@@ -40,10 +40,9 @@ def method_context(method: Method, cfg: Any, llm: Any, *, seed: int = 0, scorer:
                    judge: Any = None) -> Context:
     """The :class:`~preflab.methods.base.Context` for ``method`` under ``cfg``: the generator
     ``llm`` and, if the method needs them, the scorer and the judge (objects, or :class:`Lazy` factories).
-    Raises :class:`~preflab.errors.ConfigError` naming every unmet need and how to meet it."""
+    Raises :class:`~preflab.errors.ConfigError` naming every unmet need and how to meet it
+    (:func:`~preflab.methods.base.check_needs`), before any factory is called."""
+    check_needs(method, cfg, llm=llm, scorer=scorer, judge=judge)
     needs = method.needs_for(cfg)
-    unmet = unmet_needs(needs, llm=llm, scorer=scorer, judge=judge)
-    if unmet:
-        raise ConfigError(f"method {method.name} needs " + "; and ".join(unmet))
     return Context(llm=llm, seed=seed, scorer=_provide(scorer) if "scorer" in needs else None,
                    judge=_provide(judge) if "judge" in needs else None)

@@ -32,9 +32,9 @@ from typing import Any, Callable
 from preflab import io
 from preflab.errors import ConfigError
 from preflab.io.containers import write_jsonl
-from preflab.methods.base import Context, Failure, Method, generate
+from preflab.methods.base import Context, Failure, Method, stream_outcomes
 from preflab.methods.context import method_context
-from preflab.evaluation.length import generation_length_stats
+from preflab.evaluation.data_stats import generation_length_stats
 from preflab.provenance import file_fingerprint, run_record, write_run_json
 from preflab.records import PreferencePair, PromptRecord
 
@@ -130,7 +130,7 @@ def run_generation(
     if progress:
         progress(len(done), len(prompts))
     with open(partial, "a", encoding="utf-8") as fh:
-        outcomes = generate((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)
+        outcomes = stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)
         for (index, _), (_, outcome) in zip(todo, outcomes):
             entry = _entry(index, outcome)
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -33,7 +33,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from preflab.errors import ConfigError, InputError
-from preflab.evaluation.length import log2_ratio, pair_lengths
+from preflab.evaluation.response_length import length_sides, log2_ratio, pair_lengths, share_chosen_longer
 from preflab.records import PreferencePair
 
 
@@ -70,9 +70,8 @@ def length_expert_offsets(pairs: Sequence[PreferencePair], l2: float = 1e-3) -> 
 
 
 def _directions(pairs: Sequence[PreferencePair]) -> tuple[np.ndarray, np.ndarray]:
-    chosen, rejected = pair_lengths(pairs)
-    c, r = np.asarray(chosen), np.asarray(rejected)
-    return c > r, c < r
+    longer, shorter, _ = length_sides(*pair_lengths(pairs))
+    return longer, shorter
 
 
 def balance_factors(pairs: Sequence[PreferencePair]) -> np.ndarray:
@@ -133,4 +132,5 @@ def balance_length(pairs: Sequence[PreferencePair], *, how: Literal["drop", "wei
 
 
 def _share(n_long: int, n_short: int) -> float | None:
-    return None if n_long + n_short == 0 else round(n_long / (n_long + n_short), 4)
+    share = share_chosen_longer(n_long, n_short)
+    return None if share is None else round(share, 4)

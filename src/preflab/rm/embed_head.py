@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from preflab.evaluation.response_length import response_length
 from preflab.records import Message, PreferencePair
 from preflab.rm.config import EmbedHeadConfig
 from preflab.rm.render import plain_text
@@ -110,7 +111,7 @@ def _prompt_text(prompt: list[Message]) -> str:
 def features(cache: EmbeddingCache, items: Sequence[tuple[list[Message], str]]) -> torch.Tensor:
     ep = cache.embed([_prompt_text(p) for p, _ in items])
     er = cache.embed([r for _, r in items])
-    length = np.array([[math.log1p(len(r.split()))] for _, r in items], dtype=np.float32)
+    length = np.array([[math.log1p(response_length(r))] for _, r in items], dtype=np.float32)
     return torch.from_numpy(np.concatenate([er, ep * er, length], axis=1))
 
 

@@ -229,7 +229,8 @@ def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000
     and, given the set's ``pairs``, the length-controlled metrics of the seed-averaged
     correctness (:func:`preflab.evaluation.length.length_metrics`)."""
     from preflab.evaluation import seed_summary
-    from preflab.evaluation.length import length_metrics, pair_lengths
+    from preflab.evaluation.length import length_metrics
+    from preflab.evaluation.response_length import pair_lengths
 
     runs = _seed_runs(per_seed, eval_name)
     out = seed_summary(runs, n_boot, seed)
@@ -239,19 +240,16 @@ def summarise(per_seed: list[dict[str, Any]], eval_name: str, n_boot: int = 2000
 
 
 def _baselines(evals: dict[str, list[PreferencePair]], n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
-    from preflab.evaluation import bootstrap_ci, correctness
-    from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas
+    """Every null baseline (:func:`preflab.evaluation.baselines.null_baselines`) on every
+    evaluation set, as cells of the bench table: no model, so no seeds. results.json spells a
+    baseline's name with hyphens, like the table's other rows."""
+    from preflab.evaluation.baselines import null_baselines
 
     out: dict[str, dict[str, Any]] = {}
     for name, pairs in evals.items():
-        for label, deltas in (("longer-response-wins", longer_response_deltas(pairs)),
-                              ("first-position-wins", first_position_deltas(pairs))):
-            if deltas is None:
-                continue
-            correct = correctness(deltas)
-            ci95 = list(bootstrap_ci(correct, n_boot, seed))
-            out.setdefault(label, {})[name] = {"accuracy": float(correct.mean()), "ci95": ci95, "n": len(correct),
-                                               "seed_std": 0.0, "seeds": 0}
+        for baseline, r in null_baselines(pairs, n_boot=n_boot, seed=seed).items():
+            out.setdefault(baseline.replace("_", "-"), {})[name] = {"accuracy": r["accuracy"], "ci95": list(r["ci95"]),
+                                                                   "n": r["n"], "seed_std": 0.0, "seeds": 0}
     return out
 
 
