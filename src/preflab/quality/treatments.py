@@ -1,7 +1,7 @@
 """Label repair from preference strength: flip, drop, smooth, margin.
 
 Wang et al., "Secrets of RLHF in Large Language Models Part II: Reward Modeling",
-arXiv 2401.06080; SPEC §3. Input pairs carry ``strength_mean`` μ (the mean, over an RM
+arXiv 2401.06080. Input pairs carry ``strength_mean`` μ (the mean, over an RM
 ensemble, of r(x, chosen) − r(x, rejected)) and ``strength_std`` σ. μ < 0 means the ensemble
 disagrees with the label; |μ| near 0 means the pair is ambiguous.
 
@@ -119,7 +119,7 @@ def clean_pairs(pairs: list[PreferencePair], cfg: CleanConfig) -> tuple[list[Pre
     if cfg.uses_strength():
         pairs = _strength_treatments(pairs, cfg, summary)
     if cfg.balance_length:
-        from preflab.quality.length import balance_length
+        from preflab.quality.length_balance import balance_length
 
         pairs, balanced = balance_length(pairs, how=cfg.balance_length, seed=cfg.seed)
         summary["length_balance"] = balanced

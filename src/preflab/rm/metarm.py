@@ -1,7 +1,7 @@
 """MetaRM: keep a reward model able to tell apart responses of the *current* policy.
 
 Wang et al., "Secrets of RLHF in Large Language Models Part II: Reward Modeling",
-arXiv 2401.06080, §MetaRM; SPEC §3. As a policy improves, its responses drift away from the
+arXiv 2401.06080, §MetaRM. As a policy improves, its responses drift away from the
 RM's training distribution and the RM's rewards for them bunch together (it can no longer rank
 them). MetaRM adds, before every training step, one gradient *ascent* step on the difference
 loss of a meta set S (prompts with k responses sampled from the current policy)::
