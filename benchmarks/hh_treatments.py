@@ -44,7 +44,8 @@ def train_and_score(recipe: str, train, test, seed: int, max_length: int, work: 
 
 def main() -> None:
     from preflab import io
-    from preflab.quality.strength import StrengthConfig, compute_strength
+    from preflab.pipelines.strength import compute_strength
+    from preflab.quality.strength import StrengthConfig
     from preflab.quality.treatments import CleanConfig, clean_pairs
 
     parser = argparse.ArgumentParser()

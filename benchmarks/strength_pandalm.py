@@ -41,7 +41,8 @@ def main() -> None:
     from scipy.stats import spearmanr
 
     from preflab import io
-    from preflab.quality.strength import StrengthConfig, compute_strength, member_recipe, trunk_of
+    from preflab.pipelines.strength import compute_strength, trunk_of
+    from preflab.quality.strength import StrengthConfig, member_recipe
     from preflab.rm.recipes import train_scorer
 
     parser = argparse.ArgumentParser()

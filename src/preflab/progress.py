@@ -1,5 +1,6 @@
-"""The progress bar of every public function: rich, on stderr (rich draws it in a Jupyter
-cell as well), labelled with what it counts, and off with ``progress=False``.
+"""preflab's one progress bar, for the public functions and for the parts that report their own
+progress (the reward-model trainer, scorers): rich, on stderr (rich draws it in a Jupyter cell
+as well), labelled with what it counts, and off with ``progress=False``.
 
 >>> with Bar("Scoring", enabled=False) as bar:
 ...     bar(3, 10)

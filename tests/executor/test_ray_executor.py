@@ -188,7 +188,8 @@ def test_score_200_pairs_matches_local(ray_cluster, embed_head_model, tmp_path):
 
 @pytest.mark.slow
 def test_strength_members_in_parallel_match_local(ray_cluster, embed_head_model):
-    from preflab.quality.strength import StrengthConfig, compute_strength
+    from preflab.pipelines.strength import compute_strength
+    from preflab.quality.strength import StrengthConfig
 
     _, make_pairs = embed_head_model
     pairs = make_pairs(30, seed=3)

@@ -1,18 +1,16 @@
-"""Length-controlled metrics and length debiasing, against hand-computed cases."""
+"""Length-controlled metrics and the length balance of a file, against hand-computed cases."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from preflab.errors import ConfigError, InputError
+from preflab.errors import InputError
 from preflab.evaluation.data_stats import generation_length_stats
 from preflab.evaluation.length import length_metrics
 from preflab.evaluation.response_length import log2_ratio
 from preflab.evaluation.metrics import correctness
-from preflab.quality.length import balance_length, fit_length_expert, length_features
+from preflab.quality.length_balance import balance_length
 from preflab.records import PreferencePair, text_prompt
 
 
@@ -73,45 +71,6 @@ def test_generation_length_stats():
     assert generation_length_stats([])["share_chosen_longer"] is None
 
 
-def test_length_expert_hand_computed():
-    assert fit_length_expert([1.0, -1.0, 1.0], l2=0.0) == pytest.approx(math.log(2))
-    assert fit_length_expert([2.0, -2.0], l2=0.0) == pytest.approx(0.0)
-    # every chosen longer: finite thanks to the ridge term, and positive
-    a = fit_length_expert([1.0, 1.0, 1.0])
-    assert 0 < a < 50
-
-
-def test_loss_columns_fold_the_length_expert_into_the_margin():
-    torch = pytest.importorskip("torch")
-    from preflab.rm.config import TrainConfig
-    from preflab.rm.losses import loss_columns
-
-    pairs = _pairs([(3, 1), (1, 3), (3, 1)])
-    pairs[0] = pairs[0].model_copy(update={"margin": 0.5})
-    x = length_features(pairs)
-    assert x[0] == pytest.approx(1.0) and x[1] == pytest.approx(-1.0)
-    a = fit_length_expert(x)
-    assert a == pytest.approx(math.log(2), abs=0.01)  # the ridge term barely moves it
-    cols = loss_columns(pairs, TrainConfig(length_debias="poe"))
-    # the Secrets margin is clipped at 0 first (0.5, 0, 0), then the expert's offset −a·x is added unclipped
-    assert cols.margin.tolist() == pytest.approx([0.5 - a, a, -a], abs=1e-6)
-    plain = loss_columns(pairs, TrainConfig())
-    assert plain.margin.tolist() == pytest.approx([0.5, 0.0, 0.0])
-    balanced = loss_columns(pairs, TrainConfig(length_debias="balance"))
-    assert balanced.weight.tolist() == pytest.approx([0.5, 1.0, 0.5])
-    assert torch.equal(plain.weight, torch.ones(3))
-
-
-def test_length_debias_is_validated_with_the_recipe():
-    from preflab.rm.config import RecipeConfig
-
-    with pytest.raises(ConfigError, match="length_debias must be one of none, balance, poe"):
-        RecipeConfig.from_dict({"recipe": "embed-head", "length_debias": "odin"})
-    with pytest.raises(ConfigError, match="needs use_margin"):
-        RecipeConfig.from_dict({"recipe": "finetune", "length_debias": "poe", "use_margin": False})
-    assert RecipeConfig.from_dict({"recipe": "embed-head", "length-debias": "poe"}).options.length_debias == "poe"
-
-
 def test_balance_length_drop_and_weight():
     pairs = _pairs([(2, 1)] * 6 + [(1, 2)] * 2 + [(1, 1)])
     kept, s = balance_length(pairs, seed=3)
@@ -131,7 +90,7 @@ def test_balance_refuses_what_it_cannot_do():
     assert len(kept) == 1 and s["dropped"] == 2
 
 
-@pytest.mark.parametrize("module", ["preflab.evaluation.length", "preflab.quality.length"])
+@pytest.mark.parametrize("module", ["preflab.evaluation.length", "preflab.quality.length_balance"])
 def test_doctests(module):
     import doctest
     import importlib

@@ -9,7 +9,9 @@ import pytest
 
 from preflab.errors import ConfigError
 from preflab.io import read_pairs, write_pairs
-from preflab.quality.strength import StrengthConfig, Trunk, compute_strength, sigma_by_mu_bins
+from preflab.pipelines.strength import Trunk, compute_strength
+from preflab.quality.strength import StrengthConfig
+from preflab.quality.strength_stats import sigma_by_mu_bins
 from preflab.records import PreferencePair, text_prompt
 
 

@@ -140,7 +140,8 @@ def test_train_scorer_refuses_too_few_pairs():
         train_scorer(make_pairs(1), {"recipe": "embed-head"})
 
 
-@pytest.mark.parametrize("module", ["preflab.rm.config", "preflab.rm.recipes", "preflab.quality.strength"])
+@pytest.mark.parametrize("module", ["preflab.rm.config", "preflab.rm.recipes", "preflab.quality.strength",
+                                    "preflab.quality.strength_stats"])
 def test_doctests(module):
     import doctest
     import importlib

@@ -62,7 +62,9 @@ def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True
 
     from preflab.api import checks as preflights
     from preflab.provenance import run_record
-    from preflab.quality.strength import compute_strength, plot_strength, sigma_by_mu_bins
+    from preflab.pipelines.strength import compute_strength
+    from preflab.quality.strength_plot import plot_strength
+    from preflab.quality.strength_stats import sigma_by_mu_bins
 
     parts = take("preflab.strength", options, StrengthOptions, ExecutorOptions, StrengthConfig, loose=(StrengthConfig,))
     own = StrengthOptions(**parts[StrengthOptions])

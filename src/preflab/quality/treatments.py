@@ -117,7 +117,7 @@ def clean_pairs(pairs: list[PreferencePair], cfg: CleanConfig) -> tuple[list[Pre
     if cfg.uses_strength():
         pairs = _strength_treatments(pairs, cfg, summary)
     if cfg.balance_length:
-        from preflab.quality.length import balance_length
+        from preflab.quality.length_balance import balance_length
 
         pairs, balanced = balance_length(pairs, how=cfg.balance_length, seed=cfg.seed)
         summary["length_balance"] = balanced

@@ -8,7 +8,8 @@ Public API (heavy imports happen on first use):
 - :class:`Scorer` protocol, :func:`score_pairs`, :class:`RewardModelScorer`, :func:`load_scorer`
 - :func:`load_reward_model`, :func:`save_reward_model`, :class:`HeadReinitialisedError`
 - :class:`EmbedHeadConfig`, :func:`train_embed_head`, :class:`EmbedHeadScorer` (cheap recipe)
-- :mod:`preflab.rm.losses` (pure loss functions)
+- :mod:`preflab.rm.losses` (pure loss functions) and :mod:`preflab.rm.length_debias` (the
+  ``length_debias`` treatments they read)
 """
 
 from __future__ import annotations

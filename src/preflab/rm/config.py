@@ -32,9 +32,9 @@ CHOICES = {
     "template": ("auto", "chat", "plain"),
     "contrastive": ("none", "pair", "difference"),
 }
-#: fields that change speed or logging but not the trained model (left out of fingerprints)
-#: the ``length_debias`` treatments (:mod:`preflab.quality.length`)
+#: the ``length_debias`` treatments (:mod:`preflab.rm.length_debias`)
 LENGTH_DEBIAS_CHOICES = ("none", "balance", "poe")
+#: fields that change speed or logging but not the trained model (left out of fingerprints)
 RUNTIME_ONLY = {"output_dir", "progress", "threads", "log_every", "prefix_sharing", "group_overhead"}
 
 

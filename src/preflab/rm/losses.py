@@ -120,13 +120,13 @@ def loss_columns(pairs: Sequence[Any], cfg: Any) -> LossColumns:
     if (weights < 0).any():
         raise InputError("pair weights must be >= 0", field="weight")
     debias = getattr(cfg, "length_debias", "none")
-    if debias == "poe":  # the length expert's logit, never clipped (preflab.quality.length)
-        from preflab.quality.length import length_expert_offsets
+    if debias == "poe":  # the length expert's logit, never clipped (preflab.rm.length_debias)
+        from preflab.rm.length_debias import length_expert_offsets
 
         offsets = torch.tensor(length_expert_offsets(pairs)[0], dtype=torch.float32)
         margins = offsets if margins is None else margins + offsets
     elif debias == "balance":
-        from preflab.quality.length import balance_factors
+        from preflab.rm.length_debias import balance_factors
 
         weights = weights * torch.tensor(balance_factors(pairs), dtype=weights.dtype)
     return LossColumns(margins, smoothing, weights)

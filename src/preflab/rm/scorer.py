@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Protocol, Sequence, runtime_checkable
 
+from preflab.progress import Bar
 from preflab.records import Message, PreferencePair
 
 log = logging.getLogger(__name__)
@@ -91,17 +92,15 @@ class RewardModelScorer:
         out = [0.0] * len(encoded)
         reps = [None] * len(encoded)
         batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, desc="Scoring with reward model", unit="batch", leave=False)
         self.bb.model.eval()
-        with torch.inference_mode():
-            for batch in batches:
+        with Bar("Scoring with reward model", self.progress) as bar, torch.inference_mode():
+            bar(0, len(batches))
+            for done, batch in enumerate(batches, 1):
                 # one forward per batch: the global length sort already did the grouping
                 r, h = rewards_full(self.bb, [encoded[i] for i in batch], group_overhead=float("inf"), want_reps=want_reps)
                 for j, (i, v) in enumerate(zip(batch, r[:, 0].float().tolist())):
                     out[i] = (v - self.shift) / self.scale
                     if want_reps:
                         reps[i] = h[j].float()
+                bar(done, len(batches))
         return out, (torch.stack(reps) if want_reps else None)

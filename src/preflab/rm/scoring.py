@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from preflab.progress import Bar
 
 CHUNK = 1024
 
@@ -24,12 +23,11 @@ def score_with_progress(scorer, items: Sequence, what: str = "Scoring responses"
         def many(part):
             return [s for prompt, response in part for s in scorer.score(prompt, [response])]
     rewards: list[float] = []
-    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), disable=not enabled) as bar:
-        task = bar.add_task("responses", total=len(items))
+    with Bar(what, enabled) as bar:
+        bar(0, len(items))
         for start in range(0, len(items), chunk):
             rewards += many(items[start:start + chunk])
-            bar.update(task, completed=len(rewards))
+            bar(len(rewards), len(items))
     return rewards
 
 

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from preflab.errors import ConfigError, InputError
+from preflab.progress import Bar
 from preflab.records import PreferencePair
 from preflab.rm import distributed
 from preflab.rm.backbone import Backbone, disable_dropout, load_backbone, set_dropout
@@ -230,46 +231,46 @@ def train_reward_model(
     best_state, best_acc = None, -1.0
     steps_per_epoch = max(1, math.ceil(len(items) / (cfg.batch_size * cfg.grad_accum * dist.world)))
     eval_every = cfg.eval_every or steps_per_epoch
-    bar = _progress(len(steps), cfg, bb, dist.is_main)
     start, seen, window, losses = time.perf_counter(), 0, [], []
-    for step, micro in enumerate(steps, 1):
-        denom = dist.all_sum(float(sum(cols.weight[i].sum() for i in micro))) or 1.0
-        n_pairs = dist.all_sum(float(sum(len(b) for b in micro)))
-        step_loss, t_step = 0.0, time.perf_counter()
-        saved = meta.ascend(params) if meta is not None else None  # MetaRM: move to θ′ = θ + η∇J
-        for idx in micro:
-            loss, r = step_fn([items[i] for i in idx], idx, denom, int(2 * n_pairs), int(n_pairs))
-            step_loss += loss
-            window.append(r)
-            seen += len(idx) * dist.world
-        losses.append(step_loss)
-        if saved is not None:
-            meta.restore(params, saved)  # back to θ, keeping the BT gradient taken at θ′ (first order)
-        dist.sum_gradients(params)
-        if cfg.max_grad_norm:
-            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        result.step_seconds.append(time.perf_counter() - t_step)
-        bar.update(1)
-        if step % cfg.log_every == 0 or step == len(steps):
-            rs = torch.cat(window)
-            mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(losses) / len(losses),
-                        **pair_metrics(rs[:, 0], rs[:, 1]), "learning_rate": sched.get_last_lr()[0],
-                        "pairs_per_second": seen / (time.perf_counter() - start),
-                        **({"meta_objective": meta.last_objective} if meta is not None else {})})
-            window, losses = [], []
-        if val_items and (step % eval_every == 0 or step == len(steps)):
-            metrics, val_r = evaluate_encoded(bb, val_items, cfg)
-            mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), **{f"eval_{k}": v for k, v in metrics.items()}})
-            result.history.append({"step": step, **metrics})
-            if metrics["accuracy"] > best_acc:
-                best_acc = metrics["accuracy"]
-                result.reward_mean, result.reward_std = float(val_r.mean()), float(val_r.std())
-                if cfg.keep_best:
-                    best_state = {k: v.detach().clone() for k, v in bb.model.state_dict().items()}
-    bar.close()
+    with Bar(f"Training RM ({Path(bb.path).name})", cfg.progress and dist.is_main) as bar:
+        bar(0, len(steps))
+        for step, micro in enumerate(steps, 1):
+            denom = dist.all_sum(float(sum(cols.weight[i].sum() for i in micro))) or 1.0
+            n_pairs = dist.all_sum(float(sum(len(b) for b in micro)))
+            step_loss, t_step = 0.0, time.perf_counter()
+            saved = meta.ascend(params) if meta is not None else None  # MetaRM: move to θ′ = θ + η∇J
+            for idx in micro:
+                loss, r = step_fn([items[i] for i in idx], idx, denom, int(2 * n_pairs), int(n_pairs))
+                step_loss += loss
+                window.append(r)
+                seen += len(idx) * dist.world
+            losses.append(step_loss)
+            if saved is not None:
+                meta.restore(params, saved)  # back to θ, keeping the BT gradient taken at θ′ (first order)
+            dist.sum_gradients(params)
+            if cfg.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            result.step_seconds.append(time.perf_counter() - t_step)
+            bar(step, len(steps))
+            if step % cfg.log_every == 0 or step == len(steps):
+                rs = torch.cat(window)
+                mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(losses) / len(losses),
+                            **pair_metrics(rs[:, 0], rs[:, 1]), "learning_rate": sched.get_last_lr()[0],
+                            "pairs_per_second": seen / (time.perf_counter() - start),
+                            **({"meta_objective": meta.last_objective} if meta is not None else {})})
+                window, losses = [], []
+            if val_items and (step % eval_every == 0 or step == len(steps)):
+                metrics, val_r = evaluate_encoded(bb, val_items, cfg)
+                mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), **{f"eval_{k}": v for k, v in metrics.items()}})
+                result.history.append({"step": step, **metrics})
+                if metrics["accuracy"] > best_acc:
+                    best_acc = metrics["accuracy"]
+                    result.reward_mean, result.reward_std = float(val_r.mean()), float(val_r.std())
+                    if cfg.keep_best:
+                        best_state = {k: v.detach().clone() for k, v in bb.model.state_dict().items()}
     result.train_seconds = time.perf_counter() - start
     result.pairs_per_second = seen / result.train_seconds
     if best_state is not None:
@@ -288,9 +289,3 @@ def train_reward_model(
     dist.barrier()
     return result
 
-
-def _progress(total: int, cfg: TrainConfig, bb: Backbone, main: bool):
-    from tqdm.auto import tqdm
-
-    name = Path(bb.path).name
-    return tqdm(total=total, desc=f"Training RM ({name})", unit="step", disable=not (cfg.progress and main), leave=False)

@@ -5,7 +5,7 @@ Two treatments, the recipes' ``length_debias`` option (read by
 the embedding head and the strength heads share, so every recipe, bench and strength mode
 honours it):
 
-- ``balance``: length-matched resampling, the cheap baseline. The pairs whose label points the
+- ``balance``: length-matched weighting, the cheap baseline. The pairs whose label points the
   majority way ("chosen is longer", usually) get weight n_minority / n_majority, so "chosen is
   longer" carries exactly half of the loss: a model cannot lower it by preferring the longer
   answer. ``preflab clean --balance-length`` does the same on a file, dropping or reweighting.
@@ -28,12 +28,12 @@ finite expert. A hand-computable case: x = (1, −1, 1) gives 2 log σ(a) + log 
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from preflab.errors import ConfigError, InputError
-from preflab.evaluation.response_length import length_sides, log2_ratio, pair_lengths, share_chosen_longer
+from preflab.errors import InputError
+from preflab.evaluation.response_length import length_sides, log2_ratio, pair_lengths
 from preflab.records import PreferencePair
 
 
@@ -69,7 +69,9 @@ def length_expert_offsets(pairs: Sequence[PreferencePair], l2: float = 1e-3) -> 
     return -a * x, a
 
 
-def _directions(pairs: Sequence[PreferencePair]) -> tuple[np.ndarray, np.ndarray]:
+def length_directions(pairs: Sequence[PreferencePair]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: is the chosen response longer, is it shorter (both false: equal lengths).
+    The two directions the ``balance`` treatment, here and on a file, evens out."""
     longer, shorter, _ = length_sides(*pair_lengths(pairs))
     return longer, shorter
 
@@ -77,7 +79,7 @@ def _directions(pairs: Sequence[PreferencePair]) -> tuple[np.ndarray, np.ndarray
 def balance_factors(pairs: Sequence[PreferencePair]) -> np.ndarray:
     """Per-pair weight factors of the ``balance`` treatment: n_minority / n_majority for the
     pairs of the majority direction, 1 for the rest (equal lengths included)."""
-    longer, shorter = _directions(pairs)
+    longer, shorter = length_directions(pairs)
     n_long, n_short = int(longer.sum()), int(shorter.sum())
     factors = np.ones(len(longer))
     if n_long == n_short:
@@ -89,48 +91,3 @@ def balance_factors(pairs: Sequence[PreferencePair]) -> np.ndarray:
     majority = longer if n_long > n_short else shorter
     factors[majority] = min(n_long, n_short) / max(n_long, n_short)
     return factors
-
-
-def balance_length(pairs: Sequence[PreferencePair], *, how: Literal["drop", "weight"] = "drop", seed: int = 0,
-                   ) -> tuple[list[PreferencePair], dict[str, Any]]:
-    """Make "chosen is longer" hold for half of the unequal-length pairs, by dropping or weighting.
-
-    Dropping removes a seeded random subset of the majority direction, keeping input order;
-    weighting multiplies the majority direction's weights by n_minority / n_majority. Pairs of
-    equal length are untouched. The summary says what was removed or reweighted.
-
-    >>> from preflab.records import text_prompt
-    >>> ps = [PreferencePair(prompt=text_prompt(f"q{i}"), chosen=c, rejected=r) for i, (c, r) in
-    ...       enumerate([("a b", "c"), ("a b", "c"), ("a b", "c"), ("a", "b c")])]
-    >>> kept, s = balance_length(ps)
-    >>> s["dropped"], s["share_chosen_longer_before"], s["share_chosen_longer_after"]
-    (2, 0.75, 0.5)
-    """
-    if how not in ("drop", "weight"):
-        raise ConfigError(f"balance_length: how must be 'drop' or 'weight', got {how!r}")
-    pairs = list(pairs)
-    longer, shorter = _directions(pairs)
-    n_long, n_short = int(longer.sum()), int(shorter.sum())
-    summary: dict[str, Any] = {"how": how, "pairs_in": len(pairs), "share_chosen_longer_before": _share(n_long, n_short),
-                               "dropped": 0, "reweighted": 0}
-    factors = balance_factors(pairs) if how == "weight" or min(n_long, n_short) else np.ones(len(pairs))
-    majority = longer if n_long > n_short else shorter
-    excess = abs(n_long - n_short)
-    if excess and how == "drop":
-        rng = np.random.default_rng(seed)
-        drop = set(rng.choice(np.flatnonzero(majority), size=excess, replace=False).tolist())
-        pairs = [p for i, p in enumerate(pairs) if i not in drop]
-        summary["dropped"] = excess
-        n_long, n_short = min(n_long, n_short), min(n_long, n_short)
-    elif excess:
-        pairs = [p.model_copy(update={"weight": (p.weight if p.weight is not None else 1.0) * f}) if f != 1 else p
-                 for p, f in zip(pairs, factors)]
-        summary.update(reweighted=int(majority.sum()), weight_factor=float(factors[majority][0]))
-        n_long = n_short = 1
-    summary.update(pairs_out=len(pairs), share_chosen_longer_after=_share(n_long, n_short))
-    return pairs, summary
-
-
-def _share(n_long: int, n_short: int) -> float | None:
-    share = share_chosen_longer(n_long, n_short)
-    return None if share is None else round(share, 4)
