@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from preflab.config import problems_of, validate
 from preflab.errors import ConfigError
 from preflab.executor import Executor
 from preflab.executor.ray import _host_port, spec_with_threads
 
 
 def test_every_problem_in_one_line():
-    problems = Executor("dask", actors=0, cpus_per_actor=0, gpus_per_actor=-1).problems()
-    assert len(problems) == 4 and problems[0].startswith("--executor must be one of local, ray")
-    with pytest.raises(ConfigError, match="--ray-actors must be at least 1.*--ray-cpus-per-actor"):
-        Executor("ray", actors=0, cpus_per_actor=0).check()
+    problems = [p.render() for p in problems_of(Executor("dask", actors=0, cpus_per_actor=0, gpus_per_actor=-1))]
+    assert len(problems) == 4 and "kind must be one of local, ray, got 'dask'" in problems
+    with pytest.raises(ConfigError, match="actors must be at least 1.*cpus_per_actor must be > 0"):
+        validate(Executor("ray", actors=0, cpus_per_actor=0))
 
 
 def test_bench_executor_key():
@@ -24,7 +25,7 @@ def test_bench_executor_key():
     assert Executor.from_config({"kind": "ray", "actors": 4, "cpus_per_actor": 2}).actors == 4
     with pytest.raises(ValueError, match="unknown key.*workers"):
         BenchConfig.model_validate({**base, "executor": {"kind": "ray", "workers": 2}})
-    with pytest.raises(ValueError, match="--ray-actors must be at least 1"):
+    with pytest.raises(ValueError, match="actors must be at least 1"):
         BenchConfig.model_validate({**base, "executor": {"kind": "ray", "actors": 0}})
 
 
@@ -42,7 +43,9 @@ def test_cli_flags_reach_the_executor(tmp_path):
 
     result = CliRunner().invoke(app, ["score", str(tmp_path / "rm"), str(tmp_path / "p.jsonl"), "-o",
                                       str(tmp_path / "o.jsonl"), "--executor", "ray", "--ray-cpus-per-actor", "0"])
-    assert "--ray-cpus-per-actor must be more than 0 (got 0.0)" in str(result.exception)
+    from preflab.cli.adapter import render
+
+    assert "--ray-cpus-per-actor must be > 0, got 0.0" in render(result.exception)
     for command in (["score"], ["strength"], ["generate", "rlcd"]):
         text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "250"}).output
         assert "--executor" in text and "--ray-gpus-per-actor" in text, command
