@@ -17,7 +17,8 @@ from preflab.llm.cache import SCHEMA_VERSION, _m001_calls, request_key
 from preflab.llm.spec import create_backend
 
 
-@pytest.mark.parametrize("module", ["base", "cache", "usage", "spec", "fake", "llamacpp.prefill", "ray_backend", "on_executor",
+@pytest.mark.parametrize("module", ["base", "cache", "usage", "spec", "fake", "loop", "ledger", "failures",
+                                    "llamacpp.prefill", "ray_backend", "on_executor",
                                     "transformers_backend"])
 def test_doctests(module):
     mod = importlib.import_module(f"preflab.llm.{module}")
