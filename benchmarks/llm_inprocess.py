@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # what preflab sets; both sides share it
 
 from preflab.llm import CallCache, Request, open_llm, sample_seed  # noqa: E402
-from preflab.llm.llamacpp import default_model_path  # noqa: E402
+from preflab.llm.embedded import default_model_path  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "llm_inprocess.json"
 TOPICS = ["the sea", "tax law", "a red bicycle", "photosynthesis", "chess openings", "bread baking", "volcanoes",

@@ -30,7 +30,7 @@ import httpx
 import openai
 
 from preflab.llm import Request, open_llm, sample_seed
-from preflab.llm.llamacpp import default_model_path
+from preflab.llm.embedded import default_model_path
 
 RESULTS = Path(__file__).parent / "results" / "llm_server.json"
 TOPICS = ["the sea", "tax law", "a red bicycle", "photosynthesis", "chess openings", "bread baking", "volcanoes",

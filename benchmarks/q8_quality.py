@@ -1,4 +1,4 @@
-"""Does the Q8_0 copy the embedded model now decodes from (``preflab.llm.requantize``) model
+"""Does the Q8_0 copy the embedded model now decodes from (``preflab.llm.llamacpp.requantize``) model
 language as well as the shipped Q4_1 file? Greedy paths of a 135M model part after a few tokens
 under any change of weights, so equal greedy text is no measure of quality; the likelihood of
 real responses is.

@@ -70,8 +70,8 @@ def main() -> None:
     import ray
 
     from preflab.executor import Executor
-    from preflab.executor.llm import open_llm_on
-    from preflab.executor.ray import start_ray
+    from preflab.llm.on_executor import open_llm_on
+    from preflab.executor.cluster import start_ray
     from preflab.llm import Options, Request
 
     prompts = hh_prompts(args.prompts)

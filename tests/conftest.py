@@ -31,7 +31,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     pytest.importorskip("llama_cpp")
-    from preflab.llm.llamacpp import default_model_path
+    from preflab.llm.embedded import default_model_path
 
     return default_model_path()
 

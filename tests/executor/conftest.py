@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(scope="session")
 def ray_cluster():
     ray = pytest.importorskip("ray")
-    from preflab.executor.ray import start_ray
+    from preflab.executor.cluster import start_ray
 
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     started = not ray.is_initialized()

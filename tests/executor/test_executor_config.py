@@ -7,7 +7,8 @@ import pytest
 from preflab.config import problems_of, validate
 from preflab.errors import ConfigError
 from preflab.executor import Executor
-from preflab.executor.ray import _host_port, spec_with_threads
+from preflab.executor.cluster import _host_port
+from preflab.llm.ray_backend import spec_with_threads
 
 
 def test_every_problem_in_one_line():
@@ -49,3 +50,35 @@ def test_cli_flags_reach_the_executor(tmp_path):
     for command in (["score"], ["strength"], ["generate", "rlcd"]):
         text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "250"}).output
         assert "--executor" in text and "--ray-gpus-per-actor" in text, command
+
+
+@pytest.mark.parametrize("module", ["preflab.executor.config", "preflab.executor.cluster"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_executor_imports_only_the_layers_below_it():
+    """Infrastructure stays infrastructure: what runs on the actors (LLM backends, reward
+    models) adapts itself to the pool, so no import here, deferred ones included, reaches
+    above core and io."""
+    import ast
+    from pathlib import Path
+
+    import preflab.executor
+
+    allowed = ("preflab.executor", "preflab.errors", "preflab.records", "preflab.config", "preflab.redact",
+               "preflab.paths", "preflab.progress", "preflab.io", "preflab.provenance")
+    found = {}
+    for path in Path(preflab.executor.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not (isinstance(node, ast.ImportFrom) and node.level), f"{path.name}: use absolute imports"
+            for name in names:
+                if name.split(".")[0] == "preflab" and not name.startswith(allowed):
+                    found.setdefault(path.name, []).append(name)
+    assert found == {}

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from preflab.executor import ClusterResourcesError, ClusterUnreachableError, Executor
-from preflab.executor.llm import open_llm_on
+from preflab.llm.on_executor import open_llm_on
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from servers import RunInThread, free_port  # noqa: E402

@@ -140,6 +140,35 @@ def test_loglikelihoods_cached_and_batched(cache_path):
     assert llm.backend.calls[-1].responses == ["f"]  # only the new one was scored
 
 
+def test_loglikelihood_cache_hits_are_counted_like_sample_hits(cache_path):
+    """A repeated log-likelihood is answered from the cache and counted as a cached call (of its
+    tokens) in every counter, as a cached sample is; the scored one counts as a paid call."""
+    llm = open_llm(FakeBackend(), cache=cache_path).with_method("judge")
+    first = llm.loglikelihood("q", "a b c")
+    again = llm.loglikelihood("q", "a b c")
+    assert again == first and len([c for c in llm.backend.calls if c.kind == "loglikelihood"]) == 1
+    usage = llm.usage.summary()
+    expected = {"calls": 1, "cached_calls": 1, "prompt_tokens": 3, "completion_tokens": 0, "cached_tokens": 3}
+    for counter in (usage["total"], usage["by_method"]["judge"], usage["by_backend"]["fake:fake-model"]):
+        assert {k: counter[k] for k in expected} == expected
+    llm.close()
+
+
+def test_loglikelihood_cache_key_keeps_its_format(cache_path):
+    """Caches made before the client was split stay valid: the stored request and its key are
+    those of ``{kind, backend, model, messages, response}``."""
+    from preflab.llm.cache import request_key
+
+    llm = open_llm(FakeBackend(), cache=cache_path)
+    llm.loglikelihood([{"role": "system", "content": "s"}, {"role": "user", "content": "q"}], "a b")
+    request = {"kind": "loglikelihood", "backend": "fake", "model": "fake-model",
+               "messages": [["system", "s"], ["user", "q"]], "response": "a b"}
+    key = request_key(request)
+    assert key == "26595642858d9df5a4a22b3eae71f47b8e30761095d3ed9d80e98f13d0872783"
+    assert llm.cache.get(key) is not None and llm.cache.stats()["entries"] == 1
+    llm.close()
+
+
 def test_completion_objects_from_the_queue_and_stop_strings():
     llm = fake_llm([Completion("x", "length", 1, 1, model=""), "alpha STOP beta"])
     assert llm.complete("a")[0].finish_reason == "length"
@@ -163,10 +192,10 @@ def test_repeat_penalty_keeps_the_cache_keys_of_requests_that_leave_it_off(cache
 
     llm = open_llm(FakeBackend(default=lambda m, o, s: f"rp{o.repeat_penalty}"), cache=cache_path)
     opts = dict(temperature=0.7, max_tokens=64, seed=5, stop=["###"])
-    request = llm._request(as_messages("Why is the sky blue?"), Options(**opts), 1)
+    request = llm._ledger().sample_request(as_messages("Why is the sky blue?"), Options(**opts), 1)
     assert request_key(request) == "c93ef174f1ebeb89eda38b02cbb949c1ecffd6ef150bde5d07790889bf5e02d5"
-    assert request == llm._request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.0), 1)
-    penalised = llm._request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.2), 1)
+    assert request == llm._ledger().sample_request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.0), 1)
+    penalised = llm._ledger().sample_request(as_messages("Why is the sky blue?"), Options(**opts, repeat_penalty=1.2), 1)
     assert penalised["options"]["repeat_penalty"] == 1.2 and request_key(penalised) != request_key(request)
     assert [c.text for c in (llm.complete("q", **opts)[0], llm.complete("q", **opts, repeat_penalty=1.2)[0])] == ["rp1.0", "rp1.2"]
     llm.close()

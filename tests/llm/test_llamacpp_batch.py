@@ -11,7 +11,7 @@ import pytest
 
 from preflab.llm import Request, open_llm
 from preflab.llm.base import PromptTooLongError
-from preflab.llm.llamacpp import LlamaCppParams
+from preflab.llm.llamacpp.backend import LlamaCppParams
 from preflab.llm.spec import check_params
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ import pytest
 
 from preflab.llm import Request, open_llm
 from preflab.llm.base import BackendError
-from preflab.llm.llamacpp import LlamaCppBackend, LlamaCppParams
-from preflab.llm.requantize import q8_0_path, requantized_q8_0
+from preflab.llm.llamacpp.backend import LlamaCppBackend, LlamaCppParams
+from preflab.llm.llamacpp.requantize import q8_0_path, requantized_q8_0
 
 pytestmark = pytest.mark.integration
 

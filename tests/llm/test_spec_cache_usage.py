@@ -17,7 +17,9 @@ from preflab.llm.cache import SCHEMA_VERSION, _m001_calls, request_key
 from preflab.llm.spec import create_backend
 
 
-@pytest.mark.parametrize("module", ["base", "cache", "usage", "spec", "fake", "llamacpp_batch", "transformers_backend"])
+@pytest.mark.parametrize("module", ["base", "cache", "usage", "spec", "fake", "loop", "ledger", "failures",
+                                    "llamacpp.prefill", "ray_backend", "on_executor",
+                                    "transformers_backend"])
 def test_doctests(module):
     mod = importlib.import_module(f"preflab.llm.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL)

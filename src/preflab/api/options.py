@@ -73,7 +73,7 @@ class LLMOptions:
         """An LLM for ``spec`` (default: ``llm``) with this call's cache and budgets (the price
         table is read now, before any model loads); with a Ray ``executor`` the calls that miss
         the cache run on Ray actors. An LLM the caller opened is returned as it is."""
-        from preflab.executor.llm import open_llm_on
+        from preflab.llm.on_executor import open_llm_on
         from preflab.llm import PriceTable, Usage
 
         spec = self.llm if spec is None else spec

@@ -76,7 +76,7 @@ def _scorer(model: Any, batch_size: int, normalize: bool = False, sort: bool = T
     """A scorer from a model folder (loaded here, or on Ray actors with ``executor``), what
     :func:`train_rm` returned, or a scorer object."""
     if isinstance(model, (str, Path)):
-        from preflab.executor.llm import load_scorer_on
+        from preflab.rm.on_executor import load_scorer_on
 
         return load_scorer_on(executor, str(model), batch_size=batch_size, normalize=normalize, sort=sort)
     return getattr(model, "scorer", model)

@@ -121,7 +121,7 @@ class RunOptions:
         """An LLM for ``spec`` (default ``--llm``) with this run's cache and budgets; the
         budgets and the price table are checked before any model loads. With ``--executor
         ray`` the calls that miss the cache run on Ray actors (:mod:`preflab.executor`)."""
-        from preflab.executor.llm import open_llm_on
+        from preflab.llm.on_executor import open_llm_on
         from preflab.llm import PriceTable, Usage
 
         usage = Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,

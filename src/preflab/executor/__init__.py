@@ -1,15 +1,16 @@
-"""Where the work runs: in this process (``local``) or on a pool of Ray actors (``ray``).
+"""Where the work runs: in this process (``local``) or on Ray (``ray``). Infrastructure only:
+this package knows Ray, not what runs on it.
 
 The driver always owns the state: it plans the work exactly as a local run does, answers call-
 cache hits itself, and writes the cache, the append-only partial file and the outputs. Only the
-work that costs compute leaves the process:
+work that costs compute leaves the process, through three pieces:
 
-* LLM calls that miss the cache go to actors that each hold one backend built from the same
-  spec (:func:`preflab.executor.ray.ray_backend`, a backend-shaped proxy, so the client, the
-  methods and the resume logic do not know Ray exists);
-* reward-model scoring goes to actors that each hold the reward model and score one shard
-  (:class:`preflab.executor.ray.RayScorer`);
-* strength ensemble members are trained as one Ray task each (:func:`map_tasks`).
+* :mod:`preflab.executor.cluster` joins (or starts) Ray and sizes the actors to it;
+* :mod:`preflab.executor.pool` keeps actors that each hold one object built from the same
+  recipe and routes calls to them (what they hold, an LLM backend or a reward model, is
+  adapted to the pool beside its own code: ``llm/ray_backend.py``, ``rm/on_executor.py``);
+* :mod:`preflab.executor.tasks` runs independent calls as one Ray task each (:func:`map_tasks`:
+  strength ensemble members).
 
 Ray does the scheduling, restarts a killed actor and retries its unfinished calls
 (``max_restarts`` / ``max_task_retries``); preflab writes no scheduler. Each actor limits its
@@ -39,7 +40,7 @@ def map_tasks(fn: Callable[..., Any], calls: Sequence[tuple], executor: Executor
     the executor's CPU/GPU share, retried if its worker dies). ``fn`` must be a pure function
     of its arguments for the two to agree."""
     if executor is not None and executor.is_ray:
-        from preflab.executor.ray import map_remote
+        from preflab.executor.tasks import map_remote
 
         return map_remote(fn, calls, executor, progress)
     out = []

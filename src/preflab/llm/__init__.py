@@ -8,9 +8,13 @@ Start with :func:`open_llm` and a spec string (grammar in :mod:`preflab.llm.spec
         llm.loglikelihood("Say hi.", "Hello!")              # (sum, mean, n_tokens)
 
 Modules: ``base`` (Protocol, Options, Completion), ``spec`` (spec strings, registry),
-``client`` (LLM: cache, usage, concurrency), ``cache`` (SQLite), ``usage`` (tokens, cost,
-budgets), and one module per backend (``llamacpp``, ``openai_compat``,
-``transformers_backend``, ``fake``). Importing this package imports no model library.
+``client`` (LLM, the one face callers use) with its parts ``loop`` (the private event loop),
+``ledger`` (cache keys, lookups, stores, usage counts), ``groups`` (whole groups for
+batch-dependent backends), ``failures`` (a batch's errors as one) and ``loglikelihoods``;
+``cache`` (SQLite), ``usage`` (tokens, cost, budgets), ``embedded`` (where the embedded model
+lives), one module or package per backend (``llamacpp``, ``openai_compat``, ``openai_multi``,
+``transformers_backend``, ``fake``, ``ray_backend``) and ``on_executor`` (an LLM on the local or
+the Ray executor). Importing this package imports no model library.
 """
 
 from preflab.llm.base import (

@@ -198,7 +198,7 @@ class GroupBackend(Protocol):
     function of all the samples of one call (:meth:`LLM.complete_many` or ``complete`` with
     ``n``). The client decodes a group whole whenever one of its samples is not cached yet, so
     a resumed run equals an uninterrupted one. The in-process llama.cpp decoder needs none of
-    this: its samples do not depend on their batch (:mod:`preflab.llm.llamacpp_batch`).
+    this: its samples do not depend on their batch (:mod:`preflab.llm.llamacpp.batch`).
     """
 
     async def plan(self, items: list[GenItem]) -> list[list[int]]: ...

@@ -101,7 +101,7 @@ def check_params(model: type[BaseModel], spec_kind: str, params: dict[str, Any])
 
 
 _BUILTIN: dict[str, str] = {
-    "llamacpp": "preflab.llm.llamacpp:create",
+    "llamacpp": "preflab.llm.llamacpp.backend:create",
     "openai": "preflab.llm.openai_multi:create",  # one URL: openai_compat; URL1|URL2: several
     "hf": "preflab.llm.transformers_backend:create",
     "fake": "preflab.llm.fake:create",

@@ -41,7 +41,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from preflab.errors import ConfigError, require
 from preflab.llm.base import REPEAT_LAST_N, Completion, GenItem, LogLikelihood, Options, message_dicts
-from preflab.llm.llamacpp import default_model_path
+from preflab.llm.embedded import default_model_path
 from preflab.llm.spec import check_params
 from preflab.records import Message
 

@@ -257,7 +257,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     """Run (or resume) the whole bench; returns the results dictionary also written to
     ``run_dir/results.json``."""
     from preflab.executor import Executor
-    from preflab.executor.llm import open_llm_on
+    from preflab.llm.on_executor import open_llm_on
 
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Batched decoding for the in-process llama.cpp backend: many sequences per ``llama_decode``.
+"""Batched decoding (``#batch=K``, the default 8): many sequences per ``llama_decode``.
 
 One decode step evaluates one token of every live sequence, so the weights are read once for
 all of them (a 135M model on 2 cores is bound by memory traffic, not arithmetic). Sequences
@@ -20,11 +20,11 @@ Why the results do not depend on the batch (tested bit for bit in
   weights switch to a tiled kernel from 8 rows; ``GGML_CPU_TILED_MM=0`` is set before
   llama.cpp loads so they stay on the per-row kernel (not tested: the shipped model has none;
   test another GGUF with ``tests/llm/test_llamacpp_batch.py`` before relying on it).
-* Prompts are pre-filled exactly as :class:`~preflab.llm.llamacpp.LlamaCppBackend` does for
-  one sequence (all but the last token, in canonical blocks at fixed positions), each into its
-  own stream; whole blocks computed for an earlier prompt are copied from that stream
-  (``llama_memory_seq_cp`` across streams, then ``llama_memory_seq_rm`` of the tail), so the n
-  samples of one prompt pay for it once.
+* Prompts are pre-filled exactly as the one-sequence path (:mod:`preflab.llm.llamacpp.single`)
+  does: all but the last token, in canonical blocks at fixed positions
+  (:mod:`preflab.llm.llamacpp.prefill`), each into its own stream; whole blocks computed for an
+  earlier prompt are copied from that stream (``llama_memory_seq_cp`` across streams, then
+  ``llama_memory_seq_rm`` of the tail), so the n samples of one prompt pay for it once.
 * Each sequence samples from its own chain, seeded with its own seed, built like
   llama-cpp-python's (repeat penalty over the last ``last_n_tokens_size`` generated tokens,
   top-k 40, top-p, min-p 0.05, temperature, dist), so a sample equals the one the one-sequence
@@ -41,7 +41,6 @@ llama-cpp-python does.
 
 from __future__ import annotations
 
-import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -49,55 +48,10 @@ from typing import Any, Callable
 import numpy as np
 
 from preflab.llm.base import BackendError, Completion, Options, PromptTooLongError
+from preflab.llm.llamacpp.prefill import canonical_blocks, reusable_prefix
 from preflab.records import Message
 
-log = logging.getLogger(__name__)
-
 TOP_K, MIN_P = 40, 0.05  # llama-cpp-python's create_chat_completion defaults (the one-sequence path)
-
-
-def canonical_blocks(start: int, end: int, first: int, n_batch: int) -> list[tuple[int, int]]:
-    """The pre-fill blocks covering ``[start, end)``: ``first`` tokens each up to ``8 * first``,
-    then doubling (64, 128, 256, ...), each cut into ``n_batch`` pieces as ``Llama.eval`` does.
-
-    >>> canonical_blocks(0, 70, 8, 512)[-3:]
-    [(48, 56), (56, 64), (64, 70)]
-    >>> canonical_blocks(64, 600, 8, 512)
-    [(64, 128), (128, 256), (256, 512), (512, 600)]
-    """
-    out, pos = [], start
-    while pos < end:
-        stop = min(pos + (first if pos < 8 * first else pos), end)
-        out.extend((a, min(a + n_batch, stop)) for a in range(pos, stop, n_batch))
-        pos = stop
-    return out
-
-
-def block_boundary(n: int, first: int) -> int:
-    """The largest canonical block boundary <= n (see :func:`canonical_blocks`).
-
-    >>> [block_boundary(n, 8) for n in (7, 8, 63, 64, 127, 128, 300)]
-    [0, 8, 56, 64, 64, 128, 256]
-    """
-    if n < 8 * first:
-        return n // first * first
-    p = 8 * first
-    while p * 2 <= n:
-        p *= 2
-    return p
-
-
-def reusable_prefix(have: list[int], target: list[int], first: int) -> int:
-    """How many leading tokens of a stream pre-filled with ``have`` serve ``target`` unchanged:
-    everything for the same tokens again, else the whole blocks both share."""
-    common = 0
-    for a, b in zip(have, target):
-        if a != b:
-            break
-        common += 1
-    if common == len(target) == len(have):
-        return common
-    return block_boundary(min(common, block_boundary(len(have), first)), first)
 
 
 @dataclass

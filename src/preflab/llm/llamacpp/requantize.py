@@ -1,4 +1,6 @@
-"""Re-encode a GGUF's weights as Q8_0 once, for fast batched decoding with llama.cpp.
+"""Re-encode a GGUF's weights as Q8_0 once, for fast batched decoding with llama.cpp
+(``#weights=auto``, the embedded model's default; ``#weights=q8_0`` converts any GGUF,
+``#weights=file`` decodes from the file as shipped).
 
 Why: the embedded SmolLM2 ships as Q4_1, a type llama.cpp multiplies one (weight row, sequence)
 pair at a time, unpacking the 4-bit weights again for every sequence of a decode step; so a step
@@ -9,7 +11,7 @@ the batch (``tests/llm/test_llamacpp_batch.py``), which keeps samples reproducib
 every Q4_1 value to within half a step of an 8-bit grid, so the model barely changes (the
 likelihood of human-written responses under both files is compared in ``benchmarks/q8_quality.py``).
 
-The file is written once per source file (keyed by its :func:`~preflab.llm.llamacpp.file_model_id`)
+The file is written once per source file (keyed by its :func:`~preflab.llm.llamacpp.backend.file_model_id`)
 into ``models/`` of preflab's cache folder, atomically: a killed conversion leaves only a
 temporary file that is never mistaken for a finished one. Converting SmolLM2-135M takes ~2 s.
 """
@@ -22,10 +24,8 @@ from pathlib import Path
 
 from preflab.io.atomic import atomic_path
 from preflab.llm.base import BackendError
-from preflab.llm.llamacpp_lib import import_llama_cpp
+from preflab.llm.llamacpp.library import import_llama_cpp
 from preflab.paths import cache_dir
-
-WEIGHT_TYPES = ("file", "q8_0")  # "file": the GGUF as given
 
 
 def q8_0_path(source: Path, source_id: str) -> Path:
