@@ -1,4 +1,4 @@
-"""Cached, resumable steps of a bench run (DESIGN §7).
+"""Cached, resumable steps of a bench run.
 
 A step's folder is named by a fingerprint of everything that decides its result: the
 fingerprints of its inputs, the step's name and version, and the config fields that matter
