@@ -26,6 +26,7 @@ _LAZY = {
     "clean": "preflab.api.quality",
     "augment": "preflab.api.augment",
     "bench": "preflab.api.bench",
+    "quickstart": "preflab.api.bench",
     "Pairs": "preflab.api.data",
     "to_dataset": "preflab.api.data",
     "read_pairs": "preflab.api.data",

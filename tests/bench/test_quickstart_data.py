@@ -11,7 +11,7 @@ import pytest
 
 from preflab import io
 from preflab.pipelines.bench.config import load_bench_config
-from preflab.cli.bench import quickstart_config
+from preflab.pipelines.bench.quickstart import quickstart_config
 from preflab.records import prompt_id
 
 REPO = Path(__file__).resolve().parents[2]

@@ -128,19 +128,6 @@ def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Pat
     return cfg
 
 
-def bench(config: Optional[Path], data: Optional[dict[str, Any]], run_dir: Optional[Path], *, overwrite: bool):
-    """(config, root, run folder) of ``preflab bench`` / ``quickstart``: the whole bench file
-    validated (specs included), and the run folder checked against every file it reads."""
-    from preflab.pipelines.bench.config import input_paths, load_bench_config
-
-    cfg, root = load_bench_config(config, data=data)
-    run_dir = run_dir or Path("runs") / cfg.name
-    check = Preflight()
-    check.outputs(workdir_output(run_dir), [config, *input_paths(cfg, root)], overwrite=overwrite)
-    check.done()
-    return cfg, root, run_dir
-
-
 def report(source: Path, out: Optional[Path], page_size: int) -> tuple[Path, bool]:
     """(page, whether SOURCE is a bench run) of ``preflab report``: RUN_DIR/report.html for a
     bench run folder, PAIRS.report.html for a pairs file (or ``out``), checked against every

@@ -1,7 +1,8 @@
 """The bench configuration: one YAML file, validated whole before any compute is spent.
 
 Every problem in the file (unknown keys, wrong types, unknown method names, bad method
-options, missing files) is reported at once, with its place in the file::
+options, missing files) is reported at once, one :class:`~preflab.errors.Problem` each, named
+by its key path in the file::
 
     error: bench.yaml: methods.1.options.n: Input should be a valid integer; methods.2.name: unknown method 'rmbost'
 """
@@ -14,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from preflab.errors import ConfigError
+from preflab.errors import ConfigError, Problem
 
 
 class _Strict(BaseModel):
@@ -245,6 +246,6 @@ def load_bench_config(path: str | Path | None = None, data: dict[str, Any] | Non
         has_base = bool(data.get("base") or data.get("split"))
         problems += _method_problems(data.get("methods"), data.get("scorer"), has_base)
         problems += _rm_problems(data.get("rm")) + _spec_problems(data) + _file_problems(data, root)
-    if problems:
-        raise ConfigError(f"{where}: " + "; ".join(problems))
+    if problems:  # one Problem per key path; the keys are no command options, so nothing to rename
+        raise ConfigError([Problem(problem) for problem in problems], where)
     return cfg, root

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -29,6 +30,34 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
+class JudgeLLMs:
+    """The LLMs a bench asks besides its generator (``judge_llm``, ``gold_judge_llm``): each
+    opened once, when a step first needs it (a reused step loads no model), the way the
+    generator is opened (on the bench's executor, with the run's call cache), and closed with
+    the generator when the generation steps are done."""
+
+    def __init__(self, executor: Any, cache: Path) -> None:
+        self.executor, self.cache = executor, cache
+        self.opened: dict[str, Any] = {}
+        self._closing = ExitStack()
+
+    def get(self, spec: str):
+        from preflab.llm.on_executor import open_llm_on
+
+        if spec not in self.opened:
+            llm = open_llm_on(self.executor, spec, cache=self.cache)
+            self._closing.callback(llm.close)
+            self.opened[spec] = llm
+        return self.opened[spec]
+
+    def __enter__(self) -> "JudgeLLMs":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.opened = {}
+        self._closing.close()
+
+
 @dataclass
 class BenchState:
     cfg: BenchConfig
@@ -36,6 +65,7 @@ class BenchState:
     run_dir: Path
     steps: Steps
     say: Progress
+    judges: JudgeLLMs
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,10 +178,9 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
 def _judge(state: BenchState, generator):
     """The bench's pairwise judge: ``judge_llm`` when set, else the generator itself."""
     from preflab.judges import PairwiseJudge
-    from preflab.llm.client import open_llm
 
     cfg = state.cfg
-    return PairwiseJudge(open_llm(cfg.judge_llm, cache=state.run_dir / "llm_cache.sqlite") if cfg.judge_llm else generator)
+    return PairwiseJudge(state.judges.get(cfg.judge_llm) if cfg.judge_llm else generator)
 
 
 def _gold_agreement(state: BenchState, gen: dict[str, Any]) -> dict[str, Any] | None:
@@ -160,11 +189,10 @@ def _gold_agreement(state: BenchState, gen: dict[str, Any]) -> dict[str, Any] | 
         return None
     from preflab.judges import PairwiseJudge
     from preflab.judges.agreement import agreement_summary, judge_pairs
-    from preflab.llm.client import open_llm
 
     def work(folder: Path) -> dict[str, Any]:
-        with open_llm(state.cfg.gold_judge_llm, cache=state.run_dir / "llm_cache.sqlite") as gold:
-            rows = judge_pairs(PairwiseJudge(gold), list(io.read_pairs(gen["folder"] / "pairs.jsonl")))
+        gold = state.judges.get(state.cfg.gold_judge_llm)
+        rows = judge_pairs(PairwiseJudge(gold), list(io.read_pairs(gen["folder"] / "pairs.jsonl")))
         return agreement_summary(rows)["all"]
 
     _, info = state.steps.run("gold-judge", 1, {"pairs": gen["fingerprint"], "judge": state.cfg.gold_judge_llm}, work)
@@ -261,11 +289,12 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    state = BenchState(cfg, root, run_dir, Steps(run_dir), say)
+    executor, cache = Executor.from_config(cfg.executor), run_dir / "llm_cache.sqlite"
+    state = BenchState(cfg, root, run_dir, Steps(run_dir), say, JudgeLLMs(executor, cache))
     data = _data_step(state)
     scorer, scorer_fp = _scorer_step(state, data)
     gens, gold = {}, {}
-    with open_llm_on(Executor.from_config(cfg.executor), cfg.llm, cache=run_dir / "llm_cache.sqlite") as llm:
+    with open_llm_on(executor, cfg.llm, cache=cache) as llm, state.judges:
         for entry in cfg.methods:
             gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
             gold[entry.key] = _gold_agreement(state, gens[entry.key])
