@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from preflab.data_stats import pair_stats
+from preflab.quality.pair_stats import pair_stats
 from preflab.io import read_pairs
 
 WORDS = "the a reward model prefers helpful honest answers über 数据 🙂 to vague replies".split()

@@ -1,4 +1,4 @@
-"""``preflab bench CONFIG``, ``preflab report RUN_DIR`` and ``preflab quickstart``."""
+"""``preflab bench CONFIG`` and ``preflab quickstart``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from preflab.api import checks as preflights
-from preflab.cli.options import FORMAT, FORMAT_HELP, RunOptions, with_run_options
+from preflab.cli.options import FORMAT_HELP, RunOptions, with_run_options
 from preflab.api.preflight import OVERWRITE
 
 console = Console()
@@ -41,23 +40,6 @@ def bench(
 
     results = bench(config, run_dir=out, overwrite=overwrite)
     _finish(results, Path(results["run_dir"]))
-
-
-def report(
-    source: Path = typer.Argument(..., help="A folder written by preflab bench, or a pairs file (its failures file and "
-                                            "clean record beside it are read too)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The page (.html; default RUN_DIR/report.html, or "
-                                                                 "PAIRS.report.html beside a pairs file)."),
-    fmt: str = FORMAT,
-    page_size: int = typer.Option(50, "--page-size", help="Rows per page in the pair browser."),
-) -> None:
-    """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
-    every pair and failure; for a pairs file, the browser alone (filters, search, side by side)."""
-    from preflab.report.html import write_pairs_report, write_report
-
-    out, bench_run = preflights.report(source, out, page_size)
-    page = write_report(source, page_size, out) if bench_run else write_pairs_report(source, out, fmt, page_size)
-    console.print(f"report: {page}")
 
 
 def quickstart_config(prompts: Optional[Path], llm: str, eval_path: Optional[Path], eval_format: str,
@@ -112,5 +94,4 @@ def quickstart(
 
 def register(app: typer.Typer) -> None:
     app.command()(bench)
-    app.command()(report)
     app.command()(with_run_options(quickstart, ("llm",)))  # the rest lives in the run folder
