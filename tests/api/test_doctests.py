@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 FAST = ["preflab.api.data", "preflab.api.options", "preflab.progress", "preflab.api.generate",
-        "preflab.api.quality", "preflab.api.augment", "preflab.api.judge", "preflab.io.memory"]
+        "preflab.api.quality", "preflab.api.augment", "preflab.api.judge", "preflab.io.memory",
+        "preflab.api.data_commands", "preflab.api.report", "preflab.api.llm", "preflab.api.meta"]
 SLOW = ["preflab.api.rm", "preflab.api.bench"]
 
 

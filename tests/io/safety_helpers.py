@@ -10,6 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from preflab.cli.adapter import render
 from preflab.errors import PreflabError
 
 

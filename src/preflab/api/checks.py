@@ -85,14 +85,6 @@ def generate(method, config: Optional[Path], flags: dict[str, Any], *, prompts: 
     return cfg
 
 
-def judge(pairs: str, out: Optional[Path], *, llm: str, limit: Optional[int], max_tokens: int, in_flight: int) -> None:
-    check = Preflight()
-    check.at_least(1, {"--limit": limit, "--max-tokens": max_tokens, "--in-flight": in_flight})
-    check.llm(llm)
-    check.outputs([] if out is None else file_output(out, ".run.json"), [pairs])
-    check.done()
-
-
 def pairs_step(cls: type, src: str, dst: str, config: Optional[Path], flags: dict[str, Any], *, overwrite: bool,
                plots: bool = False):
     """``clean``, ``strength`` and ``augment``: a config, pairs in, pairs (+ run record) out."""
@@ -102,17 +94,6 @@ def pairs_step(cls: type, src: str, dst: str, config: Optional[Path], flags: dic
     check.outputs(outputs, [src, config], overwrite=overwrite)
     check.done()
     return cfg
-
-
-def meta_set(prompts: Path, out: Path, *, llm: str, k: int, limit: Optional[int], temperature: float,
-             max_tokens: int) -> None:
-    check = Preflight()
-    check.at_least(2, {"--k": k})
-    check.at_least(1, {"--limit": limit, "--max-tokens": max_tokens})
-    check.at_least(0, {"--temperature": temperature})
-    check.llm(llm)
-    check.outputs(file_output(out), [prompts])
-    check.done()
 
 
 def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Path, prompts: Path, out: Path, llm: str,
@@ -128,30 +109,3 @@ def west_of_n_rounds(config: Optional[Path], flags: dict[str, Any], *, base: Pat
     return cfg
 
 
-def report(source: Path, out: Optional[Path], page_size: int) -> tuple[Path, bool]:
-    """(page, whether SOURCE is a bench run) of ``preflab report``: RUN_DIR/report.html for a
-    bench run folder, PAIRS.report.html for a pairs file (or ``out``), checked against every
-    file the page is made from."""
-    from preflab.errors import InputError
-    from preflab.report.browser import companions
-
-    check = Preflight()
-    check.at_least(1, {"--page-size": page_size})
-    if not source.exists() and not str(source).startswith("hf:"):
-        raise InputError("no such file or folder: name a bench run folder or a pairs file", path=str(source))
-    datasets = any((source / name).exists() for name in ("dataset_info.json", "dataset_dict.json"))
-    bench = source.is_dir() and not datasets
-    if bench and not (source / "results.json").exists():
-        raise InputError("no results.json: run `preflab bench CONFIG` into this folder first, or name a pairs file",
-                         path=str(source))
-    if bench:
-        out = out or source / "report.html"
-        inputs = [source / "results.json", source / "run.json"]
-    else:
-        out = out or source.with_name(source.name + ".report.html")
-        inputs = [source, *companions(source).values()]
-    if out.suffix.lower() not in (".html", ".htm"):
-        check.problems.append(f"{out}: the report is one HTML page; name it .html")
-    check.outputs(file_output(out), inputs)
-    check.done()
-    return out, bench

@@ -1,4 +1,4 @@
-"""``preflab bench CONFIG``, ``preflab report RUN_DIR`` and ``preflab quickstart``."""
+"""``preflab bench CONFIG`` and ``preflab quickstart``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from preflab.api import checks as preflights
 from preflab.api.bench import BenchOptions, QuickstartOptions, bench, quickstart
 from preflab.cli.adapter import Arg, command
-from preflab.cli.options import FORMAT
 
 console = Console()
 
@@ -37,23 +35,6 @@ def bench_command(config: Path, **options: Any) -> None:
     _finish(results, Path(results["run_dir"]))
 
 
-def report(
-    source: Path = typer.Argument(..., help="A folder written by preflab bench, or a pairs file (its failures file and "
-                                            "clean record beside it are read too)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The page (.html; default RUN_DIR/report.html, or "
-                                                                 "PAIRS.report.html beside a pairs file)."),
-    fmt: str = FORMAT,
-    page_size: int = typer.Option(50, "--page-size", help="Rows per page in the pair browser."),
-) -> None:
-    """Write one self-contained HTML page: for a bench run, the tables, plots and a browser over
-    every pair and failure; for a pairs file, the browser alone (filters, search, side by side)."""
-    from preflab.report.html import write_pairs_report, write_report
-
-    out, bench_run = preflights.report(source, out, page_size)
-    page = write_report(source, page_size, out) if bench_run else write_pairs_report(source, out, fmt, page_size)
-    console.print(f"report: {page}")
-
-
 def quickstart_command(**options: Any) -> None:
     """Does a method make a reward model better? Offline, on the embedded defaults: generate
     pairs with RMBoost and RLCD, train a MiniLM RM on real human base pairs with and without
@@ -64,5 +45,4 @@ def quickstart_command(**options: Any) -> None:
 
 def register(app: typer.Typer) -> None:
     command(app, "bench", bench_command, BenchOptions, args=[Arg("config", "Bench YAML (see examples/*.yaml).", Path)])
-    app.command()(report)
     command(app, "quickstart", quickstart_command, QuickstartOptions)

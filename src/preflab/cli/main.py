@@ -37,6 +37,7 @@ GROUPS: list[tuple[str, str | None]] = [
     ("generate", None),
     ("judge", None),
     ("bench", None),
+    ("report", None),
     ("meta", None),
     ("rm", None),
 ]
