@@ -21,12 +21,13 @@ class Result:
 
 
 def cli(*args) -> Result:
+    from preflab.cli.adapter import render
     from preflab.cli.main import app
 
     result = CliRunner().invoke(app, [str(a) for a in args])
     exc = result.exception
     if isinstance(exc, PreflabError):
-        return Result(exc.exit_code, result.output + f"error: {exc}\n", None)
+        return Result(exc.exit_code, result.output + f"error: {render(exc)}\n", None)
     if exc is not None and not isinstance(exc, SystemExit):
         return Result(99, result.output, exc)
     return Result(result.exit_code, result.output, None)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import preflab
 from preflab.errors import ConfigError
 from preflab.io import read_pairs, write_pairs
 from preflab.quality.strength import StrengthConfig, Trunk, compute_strength, sigma_by_mu_bins
@@ -90,7 +91,7 @@ def test_bad_config():
 
 def test_bad_member_recipe_options_are_reported_with_the_rest():
     with pytest.raises(ConfigError) as err:
-        StrengthConfig(members=1, lr=-1.0, head_epochs=0, mode="heads").check()
+        preflab.strength(pairs(), members=1, lr=-1.0, head_epochs=0, mode="heads")
     assert all(part in str(err.value) for part in ("members must be at least 2", "lr must be > 0", "epochs must be > 0"))
 
 

@@ -12,56 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from preflab.io.outputs import file_output, folder_output, pairs_output, workdir_output
+from preflab.io.outputs import file_output, pairs_output, workdir_output
 from preflab.api.preflight import Preflight, require_records
-
-
-def train_rm(input: str, val: Optional[str], metrics: Optional[Path], config: Optional[Path],
-             flags: dict[str, Any], *, cheap: bool, overwrite: bool, require_output: bool = True):
-    """(recipe, output folder) of ``preflab train-rm``: the options given (config file < flags;
-    unset ones keep the recipe's own defaults, so ``--cheap`` honours every option it shares
-    with fine-tuning) as one validated :class:`~preflab.rm.config.RecipeConfig`, and every
-    output checked against every input, all problems at once."""
-    check = Preflight()
-    recipe, output_dir = check.run(_train_recipe, config, flags, cheap) or (None, None)
-    if recipe is not None and not output_dir and require_output:
-        check.problems.append("no output folder: pass --output-dir DIR (or output_dir in the config file)")
-    elif recipe is not None and output_dir:
-        outputs = folder_output(output_dir)
-        if recipe.recipe == "finetune":
-            outputs += file_output(metrics or Path(output_dir + ".metrics.jsonl"))
-        meta_set = getattr(recipe.options, "meta_set", None)
-        check.outputs(outputs, [input, val, meta_set, config], overwrite=overwrite)
-    check.done()
-    return recipe, output_dir
-
-
-def _train_recipe(config: Optional[Path], flags: dict[str, Any], cheap: bool):
-    from preflab.config import load_yaml
-    from preflab.errors import ConfigError
-    from preflab.rm.config import RecipeConfig
-
-    given = {**(load_yaml(config) if config else {}), **{k: v for k, v in flags.items() if v is not None}}
-    output_dir = given.pop("output_dir", None)
-    name = given.pop("recipe", None)
-    if cheap and name not in (None, "embed-head"):
-        raise ConfigError(f"--cheap trains the embed-head recipe; the config file asks for recipe {name!r}")
-    recipe = RecipeConfig.from_dict({"recipe": "embed-head" if cheap else name or "finetune", **given})
-    return recipe, None if output_dir is None else str(output_dir)
-
-
-def score(model: str, input: str, output: Optional[Path], *, batch_size: int, overwrite: bool) -> None:
-    check = Preflight()
-    check.at_least(1, {"--batch-size": batch_size})
-    check.outputs([] if output is None else pairs_output(output), [model, input], overwrite=overwrite)
-    check.done()
-
-
-def eval_cmd(model: str, input: str, output_dir: Optional[Path], *, batch_size: int, n_boot: int, overwrite: bool) -> None:
-    check = Preflight()
-    check.at_least(1, {"--batch-size": batch_size, "--bootstrap": n_boot})
-    check.outputs([] if output_dir is None else workdir_output(output_dir), [model, input], overwrite=overwrite)
-    check.done()
 
 
 def generate(method, config: Optional[Path], flags: dict[str, Any], *, prompts: Path, out: str, llm: str,
@@ -91,17 +43,6 @@ def judge(pairs: str, out: Optional[Path], *, llm: str, limit: Optional[int], ma
     check.llm(llm)
     check.outputs([] if out is None else file_output(out, ".run.json"), [pairs])
     check.done()
-
-
-def pairs_step(cls: type, src: str, dst: str, config: Optional[Path], flags: dict[str, Any], *, overwrite: bool,
-               plots: bool = False):
-    """``clean``, ``strength`` and ``augment``: a config, pairs in, pairs (+ run record) out."""
-    check = Preflight()
-    cfg = check.config(cls, config, flags)
-    outputs = [] if dst is None else pairs_output(dst, ".run.json") + (workdir_output(str(dst) + ".plots") if plots else [])
-    check.outputs(outputs, [src, config], overwrite=overwrite)
-    check.done()
-    return cfg
 
 
 def meta_set(prompts: Path, out: Path, *, llm: str, k: int, limit: Optional[int], temperature: float,
