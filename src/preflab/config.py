@@ -210,7 +210,11 @@ def type_problem(name: str, value: Any, hint: Any) -> Problem | None:
             return None
         if isinstance(base, type) and isinstance(value, base) and not (base is int and isinstance(value, bool)):
             return None
-    return Problem("{" + name + "}" + f": {value!r} is not a valid {hint}", (name,))
+    choices = [c for k in _union_args(hint) if typing.get_origin(k) is typing.Literal for c in typing.get_args(k)]
+    if choices and all(typing.get_origin(k) is typing.Literal or k is type(None) for k in _union_args(hint)):
+        return about(name, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+    shown = " or ".join(getattr(k, "__name__", str(k)).replace("NoneType", "None") for k in _union_args(hint))
+    return Problem("{" + name + "}" + f": {value!r} is not a valid {shown}", (name,))
 
 
 def _coerced(value: Any, hint: Any) -> Any:
@@ -258,10 +262,9 @@ def parse(given: Mapping[str, Any], *classes: type, where: str | None = None, co
             problems.append(problem)
         else:
             built[cls][name] = value
-    if problems:
-        raise ConfigError(problems, where)
+    # the well-typed values are built and checked too, so that every problem shows at once
     configs = {cls: cls(**built[cls]) for cls in classes}
-    problems = [p for config in configs.values() for p in problems_of(config)]
+    problems += [p for config in configs.values() for p in problems_of(config)]
     if problems:
         raise ConfigError(problems, where)
     return configs

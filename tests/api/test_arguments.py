@@ -40,7 +40,7 @@ def test_wrong_types_and_ranges_are_reported_together_before_any_call(llm, promp
     assert llm.backend.calls == [] and not (tmp_path / "o.jsonl").exists()
     with pytest.raises(ConfigError, match="batch_size: 'big' is not a valid"):
         preflab.score("no-model", toy_pairs(2), batch_size="big")
-    with pytest.raises(ConfigError, match=r"preflab.clean: unknown option 'flip'; allowed: .*flip_fraction"):
+    with pytest.raises(ConfigError, match=r"unknown option 'flip' \(known: .*flip_fraction"):
         preflab.clean(toy_pairs(2), flip=0.1)
 
 

@@ -22,6 +22,7 @@ class Result:
 
 
 def cli(*args) -> Result:
+    from preflab.cli.adapter import render
     from preflab.cli.main import app
 
     result = CliRunner().invoke(app, [str(a) for a in args])

@@ -70,7 +70,7 @@ def test_train_rm_config_ranges_in_one_message(tmp_path):
     result = cli("train-rm", pairs, "--output-dir", tmp_path / "rm", "--epochs", "-2", "--batch-size", "0", "--lr", "0")
     assert result.code == 2, result.output
     line = result.output.strip().splitlines()[-1]
-    assert "epochs must be > 0" in line and "batch_size must be at least 1" in line and "lr must be > 0" in line
+    assert "--epochs must be > 0" in line and "--batch-size must be at least 1" in line and "--lr must be > 0" in line
 
 
 def _bench(tmp_path, body: str):

@@ -76,9 +76,17 @@ def test_test_splits_are_refused(path, split):
         refuse_test_split(path, split)
 
 
-def test_training_names_pass():
-    for path in ("train.jsonl", "contest_pairs.jsonl", "latest.jsonl"):
-        refuse_test_split(path, "train")
+def test_training_names_pass(tmp_path):
+    """'test' inside a longer word (contest, latest) is no test split: such files are augmented."""
+    import preflab
+
+    for name in ("train.jsonl", "contest_pairs.jsonl", "latest.jsonl"):
+        path = tmp_path / name
+        write_pairs([scored()], path)
+        assert refuse_test_split(path, "train") is None
+        made = preflab.augment(path, out=tmp_path / f"dpo_{name}")
+        assert [p.provenance["augment"]["kind"] for p in made] == ["positive", "negative"]
+        assert len(list(read_pairs(tmp_path / f"dpo_{name}"))) == 2
 
 
 def _ultrafeedback_rows():

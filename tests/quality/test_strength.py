@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from preflab.config import validate
+import preflab
 from preflab.errors import ConfigError
 from preflab.io import read_pairs, write_pairs
 from preflab.pipelines.strength import Trunk, compute_strength
@@ -93,7 +93,7 @@ def test_bad_config():
 
 def test_bad_member_recipe_options_are_reported_with_the_rest():
     with pytest.raises(ConfigError) as err:
-        validate(StrengthConfig(members=1, lr=-1.0, head_epochs=0, mode="heads"))
+        preflab.strength(pairs(), members=1, lr=-1.0, head_epochs=0, mode="heads")
     assert all(part in str(err.value) for part in ("members must be at least 2", "lr must be > 0", "epochs must be > 0"))
 
 

@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
+import preflab
+from preflab.cli.adapter import render
 from preflab.cli.main import app
 from preflab.errors import ConfigError
 from preflab.io import write_pairs
@@ -53,13 +56,25 @@ def test_bad_option_is_usage_error(tmp_path):
     res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl"), "--output-dir", str(tmp_path / "o"), "--precision", "fp8"])
     # main() turns this error into a one-line message with exit code 2 (usage)
     assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
-    assert "precision must be one of" in str(res.exception)
+    assert "--precision must be one of" in render(res.exception)
+
+
+def test_an_option_error_names_the_keyword_in_python_and_the_flag_in_the_shell(tmp_path):
+    write_pairs(make_pairs(4), tmp_path / "t.jsonl")
+    with pytest.raises(ConfigError) as info:
+        preflab.train_rm(make_pairs(4), epochs=-1)
+    assert "epochs must be > 0, got -1.0" in str(info.value) and "--epochs" not in str(info.value)
+    res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl"), "--output-dir", str(tmp_path / "o"), "--epochs", "-1"])
+    assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
+    assert "--epochs must be > 0, got -1.0" in render(res.exception)
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_output_dir(tmp_path):
     write_pairs(make_pairs(4), tmp_path / "t.jsonl")
     res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl")])
     assert res.exit_code != 0
+    assert isinstance(res.exception, ConfigError) and "no output folder: pass --output-dir" in render(res.exception)
 
 
 def test_cheap_honours_max_length_and_writes_run_json(tiny_encoder, tmp_path):
@@ -83,8 +98,9 @@ def test_cheap_refuses_options_it_cannot_honour(tmp_path):
     res = runner.invoke(app, ["train-rm", str(tmp_path / "t.jsonl"), "--cheap", "--contrastive", "pair", "--lora-r", "4",
                               "--lr", "-1", "--output-dir", str(tmp_path / "o")])
     assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
-    message = str(res.exception)
-    assert "contrastive: the embed-head recipe cannot honour" in message and "lora_r:" in message and "lr must be > 0" in message
+    message = render(res.exception)
+    assert "--contrastive the embed-head recipe cannot honour" in message and "--lora-r the embed-head" in message
+    assert "--lr must be > 0" in message
     assert not (tmp_path / "o").exists()
 
 

@@ -17,20 +17,24 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 from preflab.api.data import Pairs, read_pairs
-from preflab.api.options import opt, signed, take
-from preflab.api.shared import ConfigPath, config_option, finish, fmt_option, overwrite_option
+from preflab.api.options import config_option, fmt_option, overwrite_option, signed
+from preflab.api.pair_step import pair_step_preflight, step_result
 from preflab.augmentation import AugmentConfig
+from preflab.config import option
 
 
 @dataclasses.dataclass(frozen=True)
 class AugmentOptions:
-    config: ConfigPath = config_option()
+    """``preflab augment``'s own options (besides the goal's: :class:`~preflab.augmentation.AugmentConfig`)."""
+
+    config: Optional[Path] = config_option()
     fmt: str = fmt_option()
-    column_map: Optional[str] = opt(None, "Rename source columns: 'score_chosen=chosen_score,score_rejected=rejected_score'.")
-    split: Optional[str] = opt(None, "Split of a datasets folder or hub dataset; 'test' is refused.")
-    seed: int = opt(0, "Seed of UltraFeedback's rejected-completion draw.")
-    to: Literal["trl-chat", "preflab"] = opt("trl-chat", "Output layout: trl-chat (TRL conversational DPO) or preflab (keeps scores and provenance).")
-    not_test: bool = opt(False, "The input's name says test but it is training data.")
+    column_map: Optional[str] = option(None, "Rename source columns: 'score_chosen=chosen_score,score_rejected=rejected_score'.")
+    split: Optional[str] = option(None, "Split of a datasets folder or hub dataset; 'test' is refused.")
+    seed: int = option(0, "Seed of UltraFeedback's rejected-completion draw.")
+    to: Literal["trl-chat", "preflab"] = option("trl-chat", "Output layout: trl-chat (TRL conversational DPO) or preflab "
+                                                "(keeps scores and provenance).")
+    not_test: bool = option(False, "The input's name says test but it is training data.")
     overwrite: bool = overwrite_option()
 
 
@@ -40,21 +44,20 @@ def augment(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pai
     ``rejected_score``, or UltraFeedback's raw layout). Test splits are refused. ``out``
     writes them in the ``to`` layout with OUT.run.json."""
     from preflab.augmentation import augment_pairs, refuse_test_split
-    from preflab.api import checks as preflights
     from preflab.io import memory
     from preflab.provenance import run_record
 
-    parts = take("preflab.augment", options, AugmentOptions, AugmentConfig, loose=(AugmentConfig,))
-    own = AugmentOptions(**parts[AugmentOptions])
-    cfg = preflights.pairs_step(AugmentConfig, pairs, out, own.config, parts[AugmentConfig], overwrite=own.overwrite)
+    check, parsed = pair_step_preflight(options, AugmentOptions, AugmentConfig, src=pairs, out=out)
+    own, cfg = parsed[AugmentOptions], parsed[AugmentConfig]
     name = memory.NAME if memory.is_in_memory(pairs) else pairs
     if not own.not_test:
-        refuse_test_split(name, own.split)
+        check.run(refuse_test_split, name, own.split)
     elif own.split is not None:
-        refuse_test_split("data", own.split)
+        check.run(refuse_test_split, "data", own.split)
+    check.done()
     counts: Counter = Counter()
     source = read_pairs(pairs, own.fmt, column_map=own.column_map, split=own.split, seed=own.seed)
     made = list(augment_pairs(source, cfg, counts))
     record = run_record("augment", cfg, inputs={"pairs": pairs}, counts=dict(counts), seed=own.seed,
                         output={"path": None if out is None else str(out), "format": own.to, "rows": len(made)})
-    return finish(made, out, record, fmt=own.to, counts=dict(counts))
+    return step_result(made, out, record, fmt=own.to, counts=dict(counts))

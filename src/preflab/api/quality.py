@@ -14,26 +14,31 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from preflab.api.data import Pairs, read_pairs
-from preflab.api.options import signed, take
+from preflab.api.options import ExecutorOptions, config_option, fmt_option, overwrite_option, signed
+from preflab.api.pair_step import pair_step_preflight, step_result
 from preflab.progress import Bar
-from preflab.api.shared import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
 from preflab.quality.strength import StrengthConfig
 from preflab.quality.treatments import CleanConfig
 
 
 @dataclasses.dataclass(frozen=True)
 class CleanOptions:
-    config: ConfigPath = config_option()
+    """``preflab clean``'s own options (besides the treatments': :class:`~preflab.quality.treatments.CleanConfig`)."""
+
+    config: Optional[Path] = config_option()
     overwrite: bool = overwrite_option()
 
 
 @dataclasses.dataclass(frozen=True)
 class StrengthOptions:
+    """``preflab strength``'s own options (besides the executor's and the ensemble's:
+    :class:`~preflab.quality.strength.StrengthConfig`)."""
+
     fmt: str = fmt_option()
-    config: ConfigPath = config_option()
+    config: Optional[Path] = config_option()
     overwrite: bool = overwrite_option()
 
 
@@ -42,35 +47,33 @@ def clean(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pairs
     """Flip → drop → smooth → margin → length balance, each optional, on pairs with
     ``strength_mean`` (from :func:`strength`). ``out`` also writes the pairs and OUT.run.json.
     ``.info["summary"]`` says what changed and why."""
-    from preflab.api import checks as preflights
     from preflab.provenance import run_record
     from preflab.quality.treatments import clean_pairs
 
-    parts = take("preflab.clean", options, CleanOptions, CleanConfig, loose=(CleanConfig,))
-    own = CleanOptions(**parts[CleanOptions])
-    cfg = preflights.pairs_step(CleanConfig, pairs, out, own.config, parts[CleanConfig], overwrite=own.overwrite)
+    check, parsed = pair_step_preflight(options, CleanOptions, CleanConfig, src=pairs, out=out)
+    check.done()
+    cfg = parsed[CleanConfig]
     cleaned, summary = clean_pairs(list(read_pairs(pairs)), cfg)
-    return finish(cleaned, out, run_record("clean", cfg, inputs={"pairs": pairs}, counts=summary), summary=summary)
+    return step_result(cleaned, out, run_record("clean", cfg, inputs={"pairs": pairs}, counts=summary), summary=summary)
 
 
 @signed(StrengthOptions, ExecutorOptions, StrengthConfig)
 def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True, **options: Any) -> Pairs:
     """Train an ensemble of M reward models and give every pair its preference strength:
-    ``strength_mean`` (μ) and ``strength_std`` (σ) of the reward differences (docs/methods.md#preference-strength). With
-    ``out``, the pairs, OUT.run.json and plots in OUT.plots/ are written."""
+    ``strength_mean`` (μ) and ``strength_std`` (σ) of the reward differences
+    (docs/methods.md#preference-strength). With ``out``, the pairs, OUT.run.json and plots in OUT.plots/ are written."""
     import numpy as np
 
-    from preflab.api import checks as preflights
     from preflab.provenance import run_record
     from preflab.pipelines.strength import compute_strength
     from preflab.quality.strength_plot import plot_strength
     from preflab.quality.strength_stats import sigma_by_mu_bins
 
-    parts = take("preflab.strength", options, StrengthOptions, ExecutorOptions, StrengthConfig, loose=(StrengthConfig,))
-    own = StrengthOptions(**parts[StrengthOptions])
-    executor = checked_executor(parts[ExecutorOptions])
-    cfg = preflights.pairs_step(StrengthConfig, pairs, out, own.config, parts[StrengthConfig], overwrite=own.overwrite,
-                                plots=True)
+    check, parsed = pair_step_preflight(options, StrengthOptions, ExecutorOptions, StrengthConfig, src=pairs, out=out,
+                                       plots=True)
+    check.done()
+    own, cfg = parsed[StrengthOptions], parsed[StrengthConfig]
+    executor = parsed[ExecutorOptions].to_executor()
     data = list(read_pairs(pairs, own.fmt))
     with Bar(f"Training ensemble ({cfg.mode}, M={cfg.members})", progress) as bar:
         result = compute_strength(data, cfg, progress=bar, executor=executor)
@@ -79,4 +82,4 @@ def strength(pairs: Any, *, out: str | Path | None = None, progress: bool = True
     plots = plot_strength(mu, sigma, Path(str(out) + ".plots")) if out is not None else []
     record = run_record("strength", cfg, inputs={"pairs": pairs}, counts=result.info,
                         sigma_by_mu=sigma_by_mu_bins(mu, sigma), plots=plots, executor=executor.record())
-    return finish(result.pairs, out, record, summary=result.info, plots=plots)
+    return step_result(result.pairs, out, record, summary=result.info, plots=plots)

@@ -22,40 +22,54 @@ from pathlib import Path
 from typing import Any, Optional
 
 from preflab.api.data import Pairs, read_pairs
-from preflab.api.options import opt, signed, take
-from preflab.api.shared import ConfigPath, ExecutorOptions, checked_executor, config_option, finish, fmt_option, overwrite_option
-from preflab.errors import InputError
+from preflab.api.options import ExecutorOptions, config_option, fmt_option, overwrite_option, signed
+from preflab.api.pair_step import step_result
+from preflab.api.preflight import Preflight
+from preflab.config import option
+from preflab.errors import ConfigError, InputError, Problem
 from preflab.rm.config import EmbedHeadConfig, TrainConfig
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainRmOptions:
+    """``preflab train-rm``'s own options (besides the recipe's: :class:`~preflab.rm.config.TrainConfig`,
+    or with ``cheap`` :class:`~preflab.rm.config.EmbedHeadConfig`)."""
+
     fmt: str = fmt_option()
-    val: Optional[str] = opt(None, "Validation pairs (else --val-fraction of the input).", objects=True)
-    config: ConfigPath = config_option()
-    metrics: Optional[Path] = opt(None, "Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl).")
-    cheap: bool = opt(False, "Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head "
-                      "recipe, with the options it shares (max length, lr, epochs, loss options); others are refused.")
-    lenient: bool = opt(False, "Train on real data with degenerate rows: pairs with an empty response are kept (an "
-                        "empty reply is a real, worse answer), pairs with identical responses are skipped; both are counted.")
+    val: str | Path | None = option(None, "Validation pairs (else --val-fraction of the input).", objects=True)
+    config: Optional[Path] = config_option()
+    metrics: Optional[Path] = option(None, "Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl).")
+    cheap: bool = option(False, "Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head "
+                         "recipe, with the options it shares (max length, lr, epochs, loss options); others are refused.")
+    lenient: bool = option(False, "Train on real data with degenerate rows: pairs with an empty response are kept (an "
+                           "empty reply is a real, worse answer), pairs with identical responses are skipped; both are "
+                           "counted.")
     overwrite: bool = overwrite_option()
 
 
 @dataclasses.dataclass(frozen=True)
 class ScoreOptions:
+    """``preflab score``'s own options (besides the executor's)."""
+
+    out: Optional[Path] = option(None, "Pairs with chosen_score/rejected_score, or rows with 'scores' (and OUT.run.json).",
+                                 flag=("--output", "-o"))
     fmt: str = fmt_option()
-    batch_size: int = opt(16, "Sequences per forward pass.")
-    normalize: bool = opt(False, "(r - mean)/std with the statistics saved at training.", "--normalize/--raw")
-    sort: bool = opt(True, "Length-sorted batches (much faster on CPU).")
+    batch_size: int = option(16, "Sequences per forward pass.")
+    normalize: bool = option(False, "(r - mean)/std with the statistics saved at training.", flag="--normalize/--raw")
+    sort: bool = option(True, "Length-sorted batches (much faster on CPU).")
     overwrite: bool = overwrite_option()
 
 
 @dataclasses.dataclass(frozen=True)
 class EvalOptions:
+    """``preflab eval``'s options."""
+
+    out: Optional[Path] = option(None, "Where eval.json, reliability.png and run.json go (a folder).",
+                                 flag=("--output-dir", "-o"))
     fmt: str = fmt_option()
-    batch_size: int = opt(16, "Sequences per forward pass.")
-    n_boot: int = opt(2000, "Bootstrap resamples for the 95% interval.", "--bootstrap")
-    seed: int = opt(0, "Bootstrap seed.")
+    batch_size: int = option(16, "Sequences per forward pass.")
+    n_boot: int = option(2000, "Bootstrap resamples for the 95% interval.", flag="--bootstrap")
+    seed: int = option(0, "Bootstrap seed.")
     overwrite: bool = overwrite_option()
 
 
@@ -86,7 +100,11 @@ def _model_name(model: Any) -> Any:
     return model if isinstance(model, (str, Path)) else getattr(model, "path", None) or type(model).__name__
 
 
-@signed(TrainRmOptions, doc_classes=(TrainRmOptions,))
+#: Every option a recipe takes: the fine-tuning one's (the CLI's flags) and the embedding head's.
+_RECIPE_OPTIONS = tuple(dict.fromkeys(f.name for cls in (TrainConfig, EmbedHeadConfig) for f in dataclasses.fields(cls)))
+
+
+@signed(TrainRmOptions)
 def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool = True, save_required: bool = False,
              **options: Any):
     """Train a reward model on ``pairs`` and return it (a
@@ -96,15 +114,31 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
     are keyword arguments too. ``output_dir`` saves the model with its run.json; every option is
     checked before any training (``save_required``: refuse to train without an output folder,
     given here or in the ``config`` file, as ``preflab train-rm`` does)."""
-    from preflab.api import checks as preflights
+    from preflab.io.outputs import file_output, folder_output
     from preflab.rm.recipes import train_scorer
 
-    parts = take("preflab.train_rm", options, TrainRmOptions, TrainConfig, EmbedHeadConfig,
-                 loose=(TrainConfig, EmbedHeadConfig))
-    own = TrainRmOptions(**parts[TrainRmOptions])
-    flags = {**parts[TrainConfig], **parts[EmbedHeadConfig], "output_dir": None if output_dir is None else str(output_dir)}
-    recipe, output_dir = preflights.train_rm(pairs, own.val, own.metrics, own.config, flags, cheap=own.cheap,
-                                             overwrite=own.overwrite, require_output=save_required)
+    check = Preflight()
+    own_names = [f.name for f in dataclasses.fields(TrainRmOptions)]
+    known = sorted({*own_names, *_RECIPE_OPTIONS})
+    for name in options:
+        if name not in known:
+            check.add(f"unknown option {name!r} (known: {', '.join(known)})")
+    parsed = check.parse({k: v for k, v in options.items() if k in own_names}, TrainRmOptions)
+    if parsed is None:
+        check.done()
+    own = parsed[TrainRmOptions]
+    flags = {k: v for k, v in options.items() if k in _RECIPE_OPTIONS}
+    flags["output_dir"] = None if output_dir is None else str(output_dir)
+    recipe, output_dir = check.run(_train_recipe, own.config, flags, own.cheap) or (None, None)
+    if recipe is not None and not output_dir and save_required:
+        check.add(Problem("no output folder: pass {output_dir} DIR (or output_dir in the config file)", ("output_dir",)))
+    elif recipe is not None and output_dir:
+        outputs = folder_output(output_dir)
+        if recipe.recipe == "finetune":
+            outputs += file_output(own.metrics or Path(output_dir + ".metrics.jsonl"))
+        meta_set = getattr(recipe.options, "meta_set", None)
+        check.outputs(outputs, [pairs, own.val, meta_set, own.config], overwrite=own.overwrite)
+    check.done()
     counts: dict = {}
     train = _read(pairs, own.fmt, own.lenient, counts)
     val = _read(own.val, own.fmt, own.lenient) if own.val is not None else None
@@ -116,21 +150,41 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
     return trained
 
 
+def _train_recipe(config: Optional[Path], flags: dict[str, Any], cheap: bool):
+    """(recipe, output folder): the options given (config file < keywords; unset ones keep the
+    recipe's own defaults, so ``cheap`` honours every option it shares with fine-tuning) as one
+    validated :class:`~preflab.rm.config.RecipeConfig`."""
+    from preflab.config import load_yaml
+    from preflab.rm.config import RecipeConfig
+
+    given = {**(load_yaml(config) if config else {}), **{k: v for k, v in flags.items() if v is not None}}
+    output_dir = given.pop("output_dir", None)
+    name = given.pop("recipe", None)
+    if cheap and name not in (None, "embed-head"):
+        raise ConfigError(Problem("{cheap} trains the embed-head recipe; the config file asks for recipe " + repr(name),
+                                  ("cheap",)))
+    recipe = RecipeConfig.from_dict({"recipe": "embed-head" if cheap else name or "finetune", **given})
+    return recipe, None if output_dir is None else str(output_dir)
+
+
 @signed(ScoreOptions, ExecutorOptions)
-def score(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bool = True, **options: Any):
+def score(model: Any, pairs: Any, *, progress: bool = True, **options: Any):
     """Rewards for pairs (``chosen_score``/``rejected_score``; returns
     :class:`~preflab.api.data.Pairs`), or for rows with a ``prompt`` and a ``responses`` list
     (returns the rows with ``scores``). ``model``: a folder saved by train-rm, what
     :func:`train_rm` returned, or a scorer. Pairs with an empty response are scored; pairs whose
     responses are identical are skipped; both are counted."""
-    from preflab.api import checks as preflights
-    from preflab.rm.scoring import score_pairs_with_progress
+    from preflab.io.outputs import pairs_output
     from preflab.provenance import run_record
+    from preflab.rm.scoring import score_pairs_with_progress
 
-    parts = take("preflab.score", options, ScoreOptions, ExecutorOptions)
-    own = ScoreOptions(**parts[ScoreOptions])
-    executor = checked_executor(parts[ExecutorOptions])
-    preflights.score(model, pairs, out, batch_size=own.batch_size, overwrite=own.overwrite)
+    check = Preflight()
+    parsed = check.parse(options, ScoreOptions, ExecutorOptions)
+    out, overwrite = _output(parsed and parsed[ScoreOptions], options)
+    check.outputs([] if out is None else pairs_output(out), [model, pairs], overwrite=overwrite)
+    check.done()
+    own = parsed[ScoreOptions]
+    executor = parsed[ExecutorOptions].to_executor()
     settings = {"batch_size": own.batch_size, "normalize": own.normalize, "sort": own.sort,
                 "executor": executor.record()}
     loaded = _scorer(model, own.batch_size, own.normalize, own.sort, executor)
@@ -146,7 +200,16 @@ def score(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bo
     scored = [p.model_copy(update={"chosen_score": c, "rejected_score": r}) for p, (c, r) in zip(data, rewards)]
     record = run_record("score", {"format": own.fmt, **settings}, inputs=_inputs(model, pairs),
                         counts={"pairs": len(scored), "degenerate_rows": counts}, seed=None)
-    return finish(scored, out, record, degenerate_rows=counts)
+    return step_result(scored, out, record, degenerate_rows=counts)
+
+
+def _output(own: Any, options: dict[str, Any]) -> tuple[Any, bool]:
+    """(``out``, ``overwrite``) of a call, from its parsed options or, when they had problems,
+    from what was given, so that the outputs are checked in the same round."""
+    if own is not None:
+        return own.out, own.overwrite
+    out = options.get("out")
+    return (out if isinstance(out, (str, Path)) else None), options.get("overwrite") is True
 
 
 @contextlib.contextmanager
@@ -213,20 +276,22 @@ def _messages(prompt: Any, path: str, i: int):
 
 
 @signed(EvalOptions)
-def evaluate(model: Any, pairs: Any, *, out: str | Path | None = None, progress: bool = True,
-             **options: Any) -> dict[str, Any]:
+def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -> dict[str, Any]:
     """Pairwise accuracy with its 95% interval, per category, on the high-confidence subset,
     calibration, and null baselines (longer response wins, first position wins) on the same
     pairs; what ``eval.json`` holds. ``out`` (a folder) also gets eval.json, reliability.png and
     run.json. Pairs with an empty response are scored; identical ones are skipped; both counted."""
-    from preflab.api import checks as preflights
-    from preflab.rm.scoring import score_pairs_with_progress
     from preflab.evaluation.report import evaluate_pairs, write_report
+    from preflab.io.outputs import workdir_output
     from preflab.provenance import run_record, write_run_json
+    from preflab.rm.scoring import score_pairs_with_progress
 
-    own = EvalOptions(**take("preflab.evaluate", options, EvalOptions)[EvalOptions])
-    preflights.eval_cmd(model, pairs, None if out is None else Path(out), batch_size=own.batch_size, n_boot=own.n_boot,
-                        overwrite=own.overwrite)
+    check = Preflight()
+    parsed = check.parse(options, EvalOptions)
+    out, overwrite = _output(parsed and parsed[EvalOptions], options)
+    check.outputs([] if out is None else workdir_output(out), [model, pairs], overwrite=overwrite)
+    check.done()
+    own = parsed[EvalOptions]
     counts: dict = {}
     data = _read(pairs, own.fmt, True, counts)
     scorer = _scorer(model, own.batch_size)

@@ -1,4 +1,5 @@
-"""``preflab augment``: scored pairs → reward-augmented, goal-conditioned DPO data."""
+"""``preflab augment``: scored pairs → reward-augmented, goal-conditioned DPO data (the shell
+over :func:`preflab.augment`)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,23 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from preflab.api.augment import AugmentOptions, augment
 from preflab.augmentation import AugmentConfig
-from preflab.cli.command_options import with_command_options
-from preflab.cli.options import with_config_options
+from preflab.cli.adapter import Arg, command
 
 console = Console()
 
 
-def augment(
-    src: str = typer.Argument(..., help="Scored pairs (chosen_score/rejected_score), or UltraFeedback's raw layout."),
-    dst: str = typer.Argument(..., help="Output (.jsonl, .parquet, or a datasets folder)."),
-    config_flags: dict[str, Any] | None = None,
-    **options: Any,
-) -> None:
+def augment_cmd(src: str, dst: str, **options: Any) -> None:
     """Make positive- and negative-goal copies of every scored pair (docs/methods.md#reward-augmented-dpo-data). Test splits are refused."""
-    from preflab.api.augment import augment
-
-    made = augment(src, out=dst, **options, **(config_flags or {}))
+    made = augment(src, out=dst, **options)
     counts, ties = made.info["counts"], made.run["config"]["ties"]
-    console.print(f"{counts['pairs_in']} pairs → {made.info['rows_written']} examples ({counts['positive']} positive, "
-                  f"{counts['negative']} negative goal; {counts['ties']} ties, policy {ties}) → {dst}")
+    count = lambda key: counts.get(key, 0)  # noqa: E731 - a count that never happened is absent
+    console.print(f"{count('pairs_in')} pairs → {made.info['rows_written']} examples ({count('positive')} positive, "
+                  f"{count('negative')} negative goal; {count('ties')} ties, policy {ties}) → {dst}")
 
 
 def register(app: typer.Typer) -> None:
-    from preflab.api.augment import AugmentOptions
-
-    app.command()(with_config_options(with_command_options(augment, AugmentOptions), AugmentConfig))
+    command(app, "augment", augment_cmd, AugmentOptions, AugmentConfig,
+            args=[Arg("src", "Scored pairs (chosen_score/rejected_score), or UltraFeedback's raw layout."),
+                  Arg("dst", "Output (.jsonl, .parquet, or a datasets folder).")])

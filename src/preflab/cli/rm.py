@@ -1,5 +1,5 @@
-"""``preflab train-rm``, ``preflab score``, ``preflab eval``: thin wrappers over
-:mod:`preflab.rm` and :mod:`preflab.evaluation`.
+"""``preflab train-rm``, ``preflab score``, ``preflab eval``: the shell over
+:func:`preflab.train_rm`, :func:`preflab.score` and :func:`preflab.evaluate`.
 
 The training flags are generated from :class:`preflab.rm.config.TrainConfig` (its field help is
 the flag help), so the YAML keys of ``--config`` and the flags cannot drift apart. Precedence:
@@ -8,7 +8,6 @@ defaults < ``--config file.yaml`` < flags given on the command line.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from preflab.api.options import ExecutorOptions
+from preflab.api.rm import EvalOptions, ScoreOptions, TrainRmOptions, evaluate, score, train_rm
+from preflab.cli.adapter import Arg, command
+from preflab.rm.config import TrainConfig
+
 console = Console()
-log = logging.getLogger(__name__)
 
 
 def _degenerate_note(counts: dict) -> str:
@@ -25,16 +28,9 @@ def _degenerate_note(counts: dict) -> str:
             f"{counts.get('identical_skipped', 0)} with identical responses (skipped)")
 
 
-def train_rm(
-    input: str = typer.Argument(..., help="Training pairs (any format preflab reads)."),
-    config_flags: dict[str, Any] | None = None,
-    **options: Any,
-) -> None:
+def train_rm_cmd(input: str, **options: Any) -> None:
     """Train a reward model on preference pairs (fine-tuned, or --cheap: frozen-embedding head)."""
-    from preflab.api.rm import train_rm
-
-    flags = dict(config_flags or {})
-    trained = train_rm(input, output_dir=flags.pop("output_dir", None), save_required=True, **options, **flags)
+    trained = train_rm(input, save_required=True, **options)
     if options.get("lenient"):
         console.print(f"degenerate rows: {_degenerate_note(trained.info['degenerate_rows'])}")
     acc = "-" if trained.val_accuracy is None else f"{trained.val_accuracy:.3f}"
@@ -43,18 +39,12 @@ def train_rm(
                   f"best val accuracy {acc}")
 
 
-def score(
-    model: str = typer.Argument(..., help="A model folder saved by train-rm."),
-    input: str = typer.Argument(..., help="Pairs, or JSONL rows with 'prompt' and a 'responses' list."),
-    output: Path = typer.Option(..., "--output", "-o", help="Pairs with chosen_score/rejected_score, or rows with 'scores'."),
-    **options: Any,
-) -> None:
+def score_cmd(model: str, input: str, **options: Any) -> None:
     """Write rewards for pairs, or for a prompt and many responses. Degenerate rows of real
     data: pairs with an empty response are scored (an empty reply is a real, worse answer);
     pairs whose two responses are identical cannot be decided and are skipped. Both are counted."""
-    from preflab.api.rm import score
-
-    result = score(model, input, out=output, **options)
+    result = score(model, input, **options)
+    output = options["out"]
     if hasattr(result, "info"):
         console.print(f"scored {len(result)} pairs → {output}; degenerate rows: "
                       f"{_degenerate_note(result.info['degenerate_rows'])}")
@@ -62,20 +52,14 @@ def score(
         console.print(f"scored {sum(len(r['scores']) for r in result)} responses of {len(result)} prompts → {output}")
 
 
-def eval_cmd(
-    model: str = typer.Argument(..., help="A model folder saved by train-rm."),
-    input: str = typer.Argument(..., help="Held-out human preference pairs."),
-    output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where eval.json and reliability.png go."),
-    **options: Any,
-) -> None:
+def eval_cmd(model: str, input: str, **options: Any) -> None:
     """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines.
     Degenerate rows of real evaluation sets: pairs with an empty response are scored (an empty
     reply is a real, worse answer); pairs whose two responses are identical cannot be decided
     and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary."""
-    from preflab.api.rm import evaluate
     from preflab.evaluation.report import length_rows, table_rows
 
-    result = evaluate(model, input, out=output_dir, **options)
+    result = evaluate(model, input, **options)
     table = Table(title=f"{Path(model).name} on {Path(input).name}")
     for col in ("scorer", "pairs", "accuracy", "95% CI", "high-confidence"):
         table.add_column(col, justify="left" if col == "scorer" else "right")
@@ -104,15 +88,12 @@ def _rows_table(title: str, first: str, rows: list[tuple[str, ...]], value: str 
 
 def register(app: typer.Typer) -> None:
     """Add the top-level reward-model commands to the ``preflab`` app."""
-    from preflab.api.rm import EvalOptions, ScoreOptions, TrainRmOptions
-    from preflab.api.shared import ExecutorOptions
-    from preflab.cli.command_options import with_command_options
-    from preflab.cli.options import with_config_options
-    from preflab.rm.config import TrainConfig
-
-    app.command("train-rm")(with_config_options(with_command_options(train_rm, TrainRmOptions), TrainConfig))
-    app.command("score")(with_command_options(score, ScoreOptions, ExecutorOptions))
-    app.command("eval")(with_command_options(eval_cmd, EvalOptions))
-
-
-__all__ = ["register", "train_rm"]
+    model = Arg("model", "A model folder saved by train-rm.")
+    # the library shows the training bar unless told not to; this command trains without it unless
+    # --progress is given, as it did before (preflab_rm.json records the setting it trained with)
+    command(app, "train-rm", train_rm_cmd, TrainRmOptions, TrainConfig,
+            args=[Arg("input", "Training pairs (any format preflab reads).")], defaults={"progress": False})
+    command(app, "score", score_cmd, ScoreOptions, ExecutorOptions, required=("out",),
+            args=[model, Arg("input", "Pairs, or JSONL rows with 'prompt' and a 'responses' list.")])
+    command(app, "eval", eval_cmd, EvalOptions, required=("out",),
+            args=[model, Arg("input", "Held-out human preference pairs.")])
