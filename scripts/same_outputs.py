@@ -74,15 +74,12 @@ BENCH_YAML = f"""\
 name: tiny
 seed: {SEED}
 llm: "{FAKE}"
-prompts: {{path: ../inputs/prompts.txt}}
-split: {{path: ../inputs/hh_base.jsonl.gz, format: hh-rlhf, base_fraction: 0.2, eval_fraction: 0.2, seed: {SEED}}}
+split: {{path: hh_base_80.jsonl, format: hh-rlhf, base_fraction: 0.25, eval_fraction: 0.25, seed: {SEED}}}
 budget_prompts: 4
-scorer: base-embed-head
 samples_per_method: 4
 methods:
   - {{name: random-label, options: {{max_tokens: 32}}}}
   - {{name: rlcd, options: {{max_tokens: 32}}}}
-  - {{name: west-of-n, options: {{n: 4, max_tokens: 32}}}}
 rm:
   recipe: embed-head
   seeds: [{SEED}]
@@ -105,8 +102,8 @@ STEPS: list[tuple[str, list[str]]] = [
                                         "--max-tokens", "48")),
     ("generate-rlcd-llamacpp", _gen("rlcd", "gen/rlcd_llamacpp.jsonl", "--limit", "3", "--max-tokens", "32",
                                     "--keep-truncated", llm="llamacpp")),
-    ("train-rm-cheap", ["train-rm", "../inputs/hh_base.jsonl.gz", "--format", "hh-rlhf", "--lenient", "--cheap",
-                        "--epochs", "20", "--seed", str(SEED), "--output-dir", "rm/cheap"]),
+    ("train-rm-cheap", ["train-rm", "../inputs/hh_base_80.jsonl", "--format", "hh-rlhf", "--lenient", "--cheap",
+                        "--max-length", "256", "--seed", str(SEED), "--output-dir", "rm/cheap"]),
     ("train-rm-finetune", ["train-rm", "../inputs/check_pairs.jsonl", "--model", "minilm", "--max-steps", "2",
                            "--batch-size", "4", "--max-length", "128", "--seed", str(SEED), "--threads", "2",
                            "--log-every", "1", "--no-progress", "--output-dir", "rm/finetune"]),
@@ -129,16 +126,29 @@ STEPS: list[tuple[str, list[str]]] = [
     ("bench-tiny", ["bench", "../inputs/bench_tiny.yaml", "--out", "bench/tiny"]),
 ]
 
-#: Keys dropped (at any depth) from run records and other metadata JSON/JSONL before hashing:
-#: they hold wall times, timestamps, speeds, versions and host details that differ between two
-#: runs of the same code. Found by diffing two passes of the same tree.
+#: Keys dropped (at any depth) from JSON files, metrics JSONL rows and JSON held in SQLite cells before
+#: hashing: they hold wall times, timestamps, speeds, versions and host details that differ between two
+#: runs of the same code. Found by diffing two passes of the same tree (``--keep-normalised``).
 VOLATILE_KEYS = {
-    "created", "created_at", "wall_s", "elapsed_s", "seconds", "time", "timestamp", "started", "finished",
-    "versions", "hostname", "host", "platform", "pid",
+    "created", "created_at", "wall_s", "train_s", "latency_s", "total_seconds", "trunk_seconds", "member_seconds",
+    "pairs_per_second", "versions",
 }
-#: Files whose JSON (or JSONL rows) get VOLATILE_KEYS dropped: run records and metadata, never data.
-METADATA = re.compile(r"(^|/)(run\.json|[^/]*\.run\.json|\.preflab-output\.json|results\.json|rounds\.json|"
-                      r"preflab_rm\.json|eval\.json|[^/]*metrics\.jsonl)$")
+#: Any other key that names a duration or a speed (``*_s``, ``*_seconds``, ``*_per_second``) is dropped too.
+VOLATILE_KEY_PATTERN = re.compile(r"(_s|_seconds|_per_second)$")
+#: Text substitutions (after the path ones) in reports: the wall times they print.
+VOLATILE_TEXT = [
+    (re.compile(r"wall time [0-9.]+ s"), "wall time <N> s"),  # report.html header
+    (re.compile(r"<td>[0-9.]+ s</td>"), "<td><N> s</td>"),   # report.html cost table
+    (re.compile(r"\| [0-9.]+ s \|"), "| <N> s |"),            # results.md cost table
+]
+#: SQLite columns dropped before hashing (the call cache's time of each call).
+VOLATILE_COLUMNS = {"created_at"}
+#: Files whose JSON (or JSONL rows) get VOLATILE_KEYS dropped: every JSON file (run records, results,
+#: done.json, model metadata) and training-metrics JSONL; never a pairs file.
+METADATA = re.compile(r"(\.json|metrics\.jsonl)$")
+#: In ``inputs`` of a run record, the fingerprint of a FOLDER (a model saved by train-rm) covers its
+#: run.json, whose creation time differs run to run: it is dropped (a file's fingerprint is kept).
+FOLDER_FINGERPRINT = "fingerprint of a folder input"
 #: Files left out of the comparison: relative path regex -> reason.
 EXCLUDE: dict[str, str] = {}
 TEXT_SUFFIXES = (".json", ".jsonl", ".md", ".html", ".txt", ".yaml", ".yml", ".csv", ".svg", ".log")
@@ -165,13 +175,17 @@ def prepare_inputs(src: Path, work: Path) -> dict[str, Any]:
         path = _find_input(rel, src)
         shutil.copyfile(path, inputs / name)
         found[name] = {"from": rel, "sha256": _sha((inputs / name).read_bytes())}
+    # The first 80 HH-RLHF base pairs, lines unchanged (the cheap RM's and the bench's data).
+    with gzip.open(inputs / "hh_base.jsonl.gz", "rt", encoding="utf-8") as fh:
+        head = [next(fh) for _ in range(80)]
+    (inputs / "hh_base_80.jsonl").write_text("".join(head), encoding="utf-8")
     # Prompt + responses rows (score's other input), made from pairs_small.
     rows = [json.loads(line) for line in (inputs / "pairs_small.jsonl").read_text(encoding="utf-8").splitlines() if line]
     with open(inputs / "responses.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps({"prompt": row["prompt"], "responses": [row["chosen"], row["rejected"]]}) + "\n")
     (inputs / "bench_tiny.yaml").write_text(BENCH_YAML, encoding="utf-8")
-    for name in ("responses.jsonl", "bench_tiny.yaml"):
+    for name in ("hh_base_80.jsonl", "responses.jsonl", "bench_tiny.yaml"):
         found[name] = {"from": "made by this script", "sha256": _sha((inputs / name).read_bytes())}
     return found
 
@@ -215,17 +229,27 @@ def run_pass(src: Path, work: Path) -> tuple[dict[str, Any], bool]:
     return {"inputs": inputs, "steps": steps, "wall_s": round(time.time() - start, 1)}, ok
 
 
-def _drop_volatile(data: Any, dropped: set[str]) -> Any:
+def _volatile(key: str) -> bool:
+    return key in VOLATILE_KEYS or bool(VOLATILE_KEY_PATTERN.search(key))
+
+
+def _drop_volatile(data: Any, dropped: set[str], out_dir: Path | None = None) -> Any:
+    """``data`` without its volatile keys (their names go to ``dropped``)."""
     if isinstance(data, dict):
-        out = {}
+        result = {}
         for key, value in data.items():
-            if key in VOLATILE_KEYS:
+            if _volatile(key):
                 dropped.add(key)
                 continue
-            out[key] = _drop_volatile(value, dropped)
-        return out
+            result[key] = _drop_volatile(value, dropped, out_dir)
+        if out_dir is not None and set(result) >= {"path", "fingerprint"} and isinstance(result["path"], str):
+            where = Path(result["path"].replace("<WORK>", str(out_dir.parent)))
+            if (where if where.is_absolute() else out_dir / where).is_dir():
+                result["fingerprint"] = f"<{FOLDER_FINGERPRINT}>"
+                dropped.add(FOLDER_FINGERPRINT)
+        return result
     if isinstance(data, list):
-        return [_drop_volatile(v, dropped) for v in data]
+        return [_drop_volatile(v, dropped, out_dir) for v in data]
     return data
 
 
@@ -236,7 +260,7 @@ def _path_subs(src: Path, work: Path) -> list[tuple[str, str]]:
     return sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: -len(kv[0]))
 
 
-def normalise(rel: str, data: bytes, subs: list[tuple[str, str]]) -> tuple[bytes, list[str]]:
+def normalise(rel: str, data: bytes, subs: list[tuple[str, str]], out_dir: Path) -> tuple[bytes, list[str]]:
     """The bytes to hash for file ``rel`` and what was done to them."""
     done: list[str] = []
     if rel.endswith(".gz"):
@@ -253,39 +277,89 @@ def normalise(rel: str, data: bytes, subs: list[tuple[str, str]]) -> tuple[bytes
     if new != text:
         done.append("paths")
     text = new
+    new = text
+    for pattern, placeholder in VOLATILE_TEXT:
+        new = pattern.sub(placeholder, new)
+    if new != text:
+        done.append("wall times in the text")
+    text = new
     if METADATA.search(rel):
         dropped: set[str] = set()
         if rel.endswith(".jsonl"):
-            lines = [json.dumps(_drop_volatile(json.loads(line), dropped), sort_keys=True)
+            lines = [json.dumps(_drop_volatile(json.loads(line), dropped, out_dir), sort_keys=True)
                      for line in text.splitlines() if line.strip()]
             text = "\n".join(lines) + "\n"
         else:
-            text = json.dumps(_drop_volatile(json.loads(text), dropped), indent=1, sort_keys=True) + "\n"
+            text = json.dumps(_drop_volatile(json.loads(text), dropped, out_dir), indent=1, sort_keys=True) + "\n"
         if dropped:
             done.append("dropped keys: " + ", ".join(sorted(dropped)))
     return text.encode("utf-8"), done
 
 
+def _cell(value: Any, dropped: set[str]) -> Any:
+    """A SQLite cell to hash: a blob by its sha256, JSON text without its volatile keys."""
+    if isinstance(value, bytes):
+        return _sha(value)
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.dumps(_drop_volatile(json.loads(value), dropped), sort_keys=True)
+        except ValueError:
+            pass
+    return value
+
+
+def sqlite_dump(path: Path) -> tuple[bytes, list[str]]:
+    """A SQLite file as text: every table's schema and rows (sorted), ``created_at`` columns dropped,
+    blobs by sha256. The file's own bytes (page order, free pages, times) vary run to run."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        lines, dropped = [], set()
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') "
+                                    "ORDER BY type, name"):
+            lines.append(json.dumps({"schema": name, "sql": sql}))
+            if not sql or not sql.lstrip().upper().startswith("CREATE TABLE"):
+                continue
+            cols = [c[1] for c in db.execute(f'PRAGMA table_info("{name}")')]
+            keep = [c for c in cols if c not in VOLATILE_COLUMNS]
+            dropped |= {f"column {c}" for c in set(cols) - set(keep)}
+            select = ", ".join(f'"{c}"' for c in keep)
+            rows = [[_cell(v, dropped) for v in row] for row in db.execute(f'SELECT {select} FROM "{name}"')]
+            for row in sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)):
+                lines.append(json.dumps(dict(zip(keep, row)), sort_keys=True, default=str))
+    finally:
+        db.close()
+    done = ["sqlite dump: schema + rows sorted, blobs by sha256"]
+    if dropped:
+        done.append("dropped: " + ", ".join(sorted(dropped)))
+    return ("\n".join(lines) + "\n").encode("utf-8"), done
+
+
 def hash_outputs(src: Path, work: Path, keep: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every file under WORK/out (named by its path there) and WORK/cache (``$PREFLAB_CACHE/...``)."""
     subs = _path_subs(src, work)
     files, excluded = {}, {}
-    root = work / "out"
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        reason = next((why for pattern, why in EXCLUDE.items() if re.search(pattern, rel)), None)
-        if reason:
-            excluded[rel] = reason
-            continue
-        raw = path.read_bytes()
-        data, done = normalise(rel, raw, subs)
-        entry: dict[str, Any] = {"sha256": _sha(data), "bytes": len(raw)}
-        if done:
-            entry["normalised"] = done
-        files[rel] = entry
-        if keep:
-            target = work / "normalised" / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+    for root, prefix in ((work / "out", ""), (work / "cache", "$PREFLAB_CACHE/")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = prefix + path.relative_to(root).as_posix()
+            reason = next((why for pattern, why in EXCLUDE.items() if re.search(pattern, rel)), None)
+            if reason:
+                excluded[rel] = reason
+                continue
+            raw = path.read_bytes()
+            if raw[:16] == b"SQLite format 3\x00":
+                data, done = sqlite_dump(path)
+            else:
+                data, done = normalise(rel, raw, subs, work / "out")
+            entry: dict[str, Any] = {"sha256": _sha(data), "bytes": len(raw)}
+            if done:
+                entry["normalised"] = done
+            files[rel] = entry
+            if keep:
+                target = work / "normalised" / rel.replace("$", "")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
     return files, excluded
 
 
@@ -311,8 +385,15 @@ def make_manifest(args: argparse.Namespace) -> int:
         "environment": environment(),
         "normalisation": {
             "paths": "text files: absolute paths of the pass replaced by <WORK>, <SRC>, <REPO>, <PREFIX>, <HOME>",
-            "dropped keys": f"JSON/JSONL files matching {METADATA.pattern}: keys {sorted(VOLATILE_KEYS)} dropped at "
-                            "any depth (wall times, timestamps, versions, host details); then dumped with sorted keys",
+            "wall times in the text": f"reports: {[p.pattern for p, _ in VOLATILE_TEXT]} replaced by <N>",
+            "dropped keys": f"files matching {METADATA.pattern} (and JSON in SQLite cells): keys {sorted(VOLATILE_KEYS)} "
+                            f"and keys matching {VOLATILE_KEY_PATTERN.pattern} dropped at any depth (wall times, "
+                            "timestamps, speeds, versions), then dumped with sorted keys",
+            FOLDER_FINGERPRINT: "run records' input fingerprint of a folder (a saved model: it covers the model's "
+                                "run.json, whose 'created' time differs run to run) replaced by a placeholder; "
+                                "file fingerprints are kept",
+            "sqlite dump": f"SQLite files (caches): schema and rows, sorted; columns {sorted(VOLATILE_COLUMNS)} dropped; "
+                           "blobs by sha256 (the raw bytes hold page order and times)",
         },
         "excluded_patterns": EXCLUDE,
         **run,
