@@ -6,16 +6,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preflab.pipelines.bench.run import _baselines, summarise
+import preflab
+from preflab.pipelines.bench.run import summarise
 from preflab.evaluation import correctness, paired_difference, pairwise_accuracy
 from preflab.evaluation.report import evaluate_pairs
 from preflab.io import read_pairs
 
 CHECK_SET = Path(__file__).resolve().parents[1] / "src" / "preflab" / "data" / "quickstart_eval.jsonl"
+PROMPTS = CHECK_SET.with_name("example_prompts.txt")
+
+
+def _positioned_pairs():
+    from preflab.records import PreferencePair, text_prompt
+
+    return [PreferencePair(prompt=text_prompt(f"q{i}"), chosen=" ".join("w" * (1 + i % 4)), rejected=" ".join("v" * (1 + i % 3)),
+                           provenance={"chosen_position": 1 + i % 2 if i % 5 else 1}) for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def bench_baselines(tmp_path_factory):
+    """The null baselines of a real (tiny) bench run, on the check set and on pairs with positions."""
+    from preflab.io import write_pairs
+
+    root = tmp_path_factory.mktemp("bench")
+    write_pairs(_positioned_pairs(), root / "positioned.jsonl")
+    config = {"name": "baselines", "llm": "fake", "prompts": {"path": str(PROMPTS)}, "budget_prompts": 2,
+              "methods": [{"name": "random-label"}], "rm": {"recipe": "embed-head", "seeds": [0], "options": {"epochs": 2}},
+              "eval": [{"name": "check", "path": str(CHECK_SET)}, {"name": "set", "path": str(root / "positioned.jsonl")}]}
+    return preflab.bench(config, run_dir=root / "run", progress=False)["baselines"]
 
 
 @pytest.mark.parametrize("seed", [0, 7])
-def test_bench_and_eval_give_identical_intervals(seed):
+def test_bench_and_eval_give_identical_intervals(seed, bench_baselines):
     pairs = list(read_pairs(CHECK_SET))
     rng = np.random.default_rng(3)
     rewards = [(float(c), float(r)) for c, r in rng.normal(size=(len(pairs), 2)).round(1)]  # some exact ties
@@ -26,9 +48,9 @@ def test_bench_and_eval_give_identical_intervals(seed):
     cell = summarise(per_seed, "check", n_boot=500, seed=seed)
     assert cell["accuracy"] == evaluated["model"]["accuracy"] == pairwise_accuracy([c - r for c, r in rewards])
     assert cell["ci95"] == list(evaluated["model"]["ci95"])
-    baseline = _baselines({"check": pairs}, n_boot=500, seed=seed)["longer-response-wins"]["check"]
-    assert baseline["ci95"] == list(evaluated["baselines"]["longer_response_wins"]["ci95"])
-    assert baseline["accuracy"] == evaluated["baselines"]["longer_response_wins"]["accuracy"]
+    baseline = bench_baselines["longer-response-wins"]["check"]  # the bench's bootstrap: 2000 resamples, seed 0
+    reference = evaluate_pairs(pairs, rewards, n_boot=2000, seed=0)["baselines"]["longer_response_wins"]
+    assert (baseline["accuracy"], baseline["ci95"]) == (reference["accuracy"], list(reference["ci95"]))
 
 
 def test_the_interval_depends_on_the_seed_and_averages_seeds_per_pair():
@@ -41,16 +63,12 @@ def test_the_interval_depends_on_the_seed_and_averages_seeds_per_pair():
     assert same["delta"] == 0 and same["ci95"] == [0.0, 0.0]
 
 
-def test_bench_has_every_null_baseline_of_eval_with_the_same_numbers():
-    from preflab.records import PreferencePair, text_prompt
-
-    pairs = [PreferencePair(prompt=text_prompt(f"q{i}"), chosen=" ".join("w" * (1 + i % 4)), rejected=" ".join("v" * (1 + i % 3)),
-                            provenance={"chosen_position": 1 + i % 2 if i % 5 else 1}) for i in range(40)]
-    evaluated = evaluate_pairs(pairs, [(0.0, 0.0)] * len(pairs), n_boot=200, seed=3)["baselines"]
-    bench = _baselines({"set": pairs}, n_boot=200, seed=3)
-    assert list(bench) == ["longer-response-wins", "first-position-wins"] == [k.replace("_", "-") for k in evaluated]
+def test_bench_has_every_null_baseline_of_eval_with_the_same_numbers(bench_baselines):
+    pairs = _positioned_pairs()
+    evaluated = evaluate_pairs(pairs, [(0.0, 0.0)] * len(pairs), n_boot=2000, seed=0)["baselines"]
+    assert list(bench_baselines) == ["longer-response-wins", "first-position-wins"] == [k.replace("_", "-") for k in evaluated]
     for name, r in evaluated.items():
-        cell = bench[name.replace("_", "-")]["set"]
+        cell = bench_baselines[name.replace("_", "-")]["set"]
         assert (cell["accuracy"], cell["ci95"], cell["n"]) == (r["accuracy"], list(r["ci95"]), r["n"])
     # a longer-wins Δ of 0 (equal length) is a tie, scored half right like any tie
     ties = sum(len(p.chosen.split()) == len(p.rejected.split()) for p in pairs)
