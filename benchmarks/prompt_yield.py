@@ -49,13 +49,13 @@ def repeats(text: str) -> int:
 
 
 def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> dict:
-    from preflab.config import resolve
+    from preflab.config import parse
     from preflab.pipelines.generation import failure_reasons, run_generation
     from preflab.llm.usage import Usage
     from preflab.methods import get_method
 
     method = get_method(method_name)
-    cfg = resolve(method.config, None, options, defaults=method.defaults)
+    cfg = parse(options, method.config, defaults=method.defaults)[method.config]
     view = llm.with_method(method_name)
     view.usage = Usage()
     started = time.perf_counter()

@@ -4,7 +4,7 @@ in every pair's provenance; an unknown version fails before any call (fake LLM, 
 
 import pytest
 
-from preflab.config import resolve
+from preflab.config import parse
 from preflab.errors import ConfigError
 from preflab.llm.fake import fake_llm
 from preflab.methods import Context, stream_outcomes, get_method
@@ -57,7 +57,7 @@ def test_rlcd_both_instructions_carry_the_bound():
 @pytest.mark.parametrize("method", ["rmboost", "rlcd"])
 def test_unknown_template_version_fails_up_front(method):
     with pytest.raises(ConfigError, match="no template 'answer_length' version 'v9'|no template 'rmboost_rewrite' version 'v9'"):
-        resolve(get_method(method).config, None, {"template_version": "v9"})
+        parse({"template_version": "v9"}, get_method(method).config)
 
 
 def test_rmboost_rewrite_that_runs_into_the_next_turn_keeps_only_the_finished_rewrite():

@@ -32,11 +32,11 @@ def scorer():
 
 
 def _run_all(llm, scorer, prompts):
-    from preflab.config import resolve
+    from preflab.config import parse
 
     results = {}
     for name, method in methods().items():
-        cfg = resolve(method.config, None, OPTIONS[name], defaults=method.defaults)
+        cfg = parse(OPTIONS[name], method.config, defaults=method.defaults)[method.config]
         ctx = Context(llm=llm, seed=0, scorer=scorer, judge=PairwiseJudge(llm, JudgeConfig(max_tokens=8)))
         results[name] = [o for _, o in stream_outcomes(prompts, method, cfg, ctx, in_flight=2)]
     return results

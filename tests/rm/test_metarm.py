@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from preflab.config import validate
 from preflab.rm import TrainConfig, train_reward_model
 from preflab.rm.metarm import difference_objective, read_meta_set
 
@@ -64,7 +65,7 @@ def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
     (pair,) = make_pairs(1)
     grads, deltas = {}, {}
     for m in (0.0, 2.5):
-        cfg = TrainConfig(model=tiny_encoder, max_length=64, seed=0, progress=False).validate()
+        cfg = validate(TrainConfig(model=tiny_encoder, max_length=64, seed=0, progress=False))
         _seed_everything(0)  # the same freshly initialised head both times
         bb = _prepare_model(cfg)
         disable_dropout(bb.model)

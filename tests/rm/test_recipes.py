@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from preflab.config import validate
 from preflab.errors import ConfigError
 from preflab.records import PreferencePair, text_prompt
 from preflab.rm.config import EmbedHeadConfig, RecipeConfig, TrainConfig, recipe_problems
@@ -35,22 +36,22 @@ def test_from_dict_builds_each_recipe_with_its_own_defaults():
 
 
 def test_embed_head_refuses_what_it_cannot_honour():
-    problems = recipe_problems({"recipe": "embed-head", "contrastive": "pair", "meta_set": "m.jsonl", "lora_r": 8,
-                                "label_smoothing": 0.7})
+    problems = [p.render() for p in recipe_problems({"recipe": "embed-head", "contrastive": "pair", "meta_set": "m.jsonl",
+                                                     "lora_r": 8, "label_smoothing": 0.7})]
     assert any(p.startswith("contrastive: the embed-head recipe cannot honour") and "frozen" in p for p in problems)
     assert any(p.startswith("meta_set: the embed-head recipe cannot honour") for p in problems)
     assert any(p.startswith("lora_r: the embed-head recipe cannot honour") for p in problems)
     assert any(p.startswith("label_smoothing must lie in") for p in problems)
     # speed/logging options of fine-tuning, and a fine-tuning option left at its default, are no-ops
     assert recipe_problems({"recipe": "embed-head", "progress": False, "threads": 2, "contrastive": "none"}) == []
-    assert recipe_problems({"recipe": "dpo"}) == ["recipe: unknown recipe 'dpo' (known: finetune, embed-head)"]
+    assert [p.render() for p in recipe_problems({"recipe": "dpo"})] == ["recipe: unknown recipe 'dpo' (known: finetune, embed-head)"]
 
 
 def test_validate_checks_a_directly_built_recipe():
     with pytest.raises(ConfigError, match="hidden must be at least 1"):
-        RecipeConfig("embed-head", EmbedHeadConfig(hidden=0)).validate()
+        validate(RecipeConfig("embed-head", EmbedHeadConfig(hidden=0)))
     with pytest.raises(ConfigError, match="takes EmbedHeadConfig options"):
-        RecipeConfig("embed-head", TrainConfig()).validate()
+        validate(RecipeConfig("embed-head", TrainConfig()))
 
 
 def _features(n=120, seed=0):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from preflab.errors import ConfigError
-from preflab.config import resolve
+from preflab.config import parse, validate
 from preflab.rm.config import TrainConfig
 from preflab.rm.trainer import train_reward_model
 
@@ -61,7 +61,8 @@ def _step_grads(path, pairs, batch_size, grad_accum):
     from preflab.rm.trainer import _Step, _batch_keys, _plan, _prepare_model, _seed_everything, encode_pairs
     from preflab.rm.render import Renderer
 
-    cfg = TrainConfig(model=path, max_length=64, batch_size=batch_size, grad_accum=grad_accum, max_steps=1).validate()
+    cfg = TrainConfig(model=path, max_length=64, batch_size=batch_size, grad_accum=grad_accum, max_steps=1)
+    validate(cfg)
     _seed_everything(0)
     bb = _prepare_model(cfg)
     items = encode_pairs(Renderer(bb.tokenizer, 64), pairs)
@@ -117,7 +118,7 @@ def test_contrastive_and_centering_train(tiny_decoder, mode):
 
 def test_config_validation_reports_all_errors():
     with pytest.raises(ConfigError) as err:
-        TrainConfig(precision="fp8", batch_size=0, label_smoothing=0.9).validate()
+        validate(TrainConfig(precision="fp8", batch_size=0, label_smoothing=0.9))
     msg = str(err.value)
     assert "precision" in msg and "batch_size" in msg and "label_smoothing" in msg
 
@@ -125,9 +126,9 @@ def test_config_validation_reports_all_errors():
 def test_config_precedence_defaults_file_flags(tmp_path):
     file = tmp_path / "rm.yaml"
     file.write_text("lr: 0.001\nbatch-size: 4\n")
-    cfg = resolve(TrainConfig, file, {"batch_size": 2, "seed": None})
+    cfg = parse({"batch_size": 2, "seed": None}, TrainConfig, config_file=file)[TrainConfig]
     assert (cfg.lr, cfg.batch_size, cfg.seed) == (1e-3, 2, 0)
     with pytest.raises(ConfigError, match="unknown option"):
-        resolve(TrainConfig, None, {"learning_rate": 1.0})
+        parse({"learning_rate": 1.0}, TrainConfig)
     with pytest.raises(ConfigError, match="batch_size must be at least 1"):
-        resolve(TrainConfig, None, {"batch_size": 0})
+        parse({"batch_size": 0}, TrainConfig)

@@ -39,8 +39,11 @@ class Preflight:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            self.problems += [Problem(f"{exc.where}: {p.text}", p.names) if exc.where and exc.where != self.where else p
-                              for p in exc.problems]
+            if exc.where and exc.where != self.where:  # one prefix for the problems of one context
+                names = tuple(dict.fromkeys(n for p in exc.problems for n in p.names))
+                self.problems.append(Problem(f"{exc.where}: " + "; ".join(p.text for p in exc.problems), names))
+            else:
+                self.problems += exc.problems
             return None
 
     def parse(self, given: Mapping[str, Any], *classes: type, **kwargs: Any) -> dict[type, Any] | None:

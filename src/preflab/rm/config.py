@@ -11,7 +11,7 @@ generates anything).
   problem of a plain dictionary at once (:func:`recipe_problems` returns them as a list).
 
 >>> cfg = TrainConfig(model="minilm", lr=1e-4)
->>> cfg.validate() is cfg
+>>> validate(cfg) is cfg
 True
 >>> fingerprint_fields(cfg)["lr"]
 0.0001
@@ -93,10 +93,6 @@ class TrainConfig:
                    if getattr(self, n) == 1]
         return errors + loss_problems(self)
 
-    def validate(self) -> "TrainConfig":
-        """Check every field; report all problems at once (ConfigError)."""
-        return validate(self, "invalid training config")
-
 
 def loss_problems(cfg: Any) -> list[Problem]:
     """Problems with the loss options both recipes share (:data:`LOSS_OPTIONS`) that the shared
@@ -145,9 +141,6 @@ class EmbedHeadConfig:
         """This recipe's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
         return ([about("dropout", "must be below 1, got 1")] if self.dropout == 1 else []) + loss_problems(self)
 
-    def validate(self) -> "EmbedHeadConfig":
-        return validate(self, "invalid embedding-head config")
-
 
 RECIPES: dict[str, type] = {"finetune": TrainConfig, "embed-head": EmbedHeadConfig}
 
@@ -190,14 +183,14 @@ class RecipeConfig:
             raise ConfigError(problems, f"invalid {data.get('recipe', 'finetune')} recipe")
         return recipe
 
-    def validate(self) -> "RecipeConfig":
-        errors = [about("recipe", f"unknown recipe {self.recipe!r} (known: {', '.join(RECIPES)})")] if self.recipe not in RECIPES else []
-        if not errors and not isinstance(self.options, RECIPES[self.recipe]):
-            errors.append(Problem(f"the {self.recipe} recipe takes {RECIPES[self.recipe].__name__} options, got {type(self.options).__name__}"))
-        errors += [] if errors else problems_of(self.options)
-        if errors:
-            raise ConfigError(errors, f"invalid {self.recipe} recipe")
-        return self
+    def problems(self) -> list[Problem]:
+        """The recipe is known, its options are that recipe's, and they are valid."""
+        if self.recipe not in RECIPES:
+            return [Problem("{recipe}: " + f"unknown recipe {self.recipe!r} (known: {', '.join(RECIPES)})", ("recipe",))]
+        if not isinstance(self.options, RECIPES[self.recipe]):
+            return [Problem(f"the {self.recipe} recipe takes {RECIPES[self.recipe].__name__} options, "
+                            f"got {type(self.options).__name__}")]
+        return [Problem(f"{self.recipe} recipe: {p.text}", p.names) for p in problems_of(self.options)]
 
     def with_seed(self, seed: int) -> "RecipeConfig":
         return replace(self, options=replace(self.options, seed=seed))
@@ -213,7 +206,7 @@ def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[Problem]]
     data = {str(k).replace("-", "_"): v for k, v in data.items()}
     name = data.pop("recipe", "finetune")
     if name not in RECIPES:
-        return None, [about("recipe", f"unknown recipe {name!r} (known: {', '.join(RECIPES)})")]
+        return None, [Problem("{recipe}: " + f"unknown recipe {name!r} (known: {', '.join(RECIPES)})", ("recipe",))]
     cls = RECIPES[name]
     hints = typing.get_type_hints(cls)
     finetune_defaults = {f.name: f.default for f in fields(TrainConfig)}
@@ -230,9 +223,10 @@ def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[Problem]]
         elif key in finetune_defaults:  # a fine-tuning option given to the embed-head recipe
             if key not in RUNTIME_ONLY and value != finetune_defaults[key]:
                 why = next((w for k, w in HEAD_CANNOT.items() if key.split("_")[0] == k.split("_")[0]), "it only applies to fine-tuning")
-                problems.append(about(key, f"the embed-head recipe cannot honour this option ({why}); use recipe finetune or leave it out"))
+                problems.append(Problem("{" + key + "}: " + f"the embed-head recipe cannot honour this option ({why}); "
+                                        "use recipe finetune or leave it out", (key,)))
         else:
-            problems.append(Problem(f"unknown option {key!r} of the {name} recipe (known: {', '.join(sorted(hints))})"))
+            problems.append(Problem(f"{key}: unknown option of the {name} recipe (known: {', '.join(sorted(hints))})"))
     recipe = RecipeConfig(name, cls(**given))  # the well-typed values, so their problems show too
     problems += problems_of(recipe.options)
     return (None if problems else recipe), problems

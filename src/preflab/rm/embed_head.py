@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from preflab.config import validate
 from preflab.evaluation.response_length import response_length
 from preflab.records import Message, PreferencePair
 from preflab.rm.config import EmbedHeadConfig
@@ -209,7 +210,7 @@ def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | Non
     recipe use :func:`preflab.rm.recipes.train_scorer`."""
     from preflab.rm.save import data_fingerprint
 
-    cfg = (cfg or EmbedHeadConfig()).validate()
+    cfg = validate(cfg or EmbedHeadConfig())
     cache = cache or EmbeddingCache.for_config(cfg)
     feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
     head, _ = fit_head(feats[0::2], feats[1::2], pairs, cfg)

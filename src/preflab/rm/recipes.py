@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from preflab.config import validate
 from preflab.errors import InputError
 from preflab.records import PreferencePair
 from preflab.rm.config import EmbedHeadConfig, RecipeConfig, TrainConfig, recipe_problems
@@ -62,7 +63,7 @@ def train_scorer(pairs: Sequence[PreferencePair], recipe: RecipeConfig | Mapping
     from preflab.rm.save import data_fingerprint
 
     recipe = recipe if isinstance(recipe, RecipeConfig) else RecipeConfig.from_dict(recipe)
-    recipe = (recipe if seed is None else recipe.with_seed(seed)).validate()
+    recipe = validate(recipe if seed is None else recipe.with_seed(seed))
     pairs = list(pairs)
     if len(pairs) < 2:
         raise InputError(f"need at least 2 training pairs, got {len(pairs)}")

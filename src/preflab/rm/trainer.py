@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 import torch
 
+from preflab.config import validate
 from preflab.errors import ConfigError, InputError
 from preflab.progress import Bar
 from preflab.records import PreferencePair
@@ -193,7 +194,7 @@ def train_reward_model(
     """Train a reward model; save it to ``config.output_dir`` if set (with ``provenance`` as
     its run.json). Returns a :class:`TrainResult` whose ``backbone`` can be wrapped in a scorer
     directly. Callers that pick a recipe use :func:`preflab.rm.recipes.train_scorer`."""
-    cfg = copy.deepcopy(config or TrainConfig()).validate()
+    cfg = validate(copy.deepcopy(config or TrainConfig()))
     pairs = list(pairs)
     if len(pairs) < 2:
         raise InputError(f"need at least 2 training pairs, got {len(pairs)}")
