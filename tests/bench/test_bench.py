@@ -143,7 +143,7 @@ def test_config_errors_are_reported_together(tmp_path):
         load_bench_config(data=ok_shape)
     msg = str(info.value)
     assert "unknown method 'rmbost'" in msg and "methods.1.options" in msg and "nope.txt does not exist" in msg
-    assert "rm.options (embed-head recipe): unknown option 'epochz' of the embed-head recipe" in msg
+    assert "rm.options (embed-head recipe): epochz: unknown option of the embed-head recipe" in msg
 
 
 def test_example_configs_validate():

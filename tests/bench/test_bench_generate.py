@@ -96,17 +96,17 @@ def test_generate_step_follows_a_changed_method_default(tmp_path, monkeypatch):
 def test_bench_opens_its_judges_on_the_generators_executor_and_closes_them(tmp_path, monkeypatch):
     """Was: the bench opened ``judge_llm`` with plain ``open_llm`` (never on the bench's
     executor, so never on Ray) once per method, and never closed it."""
-    import preflab.executor.llm
+    import preflab.llm.on_executor
 
     opened = []
-    real = preflab.executor.llm.open_llm_on
+    real = preflab.llm.on_executor.open_llm_on
 
     def recording(executor, spec, **kwargs):
         llm = real(executor, spec, **kwargs)
         opened.append((executor, spec, llm))
         return llm
 
-    monkeypatch.setattr(preflab.executor.llm, "open_llm_on", recording)
+    monkeypatch.setattr(preflab.llm.on_executor, "open_llm_on", recording)
     methods = [{"name": "rlaif", "options": {"inconsistent": "keep"}},
                {"name": "rlaif", "label": "rlaif-again", "options": {"max_tokens": 200, "inconsistent": "keep"}}]
     judge, gold = "fake:judge-model#answer=[[A]]", "fake:gold-model#answer=[[B]]"

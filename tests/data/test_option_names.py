@@ -28,13 +28,13 @@ def _cli_error(*args) -> str:
 def test_split_names_test_fraction_and_mode(tmp_path):
     with pytest.raises(ConfigError, match=r"^test_fraction must lie strictly between 0 and 1, got 1.0$"):
         preflab.split_pairs(PAIRS, test_fraction=1.0)
-    with pytest.raises(ConfigError, match=r"^mode: 'halves' is not a valid"):
+    with pytest.raises(ConfigError, match=r"^mode must be one of train-test, base-prompts, got 'halves'"):
         preflab.split_pairs(PAIRS, mode="halves")
     pairs = tmp_path / "pairs.jsonl"
     io.write_pairs(PAIRS, pairs)
     split = ("data", "split", pairs, "-o", tmp_path / "s")
     assert _cli_error(*split, "--test-fraction", "1") == "--test-fraction must lie strictly between 0 and 1, got 1.0"
-    assert _cli_error(*split, "--mode", "halves").startswith("--mode: 'halves' is not a valid")
+    assert _cli_error(*split, "--mode", "halves").startswith("--mode must be one of train-test, base-prompts, got 'halves'")
     assert not (tmp_path / "s").exists()
 
 

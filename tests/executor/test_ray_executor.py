@@ -72,7 +72,9 @@ def test_zero_actors_is_refused_before_ray_starts(tmp_path):
     out = tmp_path / "pairs.jsonl"
     result = runner.invoke(_app(), ["generate", "rlcd", "--prompts", str(_prompts(tmp_path, 2)), "--out", str(out),
                                     "--llm", FAKE, "--executor", "ray", "--ray-actors", "0"])
-    assert "--ray-actors must be at least 1 (got 0)" in str(result.exception)
+    from preflab.cli.adapter import render
+
+    assert "--ray-actors must be at least 1, got 0" in render(result.exception)
     assert not out.exists() and not Path(f"{out}.partial.jsonl").exists()
 
 

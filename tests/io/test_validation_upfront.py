@@ -27,7 +27,7 @@ def test_generate_negative_values_all_reported_before_any_file(tmp_path, prompts
                        "--temperature", "-1", "--limit", "-1", "--in-flight", "0")
     assert result.code == 2, result.output
     line = result.output.strip().splitlines()[-1]
-    for expected in ("max_tokens must be at least 1, got -5", "temperature must lie in [0, 2], got -1",
+    for expected in ("--max-tokens must be at least 1, got -5", "temperature must lie in [0, 2], got -1",
                      "--limit must be at least 1, got -1", "--in-flight must be at least 1, got 0"):
         assert expected in line
     assert tree(tmp_path) == before  # no .partial.jsonl, no cache file

@@ -138,7 +138,7 @@ def test_usage_per_backend_method_cost_and_budget():
     assert s["cost"] == pytest.approx((50 * 10 + 10 * 30) / 1e6) and s["unpriced_models"] == ["small"]
     usage.check_budget()
     usage.record("openai", "big-1", "rmboost", prompt_tokens=100, completion_tokens=100)
-    with pytest.raises(BudgetExceeded, match="cost budget reached.*--max-cost"):
+    with pytest.raises(BudgetExceeded, match="cost budget reached.*larger max_cost"):
         usage.check_budget()
 
 

@@ -85,7 +85,8 @@ def test_token_budget_stops_cleanly_and_a_rerun_finishes(tmp_path):
     out, cache = tmp_path / "b.jsonl", tmp_path / "b.sqlite"
     stopped = subprocess.run(_cmd(prompts, out, cache, "--max-tokens-budget", "150"), capture_output=True, text=True)
     assert stopped.returncode == 1
-    assert "token budget reached" in stopped.stderr and "rerun the same command" in stopped.stderr
+    assert "token budget reached" in stopped.stderr and "run it again with the same --out" in stopped.stderr
+    assert "rerun with a larger --max-tokens-budget" in stopped.stderr
     assert "Traceback" not in stopped.stderr and not out.exists()
     done_before = Path(str(out) + ".partial.jsonl").read_text().count("\n") - 1
     assert 0 < done_before < 12

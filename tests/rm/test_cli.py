@@ -99,7 +99,7 @@ def test_cheap_refuses_options_it_cannot_honour(tmp_path):
                               "--lr", "-1", "--output-dir", str(tmp_path / "o")])
     assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
     message = render(res.exception)
-    assert "--contrastive the embed-head recipe cannot honour" in message and "--lora-r the embed-head" in message
+    assert "--contrastive: the embed-head recipe cannot honour" in message and "--lora-r: the embed-head" in message
     assert "--lr must be > 0" in message
     assert not (tmp_path / "o").exists()
 

@@ -22,6 +22,7 @@ from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, Ex
                                  config_option, overwrite_option, signed)
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
+from preflab.errors import Problem
 from preflab.progress import Bar
 
 
@@ -150,8 +151,9 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
                                     records=records,
                                     extra_run={"llm_spec": generator.spec, "executor": executor.record()})
         except BudgetExceeded as exc:
-            raise BudgetExceeded(f"{exc}; finished prompts are kept in {out}.partial.jsonl — run it again with the same "
-                                 "out and a larger budget to continue") from None
+            raise BudgetExceeded([*exc.problems, Problem(f"finished prompts are kept in {out}.partial.jsonl — run it again "
+                                                         "with the same {out} and a larger budget to continue", ("out",))]
+                                 ) from None
     return Pairs(result.pairs, {"failures": result.failures, "counts": dict(result.counts), "resumed": result.resumed,
                                 "wall_s": result.wall_s, "run": result.run,
                                 "path": None if own.out is None else str(own.out)})

@@ -120,9 +120,11 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
     check = Preflight()
     own_names = [f.name for f in dataclasses.fields(TrainRmOptions)]
     known = sorted({*own_names, *_RECIPE_OPTIONS})
-    for name in options:
-        if name not in known:
-            check.add(f"unknown option {name!r} (known: {', '.join(known)})")
+    unknown = [name for name in options if name not in known]
+    for name in unknown:
+        check.add(f"unknown option {name!r}")
+    if unknown:
+        check.add(f"allowed: {', '.join(known)}")
     parsed = check.parse({k: v for k, v in options.items() if k in own_names}, TrainRmOptions)
     if parsed is None:
         check.done()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from preflab.errors import Problem
 from preflab.llm.usage import BudgetExceeded
 
 
@@ -30,5 +31,7 @@ def raise_first_failure(results: Sequence[Any], already_done: int) -> None:
     done, total = already_done + len(results) - len(errors), already_done + len(results)
     budget = next((e for e in errors if isinstance(e, BudgetExceeded)), None)
     if budget is not None:
-        raise BudgetExceeded(f"{budget} [{done} of {total} prompts of this batch finished]") from budget
+        last = budget.problems[-1]
+        raise BudgetExceeded([*budget.problems[:-1], Problem(f"{last.text} [{done} of {total} prompts of this batch finished]",
+                                                             last.names)]) from budget
     raise errors[0]

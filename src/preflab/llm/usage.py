@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from preflab.errors import ConfigError, PreflabError
+from preflab.errors import ConfigError, PreflabError, Problem
 
 
 class BudgetExceeded(PreflabError):
@@ -131,16 +131,15 @@ class Usage:
         with self._lock:
             t = self.total
             if self.max_tokens is not None and t.tokens >= self.max_tokens:
-                raise BudgetExceeded(
+                raise BudgetExceeded(Problem(
                     f"token budget reached: {t.tokens:,} of {self.max_tokens:,} tokens spent in {t.calls} calls "
                     f"({t.cached_calls} more came from the cache); finished calls are kept - rerun with a larger "
-                    f"--max-tokens-budget to continue (cached calls cost nothing)"
-                )
+                    "{max_tokens_budget} to continue (cached calls cost nothing)", ("max_tokens_budget",)))
             if self.max_cost is not None and t.cost >= self.max_cost:
-                raise BudgetExceeded(
+                raise BudgetExceeded(Problem(
                     f"cost budget reached: {t.cost:.4f} of {self.max_cost:.4f} spent in {t.calls} calls "
-                    f"({t.tokens:,} tokens); finished calls are kept - rerun with a larger --max-cost to continue"
-                )
+                    f"({t.tokens:,} tokens); finished calls are kept - rerun with a larger " "{max_cost} to continue",
+                    ("max_cost",)))
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready usage for ``run.json``."""

@@ -215,6 +215,8 @@ def _parse(data: Mapping[str, Any]) -> tuple[RecipeConfig | None, list[Problem]]
         if key in hints:
             if isinstance(value, int) and not isinstance(value, bool) and float in typing.get_args(hints[key]) + (hints[key],):
                 value = float(value)
+            elif hints[key] is int and isinstance(value, float) and value.is_integer():
+                value = int(value)  # the shell's flag is the fine-tuning recipe's float (--epochs 30 for the head)
             problem = type_problem(key, value, hints[key])
             if problem:
                 problems.append(problem)
