@@ -4,8 +4,9 @@ What it checks. One pass runs a fixed list of ``python -m preflab ...`` commands
 ``PYTHONPATH=--src``) with a fixed seed, an empty cache (``PREFLAB_CACHE`` and ``--cache-path``
 point at a fresh folder inside ``--work``) and the Hugging Face libraries offline:
 
-- ``generate``: rlcd, random-label and west-of-n (scored by the cheap RM) on the ``fake#seeded=true``
-  backend; rlcd on the embedded llama.cpp model (``--llm llamacpp``, 3 prompts, 32 tokens);
+- ``generate``: rlcd, random-label and west-of-n (scored by the cheap RM, a confidence filter that
+  fails about half the prompts) on the ``fake#seeded=true`` backend; rlcd on the embedded
+  llama.cpp model (``--llm llamacpp``, 3 prompts, 32 tokens);
 - ``train-rm``: ``--cheap`` (frozen MiniLM + head) and a 2-step MiniLM fine-tune;
 - ``score`` (pairs with both RMs, and prompt + responses rows), ``eval``;
 - ``strength`` (embed-head, seeds and heads modes, 3 members), ``clean`` (flip/drop/smooth/margin,
@@ -16,25 +17,36 @@ The inputs are the small files shipped in the repo (``examples/pairs_small.jsonl
 ``src/preflab/data/*``, found relative to this script's repo root, else under ``--src``), copied
 into ``WORK/inputs`` first; every command runs in ``WORK/out`` with relative paths.
 
-Afterwards every file under ``WORK/out`` is hashed (sha256) into the manifest (``--out``): pairs,
-failures, run records, model weights, scores, eval/bench results, plots. Before hashing, text files
-have the absolute paths of this pass (the work folder, ``--src``, the repo root, the Python
-prefix) replaced by ``<WORK>``, ``<SRC>``, ``<REPO>``, ``<PREFIX>``; run records and other
-metadata JSON(L) lose the keys that legitimately differ between two runs of the same code
-(wall times, timestamps, versions, host details: ``VOLATILE_KEYS``). The manifest says, per file,
-which of these normalisations changed it (``normalised``), and lists the files left out with the
-reason (``excluded``). Files that are not deterministic even on the same code are excluded by
-``EXCLUDE`` below (with the reason). ``--keep-normalised`` also writes the normalised text of every
-file to ``WORK/normalised/`` so that two passes can be diffed file by file.
+Afterwards every file under ``WORK/out`` and in the cache (``$PREFLAB_CACHE/...``: the LLM call
+cache, the frozen-encoder embeddings, the Q8_0 copy of SmolLM2) is hashed (sha256) into the
+manifest (``--out``): pairs, failures, run records, model weights, scores, eval and bench results,
+plots, caches. Before hashing:
 
-Usage (from the repo root; each pass takes a few minutes on 2 cores)::
+- text files have the absolute paths of the pass (the work folder, ``--src``, the repo root, the
+  Python prefix, the home folder) replaced by ``<WORK>``, ``<SRC>``, ``<REPO>``, ``<PREFIX>``, ``<HOME>``;
+- every JSON file (run records, results, step records, model metadata) and the training metrics
+  JSONL lose the keys that differ between two runs of the same code (timestamps, wall times,
+  speeds, library versions: ``VOLATILE_KEYS``, ``VOLATILE_KEY_PATTERN``), and a run record's input
+  fingerprint of a folder (a saved model, whose own run.json holds its creation time) is replaced
+  by a placeholder; the reports' printed wall times become ``<N>`` (``VOLATILE_TEXT``);
+- SQLite files (the caches) are hashed as a dump of their rows, sorted, without ``created_at``
+  and without the volatile keys of the JSON they hold (the call's latency).
+
+The manifest says, per file, which of these changed it (``normalised``), describes each rule
+(``normalisation``) and lists the files left out with the reason (``excluded``, from ``EXCLUDE``:
+files that differ even between two runs of the same code). ``--keep-normalised`` also writes the
+normalised bytes of every file to ``WORK/normalised/`` so that two passes can be diffed file by file.
+
+Usage (from the repo root; one pass takes about 2 minutes on 2 cores)::
 
     python scripts/same_outputs.py --src /path/to/old/src --work /tmp/same_a --out a.json
     python scripts/same_outputs.py --src /path/to/new/src --work /tmp/same_b --out b.json
     python scripts/same_outputs.py --compare a.json b.json      # table of differing files; exit 1 if any
 
 Use one interpreter (a virtual environment with every extra: torch, transformers, llama-cpp-python,
-the embedded models) for both passes; ``--work`` is deleted and created fresh. A pass exits 1 if a
+the embedded models) and one machine for both passes (the manifest records the versions and the
+CPU count; ``--compare`` warns when they differ). ``--work`` is created fresh (an existing one is
+deleted only if it is empty or an earlier pass made it). A pass exits 1 if a
 command failed (its return code and the tail of its log are in the manifest; the logs are in
 ``WORK/logs``). Run the same tree twice and compare to see that the manifest is deterministic.
 """
@@ -108,7 +120,8 @@ STEPS: list[tuple[str, list[str]]] = [
                            "--batch-size", "4", "--max-length", "128", "--seed", str(SEED), "--threads", "2",
                            "--log-every", "1", "--no-progress", "--output-dir", "rm/finetune"]),
     ("generate-west-of-n-fake", _gen("west-of-n", "gen/west_of_n_fake.jsonl", "--limit", "6", "--n", "4",
-                                     "--max-tokens", "48", "--scorer", "rm/cheap")),
+                                     "--max-tokens", "48", "--scorer", "rm/cheap",
+                                     "--min-confidence", "0.61")),  # about half fail: a failures file with rows
     ("score-cheap", ["score", "rm/cheap", "../inputs/check_pairs.jsonl", "--output", "score/check_cheap.jsonl"]),
     ("score-finetune", ["score", "rm/finetune", "../inputs/pairs_small.jsonl", "--output",
                         "score/small_finetune.jsonl"]),
@@ -131,7 +144,7 @@ STEPS: list[tuple[str, list[str]]] = [
 #: runs of the same code. Found by diffing two passes of the same tree (``--keep-normalised``).
 VOLATILE_KEYS = {
     "created", "created_at", "wall_s", "train_s", "latency_s", "total_seconds", "trunk_seconds", "member_seconds",
-    "pairs_per_second", "versions",
+    "pairs_per_second", "time", "versions",
 }
 #: Any other key that names a duration or a speed (``*_s``, ``*_seconds``, ``*_per_second``) is dropped too.
 VOLATILE_KEY_PATTERN = re.compile(r"(_s|_seconds|_per_second)$")
@@ -150,7 +163,10 @@ METADATA = re.compile(r"(\.json|metrics\.jsonl)$")
 #: run.json, whose creation time differs run to run: it is dropped (a file's fingerprint is kept).
 FOLDER_FINGERPRINT = "fingerprint of a folder input"
 #: Files left out of the comparison: relative path regex -> reason.
-EXCLUDE: dict[str, str] = {}
+EXCLUDE: dict[str, str] = {
+    r"\.sqlite3?-(wal|shm|journal)$": "SQLite's transient journal of a connection left open (its rows are in the "
+                                      "database file, which is compared)",
+}
 TEXT_SUFFIXES = (".json", ".jsonl", ".md", ".html", ".txt", ".yaml", ".yml", ".csv", ".svg", ".log")
 
 
@@ -201,11 +217,17 @@ def child_env(src: Path, work: Path) -> dict[str, str]:
     return env
 
 
+MARKER = ".same_outputs-work"
+
+
 def run_pass(src: Path, work: Path) -> tuple[dict[str, Any], bool]:
     if work.exists():
+        if not (work / MARKER).exists() and any(work.iterdir()):
+            raise SystemExit(f"--work {work} exists and was not made by this script; give a new folder")
         shutil.rmtree(work)
     for sub in ("out", "cache", "logs"):
         (work / sub).mkdir(parents=True)
+    (work / MARKER).write_text("scratch folder of scripts/same_outputs.py; deleted by its next pass\n")
     inputs = prepare_inputs(src, work)
     env = child_env(src, work)
     where = subprocess.run([sys.executable, "-c", "import preflab; print(preflab.__file__)"], env=env,
@@ -429,6 +451,8 @@ def compare(a_path: str, b_path: str) -> int:
                 if a["environment"].get(k) != b["environment"].get(k)}
     if env_diff:
         print(f"note: the environments differ (outputs may differ for that reason): {env_diff}")
+    if a.get("normalisation") != b.get("normalisation") or a.get("excluded_patterns") != b.get("excluded_patterns"):
+        print("note: the manifests were made with different normalisation or exclusion rules")
     if set(a.get("excluded", {})) != set(b.get("excluded", {})):
         print("note: the excluded files differ:", sorted(set(a["excluded"]) ^ set(b["excluded"])))
     print(f"A: {a_path} ({len(a['files'])} files)\nB: {b_path} ({len(b['files'])} files)")
