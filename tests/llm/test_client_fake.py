@@ -62,7 +62,7 @@ def test_complete_many_keeps_finished_work_when_one_fails(cache_path):
 
 def test_complete_many_budget_stop_says_how_far_it_got(cache_path):
     llm = open_llm(FakeBackend(max_concurrency=1), cache=cache_path, usage=Usage(max_tokens=30))
-    with pytest.raises(BudgetExceeded, match=r"--max-tokens-budget.*\[(\d+) of 10 prompts of this batch finished\]") as info:
+    with pytest.raises(BudgetExceeded, match=r"larger max_tokens_budget.*\[(\d+) of 10 prompts of this batch finished\]") as info:
         llm.complete_many([Request(f"prompt number {i}") for i in range(10)])
     finished = int(info.value.args[0].split("[")[1].split(" ")[0])
     assert 1 <= finished < 10 and llm.cache.stats()["entries"] == finished
