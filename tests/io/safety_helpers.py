@@ -10,7 +10,6 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from preflab.cli.adapter import render
 from preflab.errors import PreflabError
 
 
@@ -22,7 +21,6 @@ class Result:
 
 
 def cli(*args) -> Result:
-    from preflab.cli.adapter import render
     from preflab.cli.main import app
 
     result = CliRunner().invoke(app, [str(a) for a in args])

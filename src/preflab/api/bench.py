@@ -87,10 +87,7 @@ def _run(cfg: Any, root: Path, folder: Path, progress: bool) -> dict[str, Any]:
 
 
 def _parsed(check: Preflight, options: dict[str, Any], cls: type) -> Any:
-    parsed = check.parse(options, cls)
-    if parsed is None:
-        check.done()
-    return parsed[cls]
+    return check.options(options, cls)[cls]
 
 
 @signed(BenchOptions)

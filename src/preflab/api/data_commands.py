@@ -142,9 +142,7 @@ def _checked(data: Any, options: dict[str, Any], *own: type, outputs=lambda pars
     """The parsed options, every output (the rejects file included) checked against the input
     before the first row is read."""
     check = Preflight()
-    parsed = check.parse(options, ReadOptions, *own)
-    if parsed is None:
-        check.done()
+    parsed = check.options(options, ReadOptions, *own)
     found: list[Output] = list(outputs(parsed))
     rejects = rejects_path(data, parsed[ReadOptions])
     if rejects is not None:

@@ -111,10 +111,8 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
 
     chosen = get_method(method)
     check = Preflight()
-    parsed = check.parse({"prompts": prompts, **options}, GenerateOptions, LLMOptions, ExecutorOptions, chosen.config,
-                         defaults=chosen.defaults, config_file=_config_file(options), elsewhere=other_methods(chosen.name))
-    if parsed is None:
-        check.done()
+    parsed = check.options({"prompts": prompts, **options}, GenerateOptions, LLMOptions, ExecutorOptions, chosen.config,
+                           defaults=chosen.defaults, elsewhere=other_methods(chosen.name))
     own, llm_options, cfg = parsed[GenerateOptions], parsed[LLMOptions], parsed[chosen.config]
     executor = parsed[ExecutorOptions].to_executor()
     source = example_prompts() if own.prompts is None else own.prompts
@@ -158,8 +156,3 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
                                 "wall_s": result.wall_s, "run": result.run,
                                 "path": None if own.out is None else str(own.out)})
 
-
-def _config_file(options: dict[str, Any]) -> Any:
-    """The ``config`` YAML a call names, when it is a path (a wrong type is reported by the parser)."""
-    value = options.get("config")
-    return value if isinstance(value, (str, Path)) else None

@@ -49,9 +49,7 @@ def judge(pairs: Any, *, progress: bool = True, **options: Any) -> dict[str, Any
     from preflab.provenance import run_record, write_run_json
 
     check = Preflight()
-    parsed = check.parse(options, JudgeOptions, LLMOptions)
-    if parsed is None:
-        check.done()
+    parsed = check.options(options, JudgeOptions, LLMOptions)
     own, llm_options = parsed[JudgeOptions], parsed[LLMOptions]
     check.llm(llm_options.llm)
     check.outputs([] if own.out is None else file_output(own.out, ".run.json"), [pairs])

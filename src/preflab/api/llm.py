@@ -58,9 +58,7 @@ def check_llm(**options: Any) -> LLMCheck:
     apart from the request. Unlike the other functions it does not use the call cache unless
     ``cache=True``."""
     check = Preflight()
-    parsed = check.parse(options, CheckOptions, LLMOptions, defaults=CHECK_DEFAULTS)
-    if parsed is None:
-        check.done()
+    parsed = check.options(options, CheckOptions, LLMOptions, defaults=CHECK_DEFAULTS)
     own, llm_options = parsed[CheckOptions], parsed[LLMOptions]
     check.llm(llm_options.llm)
     check.done()

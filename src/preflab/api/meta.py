@@ -52,9 +52,7 @@ def meta_set(prompts: Any = None, **options: Any) -> dict[str, Any]:
     from preflab.rm.metarm import sample_meta_set
 
     check = Preflight()
-    parsed = check.parse({"prompts": prompts, **options}, MetaSetOptions, LLMOptions)
-    if parsed is None:
-        check.done()
+    parsed = check.options({"prompts": prompts, **options}, MetaSetOptions, LLMOptions)
     own, llm_options = parsed[MetaSetOptions], parsed[LLMOptions]
     if own.prompts is None:
         check.add(about("prompts", "is required"))

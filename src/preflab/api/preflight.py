@@ -52,6 +52,18 @@ class Preflight:
 
         return self.run(parse, given, *classes, **kwargs)
 
+    def options(self, given: Mapping[str, Any], *classes: type, **kwargs: Any) -> dict[type, Any]:
+        """The call's options parsed into ``classes``; the YAML file named by its ``config``
+        option (when it names one) is read under them. On a problem, stop here with every
+        problem found so far: the checks after this one need the values."""
+        config = given.get("config")
+        if "config_file" not in kwargs and isinstance(config, (str, os.PathLike)):
+            kwargs["config_file"] = config
+        parsed = self.parse(given, *classes, **kwargs)
+        if parsed is None:
+            self.done()
+        return parsed  # type: ignore[return-value]
+
     def add(self, problem: Problem | str) -> None:
         self.problems.append(problem if isinstance(problem, Problem) else Problem(problem))
 

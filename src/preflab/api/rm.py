@@ -125,9 +125,7 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
         check.add(f"unknown option {name!r}")
     if unknown:
         check.add(f"allowed: {', '.join(known)}")
-    parsed = check.parse({k: v for k, v in options.items() if k in own_names}, TrainRmOptions)
-    if parsed is None:
-        check.done()
+    parsed = check.options({k: v for k, v in options.items() if k in own_names}, TrainRmOptions, config_file=None)
     own = parsed[TrainRmOptions]
     flags = {k: v for k, v in options.items() if k in _RECIPE_OPTIONS}
     flags["output_dir"] = None if output_dir is None else str(output_dir)

@@ -38,11 +38,7 @@ def west_of_n_rounds(*, say=None, **options: Any) -> dict[str, Any]:
     from preflab.pipelines.west_of_n_rounds import run_rounds
 
     check = Preflight()
-    config = options.get("config")
-    parsed = check.parse(options, RoundsOptions, RoundsConfig, LLMOptions,
-                         config_file=config if isinstance(config, (str, Path)) else None)
-    if parsed is None:
-        check.done()
+    parsed = check.options(options, RoundsOptions, RoundsConfig, LLMOptions)
     own, cfg, llm_options = parsed[RoundsOptions], parsed[RoundsConfig], parsed[LLMOptions]
     for name in ("base", "prompts", "out"):
         if getattr(own, name) is None:

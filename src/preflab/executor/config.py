@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from preflab.config import option, problems_of, validate
+from preflab.config import option, validate
 from preflab.errors import ConfigError, PreflabError, Problem, about
 
 KINDS = ("local", "ray")

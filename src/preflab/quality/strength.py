@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from preflab.config import option
-from preflab.errors import ConfigError, Problem, about
+from preflab.errors import Problem, about
 from preflab.rm.config import RecipeConfig, recipe_problems
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from preflab.config import option, validate
-from preflab.errors import ConfigError, InputError, Problem, about
+from preflab.errors import InputError, Problem, about
 from preflab.records import PreferencePair
 
 

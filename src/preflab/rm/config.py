@@ -23,7 +23,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal, Mapping
 
-from preflab.config import option, problems_of, range_problem, type_problem, validate
+from preflab.config import option, problems_of, range_problem, type_problem
 from preflab.errors import ConfigError, Problem, about
 
 CHOICES = {
