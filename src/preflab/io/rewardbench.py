@@ -285,7 +285,7 @@ def read_benchmark(source: Any, benchmark: str, split: str | None = None) -> lis
             row = benchmark_row(raw, benchmark, default_id=default)
         except InputError as err:
             raise err.located(**loc.where()) from None
-        if row.is_ties:
+        if benchmark == "rewardbench2" and row.is_ties:
             if row.id in ties_seen:
                 first = ties_seen[row.id]
                 at = f"line {first.line}" if first.line is not None else f"row {first.row}"
