@@ -181,3 +181,18 @@ def test_a_hub_dataset_that_cannot_be_loaded_is_one_input_error(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(InputError, match=r"could not load dataset 'allenai/reward-bench-2' from the hub"):
         read_benchmark("hf:allenai/reward-bench-2", "rewardbench2")
+
+
+def test_pairs_in_a_datasets_folder_are_still_pairs_and_take_a_split(tmp_path):
+    datasets = pytest.importorskip("datasets")
+
+    def split(n, tag):
+        return datasets.Dataset.from_list([{"prompt": f"{tag} {i}?", "chosen": f"yes {i} [r=1]", "rejected": "no [r=0]"}
+                                           for i in range(n)])
+
+    datasets.DatasetDict({"train": split(3, "a")}).save_to_disk(tmp_path / "one")
+    assert detect(str(tmp_path / "one"), V1_SUBSETS) is None  # read from train, as the pair reader does
+    assert preflab.evaluate(RewardInText(), str(tmp_path / "one"), n_boot=10, progress=False)["model"]["n"] == 3
+    datasets.DatasetDict({"train": split(3, "a"), "test": split(5, "b")}).save_to_disk(tmp_path / "two")
+    result = preflab.evaluate(RewardInText(), str(tmp_path / "two"), split="test", n_boot=10, progress=False)
+    assert "benchmark" not in result and result["model"]["n"] == 5
