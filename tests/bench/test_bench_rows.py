@@ -137,14 +137,15 @@ def test_the_human_rows_hold_human_pairs_of_the_prompts_the_methods_were_given(f
 
 
 def test_generate_elsewhere_then_compare_from_the_pairs_file(first, tmp_path):
-    """The pairs and run record of a method, moved to another folder and named by a pairs:
-    entry, give the row the generated method gave, with the generation's cost and record."""
+    """``preflab generate`` on the bench's generation prompts (as on a cluster), its file named
+    by a pairs: entry: the rows the bench's own generation gave, with the generation's cost and
+    run record."""
     folder, run_dir = _copy(first, tmp_path)
     results = first[1]
-    made = run_dir / results["methods"]["rlcd"]["pairs_file"]
-    (folder / "cluster").mkdir()
-    for suffix in ("", ".run.json", ".failures.jsonl"):
-        shutil.copyfile(f"{made}{suffix}", folder / "cluster" / f"rlcd.jsonl{suffix}")
+    prompts = next(run_dir.glob("steps/data-*/prompts.jsonl"))
+    made = preflab.generate("rlcd", prompts=prompts, out=folder / "cluster" / "rlcd.jsonl", limit=10, llm="rows-varied",
+                            max_tokens=16, cache=False, progress=False)  # every call paid, as in the bench
+    assert len(made) == results["methods"]["rlcd"]["pairs"]
     config = _config(folder, "local.yaml", methods=[{"name": "rlcd-cluster", "pairs": "cluster/rlcd.jsonl"},
                                                     {"name": "other", "pairs": "other.jsonl", "format": "hh-rlhf"}])
     local = _bench(config, run_dir)

@@ -2,7 +2,9 @@
 evaluate on every set and the null baselines → results.json, results.md, results.png.
 
 Rows: ``base-only`` and ``base+METHOD`` when labelled base data is given (West-of-N's
-HF50% setting), else ``METHOD`` alone. Every row is trained with the same RM recipe and
+HF50% setting), else ``METHOD`` alone; a METHOD may be a pairs file made elsewhere
+(:mod:`~preflab.pipelines.bench.pairs_files`), and ``base+human`` adds as much human data
+(:mod:`~preflab.pipelines.bench.rows`). Every row is trained with the same RM recipe and
 seeds and evaluated on the same sets. Each step is cached by fingerprint
 (:mod:`preflab.pipelines.bench.steps`), so a rerun redoes only what changed or never finished.
 """
@@ -305,7 +307,8 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
             if entry.pairs:  # a pairs file: read, not generated; no generator is opened for it
                 gens[entry.key] = pairs_step(state.steps, entry, root, say)
             else:
-                llm = llm or opened.enter_context(open_llm_on(executor, cfg.llm, cache=cache))
+                if llm is None:  # opened for the first method that generates
+                    llm = opened.enter_context(open_llm_on(executor, cfg.llm, cache=cache))
                 gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
             gold[entry.key] = _gold_agreement(state, gens[entry.key])
     human = _human_step(state, data) if cfg.base_human else None
