@@ -324,3 +324,18 @@ def test_the_human_pool_of_a_labelled_prompts_file(tmp_path):
     write_prompts(list(prompts_of(labelled))[::-1], tmp_path / "prompts.jsonl")  # the generation prompts, reversed
     pool = human_pool(labelled, tmp_path / "prompts.jsonl", budget=4)
     assert [p.id for p in pool] == [p.id for p in labelled[::-1][:4]]  # the first 4 prompts, in their order
+
+
+def test_a_pairs_entry_reads_its_file_with_format_column_map_and_limit(tmp_path):
+    _files(tmp_path)
+    rows = [{"q": f"Question {i}?", "good": f"a fine answer {i}", "bad": f"no {i}"} for i in range(5)]
+    (tmp_path / "vendor.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    entry = {"name": "vendor", "pairs": "vendor.jsonl", "column_map": "q=prompt,good=chosen,bad=rejected", "limit": 3}
+    cfg, root = load_bench_config(_config(tmp_path, methods=[entry]))
+    from preflab.pipelines.bench.data import data_problems, read_pairs_entry
+
+    pairs = read_pairs_entry(cfg.methods[0], root)
+    assert [(p.chosen, p.rejected) for p in pairs] == [(f"a fine answer {i}", f"no {i}") for i in range(3)]
+    assert data_problems(cfg, root) == []
+    cfg, root = load_bench_config(_config(tmp_path, methods=[{**entry, "column_map": None}]))
+    assert [p.render() for p in data_problems(cfg, root)][0].startswith("methods.0.pairs: ")  # unreadable: named, not raised
