@@ -60,8 +60,8 @@ def source_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | 
             generator = run.get("generator") or {}
             made = " ".join(str(x) for x in (run.get("step"), generator.get("model"), run.get("created")) if x) or \
                 "no run record"
-            body.append([key, source["path"], source["fingerprint"], made])
-    return (["row source", "pairs file", "sha256 (16)", "made by"], body) if body else None
+            body.append([key, source.get("given") or source["path"], source["fingerprint"], made])
+    return (["row source", "pairs file (as the bench file names it)", "sha256 (16)", "made by"], body) if body else None
 
 
 def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:

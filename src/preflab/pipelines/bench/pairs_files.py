@@ -34,7 +34,8 @@ def source_record(entry: MethodEntry, root: Path) -> dict[str, Any]:
             run = json.loads(run_file.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             run = {"unreadable": str(run_file)}
-    return {"path": str(path), "fingerprint": file_fingerprint(path) if local else entry.pairs, "format": entry.format,
+    return {"path": str(path.resolve()) if local else entry.pairs, "given": entry.pairs,
+            "fingerprint": file_fingerprint(path) if local else entry.pairs, "format": entry.format,
             "column_map": entry.column_map, "limit": entry.limit, "run": run,
             "run_fingerprint": file_fingerprint(run_file) if run is not None else None}
 
