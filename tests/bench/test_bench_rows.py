@@ -81,8 +81,7 @@ def first(tmp_path_factory):
 
 
 def _copy(first, tmp_path) -> tuple[Path, Path]:
-    folder, results = first
-    shutil.copytree(folder, tmp_path / "f")
+    shutil.copytree(first[0], tmp_path / "f")
     return tmp_path / "f", tmp_path / "f" / "run"
 
 

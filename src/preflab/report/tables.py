@@ -290,7 +290,7 @@ def plot_mix(results: dict[str, Any], path: Path) -> str | None:
         ax.axhline(0.5, color="k", lw=0.7, ls="--")
         n_base = (results.get("mix") or {}).get("base_pairs")
         if n_base:
-            top = ax.secondary_xaxis("top", functions=(lambda x: x / n_base, lambda r: r * n_base))
+            top = ax.secondary_xaxis("top", functions=(lambda x, n=n_base: x / n, lambda r, n=n_base: r * n))
             top.set_xlabel("mix: pairs added per base pair", fontsize=8)
         ax.set_xlabel("pairs added to the base (hollow: capped, the source ran out)", fontsize=8)
         ax.set_ylabel("pairwise accuracy")
