@@ -61,13 +61,16 @@ def _say(message: str) -> None:
 
 def _planned(check: Preflight, config: str | Path | dict[str, Any], run_dir: str | Path | None, overwrite: bool):
     """(config, root, run folder) of a bench: the whole bench config validated (specs
-    included; its problems named by their key paths), and the run folder checked against every
-    file the bench reads."""
+    included; its problems named by their key paths), its data checked (a pairs file that is
+    empty or shares prompts with an evaluation set; base+human without labels), and the run
+    folder checked against every file the bench reads."""
     from preflab.io.outputs import workdir_output
     from preflab.pipelines.bench.config import input_paths, load_bench_config
+    from preflab.pipelines.bench.data import check_data
 
     path, data = (None, config) if isinstance(config, dict) else (Path(config), None)
     cfg, root = load_bench_config(path, data=data)
+    check.run(check_data, cfg, root, str(path) if path else "<bench config>")  # pairs files: empty, leaking
     folder = Path(run_dir) if run_dir is not None else Path("runs") / cfg.name
     check.outputs(workdir_output(folder), [path, *input_paths(cfg, root)], overwrite=overwrite)
     check.done()
