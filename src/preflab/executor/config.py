@@ -1,5 +1,6 @@
 """The executor settings (:class:`Executor`) and its typed errors; see :mod:`preflab.executor`.
 
+>>> from preflab.config import problems_of
 >>> [p.render() for p in problems_of(Executor("ray", actors=0))]
 ['actors must be at least 1, got 0']
 >>> Executor.from_config({"kind": "ray", "actors": 2}).record()["actors"]
