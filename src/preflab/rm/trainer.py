@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from preflab.config import validate
-from preflab.errors import ConfigError, InputError
+from preflab.errors import ConfigError, InputError, TrainingDiverged
 from preflab.progress import Bar
 from preflab.records import PreferencePair
 from preflab.rm import distributed
@@ -182,6 +182,14 @@ def _plan(lengths: list[int], cfg: TrainConfig, world: int, rank: int) -> list[l
     return steps
 
 
+def _diverged(what: str, cfg: TrainConfig) -> TrainingDiverged:
+    """Why a run stopped with a loss that is no number; nothing was saved, so no broken model
+    is ever mistaken for a trained one."""
+    fixes = [f"lower lr (now {cfg.lr:g})", "clip gradients with max_grad_norm (now off)" if not cfg.max_grad_norm else "",
+             f"train in fp32 (now {cfg.precision})" if cfg.precision != "fp32" else ""]
+    return TrainingDiverged(f"{what}; training stopped and nothing was saved: " + ", or ".join(f for f in fixes if f))
+
+
 def train_reward_model(
     pairs: Sequence[PreferencePair],
     config: TrainConfig | None = None,
@@ -245,12 +253,16 @@ def train_reward_model(
                 step_loss += loss
                 window.append(r)
                 seen += len(idx) * dist.world
+            if not math.isfinite(dist.all_sum(step_loss)):  # every process stops together
+                raise _diverged(f"the training loss became {step_loss} at step {step} of {len(steps)}", cfg)
             losses.append(step_loss)
             if saved is not None:
                 meta.restore(params, saved)  # back to θ, keeping the BT gradient taken at θ′ (first order)
             dist.sum_gradients(params)
             if cfg.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+                if not math.isfinite(norm):
+                    raise _diverged(f"the gradient norm became {norm} at step {step} of {len(steps)}", cfg)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
@@ -272,6 +284,8 @@ def train_reward_model(
                     result.reward_mean, result.reward_std = float(val_r.mean()), float(val_r.std())
                     if cfg.keep_best:
                         best_state = {k: v.detach().clone() for k, v in bb.model.state_dict().items()}
+    if not all(bool(torch.isfinite(p).all()) for p in params):
+        raise _diverged(f"the weights hold NaN or Infinity after {len(steps)} steps", cfg)
     result.train_seconds = time.perf_counter() - start
     result.pairs_per_second = seen / result.train_seconds
     if best_state is not None:
