@@ -172,11 +172,14 @@ def output_problems(outputs: Iterable[Output], inputs: Iterable[str | os.PathLik
 
 def claim(outputs: Iterable[Output]) -> None:
     """Create every ``workdir`` output with preflab's marker (after validation passed)."""
+    from preflab.io.atomic import writing
+
     for out in outputs:
         if out.kind == "workdir":
-            out.path.mkdir(parents=True, exist_ok=True)
-            if marker_of(out.path) is None:
-                write_marker(out.path, entries=None)
+            with writing(out.path):
+                out.path.mkdir(parents=True, exist_ok=True)
+                if marker_of(out.path) is None:
+                    write_marker(out.path, entries=None)
 
 
 def write_marker(folder: Path, entries: list[str] | None | Literal["auto"] = "auto") -> None:

@@ -9,7 +9,6 @@ seeds and evaluated on the same sets. Each step is cached by fingerprint
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -333,9 +332,10 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
     from preflab.report.tables import plot_length, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
 
     with atomic_path(run_dir / "results.json") as tmp:
-        tmp.write_text(json.dumps(results, indent=2, default=str))
+        tmp.write_text(record_json(results, indent=2, default=str))
     with atomic_path(run_dir / "results.md") as tmp:
         tmp.write_text(results_markdown(results))
     plot_results(results, run_dir / "results.png")
