@@ -194,6 +194,8 @@ def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair]
         epoch += 1
     if not all(bool(torch.isfinite(p).all()) for p in head.parameters()):
         raise _diverged(f"the head's weights hold NaN or Infinity after {epoch} epochs", cfg)
+    if not math.isfinite(final := _eval_loss(head, fc, fr, cols)):  # rewards that overflow show here
+        raise _diverged(f"the training loss of the head is {final} after {epoch} epochs", cfg)
     log.debug("head trained on %d pairs for %d epochs", len(pairs), epoch)
     return head.eval(), epoch
 

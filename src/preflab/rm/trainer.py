@@ -190,6 +190,17 @@ def _diverged(what: str, cfg: TrainConfig) -> TrainingDiverged:
     return TrainingDiverged(f"{what}; training stopped and nothing was saved: " + ", or ".join(f for f in fixes if f))
 
 
+def _check_finite(bb: Backbone, renderer: Renderer, cfg: TrainConfig, n_steps: int) -> None:
+    """The trained weights, and the rewards of the probe texts saved with the model, are
+    numbers: a last step can overflow the weights without its loss showing it."""
+    from preflab.rm.save import probe_rewards
+
+    if not all(bool(torch.isfinite(p).all()) for p in bb.model.parameters()):
+        raise _diverged(f"the weights hold NaN or Infinity after {n_steps} steps", cfg)
+    if not all(math.isfinite(r) for r in probe_rewards(bb, renderer)):
+        raise _diverged(f"the model gives NaN or infinite rewards after {n_steps} steps", cfg)
+
+
 def train_reward_model(
     pairs: Sequence[PreferencePair],
     config: TrainConfig | None = None,
@@ -284,8 +295,6 @@ def train_reward_model(
                     result.reward_mean, result.reward_std = float(val_r.mean()), float(val_r.std())
                     if cfg.keep_best:
                         best_state = {k: v.detach().clone() for k, v in bb.model.state_dict().items()}
-    if not all(bool(torch.isfinite(p).all()) for p in params):
-        raise _diverged(f"the weights hold NaN or Infinity after {len(steps)} steps", cfg)
     result.train_seconds = time.perf_counter() - start
     result.pairs_per_second = seen / result.train_seconds
     if best_state is not None:
@@ -297,6 +306,7 @@ def train_reward_model(
         from preflab.rm.lora import merge_lora
 
         merge_lora(bb)
+    _check_finite(bb, renderer, cfg, len(steps))
     if cfg.output_dir and dist.is_main:
         from preflab.rm.save import save_reward_model
 
