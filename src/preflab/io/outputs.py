@@ -172,7 +172,7 @@ def output_problems(outputs: Iterable[Output], inputs: Iterable[str | os.PathLik
 
 def claim(outputs: Iterable[Output]) -> None:
     """Create every ``workdir`` output with preflab's marker (after validation passed)."""
-    from preflab.io.atomic import writing
+    from preflab.io.refusals import writing
 
     for out in outputs:
         if out.kind == "workdir":

@@ -31,7 +31,8 @@ from typing import Any, Callable
 
 from preflab import io
 from preflab.errors import ConfigError
-from preflab.io.atomic import write_all, writing
+from preflab.io.atomic import write_all
+from preflab.io.refusals import writing
 from preflab.io.containers import write_jsonl
 from preflab.methods.base import Context, Failure, Method, stream_outcomes
 from preflab.methods.context import method_context

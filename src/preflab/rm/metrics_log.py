@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from preflab.io.atomic import writing
+from preflab.io.refusals import writing
 from preflab.io.portable import record_json
 
 log = logging.getLogger(__name__)
