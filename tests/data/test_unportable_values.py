@@ -173,3 +173,18 @@ def test_a_renamed_column_that_lands_on_an_existing_one_is_a_row_error(tmp_path)
     with pytest.raises(InputError, match="'good' and 'chosen' would both become 'chosen'") as info:
         list(read_pairs(path, column_map="good=chosen"))
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize(("text", "lone"), [
+    ('"a \\ud83d\\ude42 b"', False), ('"\\uD83D\\uDE00\\ud83d\\ude42"', False), ('"\\u6570"', False),
+    ('"x\\ud800y"', True), ('"x\\ud800"', True), ('"x\\udc00"', True), ('"\\udc00\\ud800"', True),
+    ('"\\ud800\\ud800\\udc00"', True), ('"\\\\\\\\ud83d\\ude00"', True), ('"\\ud83d\\ude42\\ud800"', True),
+])
+def test_the_json_reader_finds_exactly_the_lone_surrogates(text, lone):
+    from preflab.io import portable
+
+    if lone:
+        with pytest.raises(portable.Unportable, match="lone surrogate"):
+            portable.loads(text)
+    else:
+        assert portable.loads(text) == json.loads(text)

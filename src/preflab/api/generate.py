@@ -126,9 +126,8 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             check.llm(own.judge_llm, "judge_llm")
         from preflab.io.outputs import pairs_output
 
-        scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None
         check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
-                      [source, scorer_path, own.config], overwrite=own.overwrite)
+                      [source], overwrite=own.overwrite)  # and every path an option reads: scorer, config, ...
         check.done()
         records = list(io.read_prompts(source))
         require_records(len(records), "prompts", str(io.memory.NAME if io.memory.is_in_memory(source) else source),
