@@ -37,6 +37,11 @@ class AugmentOptions:
     not_test: bool = option(False, "The input's name says test but it is training data.")
     overwrite: bool = overwrite_option()
 
+    def problems(self) -> list:
+        from preflab.io.schemas import column_map_problems
+
+        return column_map_problems(self.column_map)
+
 
 @signed(AugmentOptions, AugmentConfig)
 def augment(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pairs:

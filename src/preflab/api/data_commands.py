@@ -45,6 +45,11 @@ class ReadOptions:
     rejects: Optional[Path] = option(None, "Where lenient mode writes bad rows with reasons (default: "
                                      "INPUT.rejects.jsonl).")
 
+    def problems(self) -> list[Problem]:
+        from preflab.io.schemas import column_map_problems
+
+        return column_map_problems(self.column_map)
+
 
 @dataclasses.dataclass(frozen=True)
 class ValidateOptions:

@@ -23,6 +23,7 @@ from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, Ex
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
 from preflab.errors import Problem
+from preflab.llm.spec import spec_paths
 from preflab.progress import Bar
 
 
@@ -33,15 +34,15 @@ class GenerateOptions:
     prompts: Optional[Path] = option(None, "Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any "
                                      "pair file (default: preflab's 20 example prompts); in Python also prompt strings, "
                                      "records, dicts, a datasets.Dataset or a DataFrame.", flag=("--prompts", "-p"),
-                                     objects=True)
+                                     objects=True, reads=True)
     out: Optional[Path] = option(None, "Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and "
                                  "OUT.run.json. A run that stops resumes when given the same OUT again (in Python, "
                                  "without it the run happens in a temporary folder).", flag=("--out", "-o"))
     limit: Optional[int] = option(None, "Use only the first N prompts.")
     config: Optional[Path] = config_option()
     scorer: Optional[str] = option(None, "Reward model folder (preflab train-rm output) for scorer-based methods; "
-                                   "in Python also a scorer or what train_rm returned.", objects=True)
-    judge_llm: Optional[str] = option(None, "Judge LLM spec (default: the generator).")
+                                   "in Python also a scorer or what train_rm returned.", objects=True, reads=True)
+    judge_llm: Optional[str] = option(None, "Judge LLM spec (default: the generator).", reads=spec_paths)
     judge_criteria: Optional[str] = option(None, "What 'better' means to the judge.")
     seed: int = option(0, SEED_HELP)
     in_flight: int = option(8, IN_FLIGHT_HELP)
@@ -125,9 +126,8 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             check.llm(own.judge_llm, "judge_llm")
         from preflab.io.outputs import pairs_output
 
-        scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None
         check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
-                      [source, scorer_path, own.config], overwrite=own.overwrite)
+                      [source], overwrite=own.overwrite)  # and every path an option reads: scorer, config, ...
         check.done()
         records = list(io.read_prompts(source))
         require_records(len(records), "prompts", str(io.memory.NAME if io.memory.is_in_memory(source) else source),

@@ -28,7 +28,7 @@ class MetaSetOptions:
 
     prompts: Optional[Path] = option(None, "Prompts (any file preflab reads prompts from; in Python also prompt "
                                      "strings, records, dicts, a Dataset or a DataFrame).", flag=("--prompts", "-p"),
-                                     objects=True)
+                                     objects=True, reads=True)
     out: Optional[Path] = option(None, "Meta set (.jsonl): prompt + k responses per row; OUT.run.json beside it "
                                  "(in Python, without it nothing is written).", flag=("--out", "-o"))
     k: int = option(4, "Responses per prompt.", low=2)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Optional
 
 from preflab.config import default_of, option
-from preflab.llm.spec import SPEC_HELP
+from preflab.llm.spec import SPEC_HELP, spec_paths
 
 CACHE_FILE_HELP = "SQLite file of finished LLM calls (default: llm-calls.sqlite3 in $PREFLAB_CACHE, else ~/.cache/preflab)."
 SEED_HELP = "Seed of every draw and sample."
@@ -55,19 +55,21 @@ def overwrite_option() -> Any:
 
 
 def config_option() -> Any:
-    return option(None, CONFIG_HELP)
+    return option(None, CONFIG_HELP, reads=True)
+
 
 
 @dataclasses.dataclass(frozen=True)
 class LLMOptions:
     """Which LLM, its call cache and its budgets; :meth:`open` turns them into an LLM."""
 
-    llm: str = option("llamacpp", SPEC_HELP, objects=True)
+    llm: str = option("llamacpp", SPEC_HELP, objects=True, reads=spec_paths)
     cache: bool = option(True, "Reuse finished LLM calls from the call cache (reruns and resumes are free).")
     cache_path: Optional[Path] = option(None, CACHE_FILE_HELP)
     max_tokens_budget: Optional[int] = option(None, "Stop cleanly once this many tokens (in + out, uncached) are spent.")
     max_cost: Optional[float] = option(None, "Stop cleanly once this cost is spent (needs price_table).")
-    price_table: Optional[Path] = option(None, "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens.")
+    price_table: Optional[Path] = option(None, "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens.",
+                                         reads=True)
 
     def open(self, spec: Any = None, *, executor: Any = None, method: str | None = None):
         """An LLM for ``spec`` (default: ``llm``) with this call's cache and budgets (the price

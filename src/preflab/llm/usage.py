@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from preflab.errors import ConfigError, PreflabError, Problem
 
@@ -70,10 +69,9 @@ class PriceTable:
 
     @classmethod
     def load(cls, path: str | Path) -> "PriceTable":
-        try:
-            data = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read the price table {path}: {exc}") from exc
+        from preflab.config import read_yaml
+
+        data = read_yaml(path, "price table")
         if not isinstance(data, dict):
             raise ConfigError(f"price table {path}: expected a mapping 'model-glob: {{input: X, output: Y}}'")
         prices = {}
