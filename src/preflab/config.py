@@ -29,6 +29,7 @@ preflab.errors.ConfigError: limit must be at least 1, got 0
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -41,15 +42,17 @@ T = TypeVar("T")
 
 def option(default: Any, help: str, *, low: float | None = None, high: float | None = None,
            above: float | None = None, unbounded: bool = False, flag: str | Sequence[str] | None = None,
-           objects: bool = False) -> Any:
+           objects: bool = False, nonfinite: bool = False) -> Any:
     """A dataclass field: its default, help text and range, and how the CLI spells it.
 
     ``low``/``high`` are inclusive bounds, ``above`` an exclusive lower bound; without any, the
     field's name picks the range (:data:`BOUNDS`) unless ``unbounded`` (the class's own
     ``problems()`` checks it). ``flag``: the CLI declaration(s) when not ``--field-name``
     (``"--bootstrap"``, ``("--format", "-f")``, ``"--normalize/--raw"``). ``objects``: a Python
-    caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec."""
-    metadata: dict[str, Any] = {"help": help, "objects": objects}
+    caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec.
+    A float is finite unless ``nonfinite`` (NaN passes every comparison with a bound, and an
+    infinite value none: either would slip past a range into the run)."""
+    metadata: dict[str, Any] = {"help": help, "objects": objects, "nonfinite": nonfinite}
     if flag is not None:
         metadata["flag"] = (flag,) if isinstance(flag, str) else tuple(flag)
     if unbounded:
@@ -111,8 +114,20 @@ def range_problem(name: str, value: Any, bounds: tuple[Any, Any, bool] | None) -
     return None
 
 
+def finite_problem(name: str, value: Any) -> Problem | None:
+    """The problem of a float that is NaN or infinite (None for any other value).
+
+    >>> finite_problem("scale_min", float("nan")).render()
+    'scale_min must be a finite number, got nan'
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return about(name, f"must be a finite number, got {value}")
+    return None
+
+
 def range_problems(config: Any) -> list[Problem]:
-    """Fields of a config dataclass outside their range.
+    """Fields of a config dataclass outside their range, or NaN or infinite where the field
+    does not say it takes them (``option(..., nonfinite=True)``).
 
     >>> from dataclasses import dataclass
     >>> @dataclass
@@ -122,7 +137,11 @@ def range_problems(config: Any) -> list[Problem]:
     >>> [p.render() for p in range_problems(Gen(max_tokens=-5, temperature=-1))]
     ['max_tokens must be at least 1, got -5', 'temperature must lie in [0, 2], got -1']
     """
-    found = (range_problem(f.name, getattr(config, f.name), bounds_of(f)) for f in dataclasses.fields(config))
+    found = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        problem = None if f.metadata.get("nonfinite") else finite_problem(f.name, value)
+        found.append(problem or range_problem(f.name, value, bounds_of(f)))
     return [p for p in found if p is not None]
 
 
