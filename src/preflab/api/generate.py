@@ -120,9 +120,9 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
         out = own.out
         if out is None:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="preflab-generate-"))) / "pairs.jsonl"
-        check.llm(llm_options.llm)
+        check.llm(llm_options.llm, budget=llm_options)
         if own.judge_llm and own.judge_llm != llm_options.llm:
-            check.llm(own.judge_llm, "judge_llm")
+            check.llm(own.judge_llm, "judge_llm", budget=llm_options)
         from preflab.io.outputs import pairs_output
 
         scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None

@@ -69,20 +69,52 @@ class LLMOptions:
     max_cost: Optional[float] = option(None, "Stop cleanly once this cost is spent (needs price_table).")
     price_table: Optional[Path] = option(None, "YAML/JSON price table, 'model-glob: {input: X, output: Y}' per 1M tokens.")
 
+    def problems(self) -> list[Any]:
+        """The budget's own rules, checked before any work: a cost budget needs a price table,
+        and the table must be readable with finite prices >= 0 (the spec's model is checked
+        against it by :meth:`~preflab.api.preflight.Preflight.llm`)."""
+        from preflab.errors import Problem
+
+        found = []
+        if self.max_cost is not None and self.price_table is None:
+            found.append(Problem("{max_cost} needs a price table ({price_table} FILE) to turn tokens into cost",
+                                 ("max_cost", "price_table")))
+        if self.price_table is not None:
+            problem = self.price_problem()
+            if problem is not None:
+                found.append(Problem("{price_table}: " + problem, ("price_table",)))
+        return found
+
+    def price_problem(self) -> str | None:
+        """Why the price table cannot be used (unreadable, no prices, a price that is not a
+        finite number >= 0), or None."""
+        from preflab.errors import ConfigError
+        from preflab.llm import PriceTable
+
+        try:
+            PriceTable.load(self.price_table)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+    def usage(self):
+        """The :class:`~preflab.llm.Usage` this call's budgets make (the price table is read now)."""
+        from preflab.llm import PriceTable, Usage
+
+        return Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,
+                     max_tokens=self.max_tokens_budget, max_cost=self.max_cost)
+
     def open(self, spec: Any = None, *, executor: Any = None, method: str | None = None):
         """An LLM for ``spec`` (default: ``llm``) with this call's cache and budgets (the price
         table is read now, before any model loads); with a Ray ``executor`` the calls that miss
         the cache run on Ray actors. An LLM the caller opened is returned as it is."""
         from preflab.llm.on_executor import open_llm_on
-        from preflab.llm import PriceTable, Usage
 
         spec = self.llm if spec is None else spec
         if is_llm(spec):
             return spec
-        usage = Usage(prices=PriceTable.load(self.price_table) if self.price_table else None,
-                      max_tokens=self.max_tokens_budget, max_cost=self.max_cost)
-        return open_llm_on(executor, spec, cache=(self.cache_path or True) if self.cache else False, usage=usage,
-                           method=method)
+        return open_llm_on(executor, spec, cache=(self.cache_path or True) if self.cache else False,
+                           usage=self.usage(), method=method)
 
 
 def is_llm(obj: Any) -> bool:

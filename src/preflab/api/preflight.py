@@ -74,15 +74,36 @@ class Preflight:
         inputs = [p for p in inputs if p is None or isinstance(p, (str, os.PathLike))]  # data in memory is no file
         self.problems += [Problem(p) for p in output_problems(outputs, inputs, overwrite=overwrite)]
 
-    def llm(self, spec: Any, option: str = "llm") -> None:
+    def llm(self, spec: Any, option: str = "llm", budget: Any = None) -> None:
         """The LLM spec names a known backend with valid options (and, for llama.cpp, a GGUF
-        file), without loading any model."""
+        file), without loading any model. With ``budget`` (the call's
+        :class:`~preflab.api.options.LLMOptions`): a cost budget has a price for the spec's
+        model, and an LLM the caller opened is not given budgets it would not keep (it counts
+        against its own :class:`~preflab.llm.Usage`)."""
+        from preflab.api.options import is_llm
         from preflab.llm.checks import spec_problem
 
-        if not isinstance(spec, (str, dict)):  # an LLM or backend object the caller opened
+        if is_llm(spec):
+            given = [name for name in ("max_tokens_budget", "max_cost", "price_table")
+                     if budget is not None and getattr(budget, name) is not None]
+            if given:
+                self.problems.append(Problem(
+                    "{" + option + "} is an LLM you opened: it keeps its own usage and budgets, so "
+                    + ", ".join("{" + name + "}" for name in given) + " would not apply; open it with "
+                    "open_llm(..., usage=Usage(...)) or pass a spec", (option, *given)))
             return
-        problem = spec_problem(spec)
-        if problem:
+        usage = None
+        if budget is not None and budget.max_cost is not None and budget.price_table is not None:
+            if budget.price_problem() is not None:  # reported by the options already
+                return
+            usage = budget.usage()
+        if isinstance(spec, (str, dict)):
+            problem = spec_problem(spec, usage)
+        else:  # a backend object: its model id is known
+            problem = usage.price_problem(spec.model_id) if usage is not None and hasattr(spec, "model_id") else None
+        if isinstance(problem, Problem):
+            self.problems.append(Problem("{" + option + "}: " + problem.text, (option, *problem.names)))
+        elif problem:
             self.problems.append(Problem("{" + option + "}: " + problem, (option,)))
 
     def done(self) -> None:
