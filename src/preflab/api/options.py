@@ -135,6 +135,13 @@ class ExecutorOptions:
     ray_cpus_per_actor: float = option(1.0, "CPUs per actor; its model uses that many threads.", above=0)
     ray_gpus_per_actor: float = option(0.0, "GPUs per actor (fractions share a GPU).", low=0)
 
+    def problems(self) -> list[Any]:
+        """A Ray address Ray cannot join is a problem before any work (not Ray's traceback)."""
+        from preflab.executor.config import address_problem
+
+        problem = address_problem("ray_address", self.ray_address)
+        return [] if problem is None else [problem]
+
     def to_executor(self):
         from preflab.executor import Executor
 
