@@ -99,6 +99,8 @@ def bench(config: str | Path | dict[str, Any], *, progress: bool = True, **optio
     before any work. Returns the results (what ``results.json`` holds, plus ``run_dir`` and
     ``report``: the HTML page); ``progress=False`` silences the step log."""
     check = Preflight()
+    if not isinstance(config, dict) and not check.path("config", config, "a bench YAML file or a dict of its keys"):
+        check.done()
     own = _parsed(check, options, BenchOptions)
     return _run(*_planned(check, config, own.run_dir, own.overwrite), progress)
 

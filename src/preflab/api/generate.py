@@ -125,6 +125,8 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             check.llm(own.judge_llm, "judge_llm", budget=llm_options)
         from preflab.io.outputs import pairs_output
 
+        if own.scorer is not None:
+            check.scorer("scorer", own.scorer)
         scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None
         check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
                       [source, scorer_path, own.config], overwrite=own.overwrite)

@@ -18,7 +18,9 @@ docstring, so ``help()`` and IDEs list them); the CLI's one adapter makes the sa
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import functools
 import inspect
 import typing
 from pathlib import Path
@@ -161,10 +163,27 @@ def options_doc(classes: tuple[type, ...]) -> str:
     return "\n".join(lines)
 
 
+def reusable(value: Any) -> Any:
+    """``value``, or the items of a one-shot iterator (a generator, ``map``, ``iter(list)``)
+    as a list. A command reads its input more than once (a check, then the run; the records,
+    then their fingerprint for provenance and resuming), and a generator read twice is empty
+    the second time: ``generate("rlcd", (p for p in prompts))`` once returned 0 pairs and
+    recorded 0 prompt rows. File objects are left as they are.
+
+    >>> reusable(x for x in "ab"), reusable("ab")
+    (['a', 'b'], 'ab')
+    """
+    if isinstance(value, collections.abc.Iterator) and not hasattr(value, "read"):
+        return list(value)
+    return value
+
+
 def signed(*classes: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Show the fields of ``classes`` as the keyword arguments of a function that takes
     ``**options`` (in its signature and docstring), and record the classes in
-    ``func.options`` for the CLI's adapter and the tests."""
+    ``func.options`` for the CLI's adapter and the tests. The function gets every one-shot
+    iterator among its arguments as a list (:func:`reusable`), so each public function takes
+    any iterable where it takes a list."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         params = list(inspect.signature(func).parameters.values())
@@ -177,10 +196,15 @@ def signed(*classes: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                 extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default_of(f),
                                                annotation=Annotated[hint, f.metadata.get("help", "")]))
         rest = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
-        func.__signature__ = inspect.Signature(own + extra + rest)  # type: ignore[attr-defined]
-        func.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + _indent(options_doc(classes)) + "\n"
-        func.options = classes  # type: ignore[attr-defined]
-        return func
+
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return func(*map(reusable, args), **{k: reusable(v) for k, v in kwargs.items()})
+
+        call.__signature__ = inspect.Signature(own + extra + rest)  # type: ignore[attr-defined]
+        call.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + _indent(options_doc(classes)) + "\n"
+        call.options = classes  # type: ignore[attr-defined]
+        return call
 
     return decorate
 

@@ -74,6 +74,23 @@ class Preflight:
         inputs = [p for p in inputs if p is None or isinstance(p, (str, os.PathLike))]  # data in memory is no file
         self.problems += [Problem(p) for p in output_problems(outputs, inputs, overwrite=overwrite)]
 
+    def path(self, name: str, value: Any, what: str) -> bool:
+        """``value`` is a path (a string or an ``os.PathLike``); else a problem naming ``name``
+        and ``what`` it should be. Returns whether it is one."""
+        if isinstance(value, (str, os.PathLike)):
+            return True
+        self.problems.append(Problem("{" + name + "}" + f" must be {what}, got {type_name(value)}", (name,)))
+        return False
+
+    def scorer(self, name: str, value: Any) -> None:
+        """``value`` is a reward model: a folder train-rm saved, what ``train_rm`` returned, or a
+        scorer (``score(prompt, responses)``); else a problem naming ``name``."""
+        if isinstance(value, (str, os.PathLike)) or callable(getattr(getattr(value, "scorer", value), "score", None)):
+            return
+        self.problems.append(Problem("{" + name + "}" + " must be a reward model: a folder preflab train-rm saved, what "
+                                     f"train_rm returned, or a scorer with score(prompt, responses); got "
+                                     f"{type_name(value)}", (name,)))
+
     def llm(self, spec: Any, option: str = "llm", budget: Any = None) -> None:
         """The LLM spec names a known backend with valid options (and, for llama.cpp, a GGUF
         file), without loading any model. With ``budget`` (the call's
@@ -81,8 +98,14 @@ class Preflight:
         model, and an LLM the caller opened is not given budgets it would not keep (it counts
         against its own :class:`~preflab.llm.Usage`)."""
         from preflab.api.options import is_llm
+        from preflab.llm.base import Backend
         from preflab.llm.checks import spec_problem
 
+        if not isinstance(spec, (str, dict, Backend)) and not is_llm(spec):
+            self.problems.append(Problem("{" + option + "}" + " must be an LLM spec (a string such as 'llamacpp' or "
+                                         "'openai:URL#model=NAME', or a {kind: ...} block), an LLM you opened "
+                                         f"(open_llm) or a backend; got {type_name(spec)}", (option,)))
+            return
         if is_llm(spec):
             given = [name for name in ("max_tokens_budget", "max_cost", "price_table")
                      if budget is not None and getattr(budget, name) is not None]
@@ -110,6 +133,11 @@ class Preflight:
         if self.problems:
             raise ConfigError(self.problems, self.where)
         claim(self._outputs)
+
+
+def type_name(value: Any) -> str:
+    """How a wrong argument is named in a problem: ``None``, or its type."""
+    return "None" if value is None else type(value).__name__
 
 
 def require_records(count: int, what: str, where: str, allow_empty: bool) -> None:
