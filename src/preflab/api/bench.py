@@ -80,7 +80,13 @@ def _run(cfg: Any, root: Path, folder: Path, progress: bool) -> dict[str, Any]:
     from preflab.pipelines.bench.run import run_bench
     from preflab.report.html import write_report
 
-    results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    try:
+        results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    except KeyboardInterrupt:
+        from preflab.errors import Interrupted
+
+        raise Interrupted(f"finished steps are kept in {folder}: run the same command again (the same --out) to "
+                          "resume; finished steps and LLM calls are reused") from None
     results["run_dir"] = str(folder)
     results["report"] = str(write_report(folder))
     return results

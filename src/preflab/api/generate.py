@@ -22,7 +22,7 @@ from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, Ex
                                  config_option, overwrite_option, signed)
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
-from preflab.errors import Problem
+from preflab.errors import Interrupted, Problem
 from preflab.progress import Bar
 
 
@@ -154,6 +154,12 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             raise BudgetExceeded([*exc.problems, Problem(f"finished prompts are kept in {out}.partial.jsonl — run it again "
                                                          "with the same {out} and a larger budget to continue", ("out",))]
                                  ) from None
+        except KeyboardInterrupt:
+            if own.out is None:  # a temporary folder: nothing outlives the call but the call cache
+                raise Interrupted("finished LLM calls are kept in the call cache: run it again to redo the rest "
+                                  "(pass out= to keep finished prompts too)") from None
+            raise Interrupted(f"finished prompts are kept in {out}.partial.jsonl: run the same command again (the same "
+                              "--out) to continue from there") from None
     return Pairs(result.pairs, {"failures": result.failures, "counts": dict(result.counts), "resumed": result.resumed,
                                 "wall_s": result.wall_s, "run": result.run,
                                 "path": None if own.out is None else str(own.out)})
