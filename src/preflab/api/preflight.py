@@ -115,10 +115,9 @@ class Preflight:
                     + ", ".join("{" + name + "}" for name in given) + " would not apply; open it with "
                     "open_llm(..., usage=Usage(...)) or pass a spec", (option, *given)))
             return
-        usage = None
-        if budget is not None and budget.max_cost is not None and budget.price_table is not None:
-            if budget.price_problem() is not None:  # reported by the options already
-                return
+        usage = None  # a cost budget whose table cannot be read is reported by the options already
+        if budget is not None and budget.max_cost is not None and budget.price_table is not None \
+                and budget.price_problem() is None:
             usage = budget.usage()
         if isinstance(spec, (str, dict)):
             problem = spec_problem(spec, usage)
