@@ -37,7 +37,7 @@ TABLES = {
     "text.yaml": ('"*": {input: cheap, output: 1}\n', "--price-table: price table text.yaml: entry '*': the input "
                                                        "price must be a number (per 1M tokens), got 'cheap'"),
     "empty.yaml": ("{}\n", "--price-table: price table empty.yaml: no prices in it"),
-    "other.yaml": ('"gpt-*": {input: 1, output: 1}\n', "--llm: no price for model 'fake-model' in price table "
+    "other.yaml": ('"gpt-*": {input: 1, output: 1}\n', "--llm: no price for model 'fake-model#seeded=true' in price table "
                                                         "other.yaml (patterns: 'gpt-*'); --max-cost cannot be kept"),
 }
 
