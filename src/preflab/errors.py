@@ -147,16 +147,6 @@ class CacheError(PreflabError):
     """The LLM call cache file cannot be used (damaged, not a database); never deleted by preflab."""
 
 
-class OutputError(PreflabError):
-    """An output could not be written (a full disk, a read-only file system, no permission).
-    Names the output and what happened; no half-written file is left in its place
-    (:func:`preflab.io.atomic.write_error`)."""
-
-    def __init__(self, path: str, reason: str, hint: str = "write elsewhere") -> None:
-        self.path, self.reason, self.hint = str(path), reason, hint
-        super().__init__(f"cannot write {self.path}: {reason}; {hint}")
-
-
 class Interrupted(KeyboardInterrupt):
     """A Ctrl-C that stopped a run, saying what was kept and how to resume (a
     ``KeyboardInterrupt``, so a notebook or script that catches one still does). The CLI prints

@@ -97,14 +97,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:
         _interrupted(exc)
-    except OSError as exc:  # a write no library writer named (they raise OutputError): still one line
-        from preflab.io.atomic import write_error
-
-        found = write_error(exc, exc.filename or "an output")
-        if found is None:
-            raise
-        typer.secho(f"error: {redact(render(found))}", err=True, fg=typer.colors.RED)
-        sys.exit(found.exit_code)
     except SystemExit as exc:
         interrupt = _interrupt(exc) if exc.code == 130 else None
         if interrupt is None:

@@ -12,17 +12,11 @@ permissions an ordinary ``open()`` would give them (``0666`` minus the umask), n
 
 Replacing a folder keeps what preflab did not write: the entries of the old folder that its
 ownership marker (:mod:`preflab.io.outputs`) does not list are moved into the new one.
-
-A write that fails because the disk is full, the file system is read-only or the folder is not
-writable becomes one :class:`~preflab.errors.OutputError` naming the output (never the
-temporary sibling) and what happened (:func:`write_error`), after the temporary sibling is
-removed; an output that existed before is left as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import os
 import re
@@ -34,45 +28,6 @@ from typing import Iterator
 
 #: A temporary sibling whose name carries no live process id is stale after this long.
 STALE_AFTER_S = 3600.0
-#: Free bytes under which a writer's own failure (torch's "unexpected pos") is a full disk.
-NEARLY_FULL = 1 << 20
-
-_FULL = "free some space, or write elsewhere"
-#: errno → (what happened, what to do).
-WRITE_ERRNOS = {
-    errno.ENOSPC: ("no space left on the device", _FULL),
-    errno.EDQUOT: ("the disk quota is used up", _FULL),
-    errno.EFBIG: ("the file is larger than its file system allows", "write elsewhere"),
-    errno.EROFS: ("the file system is read-only", "write elsewhere"),
-    errno.EACCES: ("permission denied", "check the folder's permissions, or write elsewhere"),
-    errno.EPERM: ("operation not permitted", "check the folder's permissions, or write elsewhere"),
-}
-
-
-def _free_bytes(folder: Path) -> int | None:
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return None
-    return stat.f_bavail * stat.f_frsize
-
-
-def write_error(exc: BaseException, target: str | os.PathLike, *, full: bool = False):
-    """The :class:`~preflab.errors.OutputError` for a write of ``target`` that failed with
-    ``exc`` (a full disk, a read-only file system, no permission), or None for any other
-    failure (a bug, shown as it is). ``full``: the disk was found nearly full when it failed,
-    which makes a writer's own error (torch's) a full disk too."""
-    from preflab.errors import OutputError
-
-    if isinstance(exc, OutputError):  # from a write inside this one (a temporary folder's file): name the target
-        return OutputError(str(target), exc.reason, exc.hint)
-    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
-        reason, hint = WRITE_ERRNOS[exc.errno]
-        return OutputError(str(target), f"{reason} ({errno.errorcode[exc.errno]})", hint)
-    if full and isinstance(exc, (OSError, RuntimeError)):
-        return OutputError(str(target), f"no space left on the device ({type(exc).__name__}: "
-                                        f"{' '.join(str(exc).split())[:120]})", _FULL)
-    return None
 
 
 def current_umask() -> int:
@@ -130,16 +85,10 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         from preflab.errors import ConfigError
 
         raise ConfigError(f"{target}: cannot write an output over the folder itself; name a new file or folder")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale_temps(target)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-    except OSError as exc:
-        found = write_error(exc, target)
-        if found is None:
-            raise
-        raise found from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
+    os.close(fd)
     tmp = Path(tmp_name)
     if directory:
         tmp.unlink()
@@ -153,16 +102,12 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         else:
             os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, target)
-    except BaseException as exc:
-        free = _free_bytes(target.parent)  # before the temporary sibling's bytes are freed
+    except BaseException:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
-        found = write_error(exc, target, full=free is not None and free < NEARLY_FULL)
-        if found is None:
-            raise
-        raise found from None
+        raise
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:

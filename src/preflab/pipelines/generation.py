@@ -25,7 +25,7 @@ import logging
 import os
 import time
 from collections import Counter
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -104,25 +104,6 @@ def _entry(index: int, outcome: PreferencePair | Failure) -> dict[str, Any]:
     return {"index": index, "pair": outcome.model_dump()}
 
 
-@contextmanager
-def _partial_writes(partial: Path, started: bool = True):
-    """A full disk or a read-only folder while the partial file is written: one error naming
-    it (once ``started``, the prompts finished before are in it; a torn last line is cut off
-    on resume)."""
-    try:
-        yield
-    except OSError as exc:
-        from preflab.io.atomic import write_error
-
-        found = write_error(exc, partial)
-        if found is None:
-            raise
-        if not started:
-            raise found from None
-        raise type(found)(found.path, found.reason, f"the prompts finished before are kept in it: {found.hint}, then "
-                          "run the same command again") from None
-
-
 def run_generation(
     prompts_path: str | Path, out: str | Path, method: Method, cfg: Any, llm: Any, *, seed: int = 0,
     scorer: Any = None, judge: Any = None, limit: int | None = None, in_flight: int = 8,
@@ -143,16 +124,15 @@ def run_generation(
     partial = partial_path(out)
     done = _read_partial(partial, fingerprint) if partial.exists() else {}
     resumed = len(done)
-    with _partial_writes(partial, started=False):
-        if not partial.exists():
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps({"fingerprint": fingerprint, "method": method.name}) + "\n")
+    if not partial.exists():
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"fingerprint": fingerprint, "method": method.name}) + "\n")
     todo = [(i, p) for i, p in enumerate(prompts) if i not in done]
     if progress:
         progress(len(done), len(prompts))
     # closing: an interrupt (Ctrl-C) or an error while an outcome is written cancels the prompts
     # under way now, before the LLM closes, not whenever the generator happens to be collected
-    with _partial_writes(partial), open(partial, "a", encoding="utf-8") as fh, \
+    with open(partial, "a", encoding="utf-8") as fh, \
             closing(stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)) as outcomes:
         for (index, _), (_, outcome) in zip(todo, outcomes):
             entry = _entry(index, outcome)
