@@ -29,6 +29,7 @@ preflab.errors.ConfigError: limit must be at least 1, got 0
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -42,7 +43,7 @@ T = TypeVar("T")
 
 def option(default: Any, help: str, *, low: float | None = None, high: float | None = None,
            above: float | None = None, unbounded: bool = False, flag: str | Sequence[str] | None = None,
-           objects: bool = False, reads: bool | Callable[[Any], Iterable[Any]] = False) -> Any:
+           objects: bool = False, reads: bool | Callable[[Any], Iterable[Any]] = False, nonfinite: bool = False) -> Any:
     """A dataclass field: its default, help text and range, and how the CLI spells it.
 
     ``low``/``high`` are inclusive bounds, ``above`` an exclusive lower bound; without any, the
@@ -52,8 +53,10 @@ def option(default: Any, help: str, *, low: float | None = None, high: float | N
     caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec.
     ``reads``: the value names a file or folder the command reads (a model, a data set, a
     YAML file), so the output guard refuses to write over it (:func:`read_paths`); a function
-    instead of ``True`` finds the paths in a value that is more than a path (an LLM spec)."""
-    metadata: dict[str, Any] = {"help": help, "objects": objects}
+    instead of ``True`` finds the paths in a value that is more than a path (an LLM spec).
+    A float is finite unless ``nonfinite`` (NaN passes every comparison with a bound, and an
+    infinite value none: either would slip past a range into the run)."""
+    metadata: dict[str, Any] = {"help": help, "objects": objects, "nonfinite": nonfinite}
     if reads:
         metadata["reads"] = reads
     if flag is not None:
@@ -117,8 +120,20 @@ def range_problem(name: str, value: Any, bounds: tuple[Any, Any, bool] | None) -
     return None
 
 
+def finite_problem(name: str, value: Any) -> Problem | None:
+    """The problem of a float that is NaN or infinite (None for any other value).
+
+    >>> finite_problem("scale_min", float("nan")).render()
+    'scale_min must be a finite number, got nan'
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return about(name, f"must be a finite number, got {value}")
+    return None
+
+
 def range_problems(config: Any) -> list[Problem]:
-    """Fields of a config dataclass outside their range.
+    """Fields of a config dataclass outside their range, or NaN or infinite where the field
+    does not say it takes them (``option(..., nonfinite=True)``).
 
     >>> from dataclasses import dataclass
     >>> @dataclass
@@ -128,7 +143,11 @@ def range_problems(config: Any) -> list[Problem]:
     >>> [p.render() for p in range_problems(Gen(max_tokens=-5, temperature=-1))]
     ['max_tokens must be at least 1, got -5', 'temperature must lie in [0, 2], got -1']
     """
-    found = (range_problem(f.name, getattr(config, f.name), bounds_of(f)) for f in dataclasses.fields(config))
+    found = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        problem = None if f.metadata.get("nonfinite") else finite_problem(f.name, value)
+        found.append(problem or range_problem(f.name, value, bounds_of(f)))
     return [p for p in found if p is not None]
 
 

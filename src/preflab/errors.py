@@ -154,3 +154,11 @@ class WriteError(PreflabError):
 
 class TrainingDiverged(PreflabError):
     """The training loss (or the model) became NaN or infinite; nothing was saved."""
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C that stopped a run, saying what was kept and how to resume (a
+    ``KeyboardInterrupt``, so a notebook or script that catches one still does). The CLI prints
+    its message and exits with 130."""
+
+    def __init__(self, resume: str) -> None:
+        self.resume = resume
+        super().__init__(resume)

@@ -84,7 +84,13 @@ def _run(cfg: Any, root: Path, folder: Path, progress: bool) -> dict[str, Any]:
     from preflab.pipelines.bench.run import run_bench
     from preflab.report.html import write_report
 
-    results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    try:
+        results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    except KeyboardInterrupt:
+        from preflab.errors import Interrupted
+
+        raise Interrupted(f"finished steps are kept in {folder}: run the same command again (the same --out) to "
+                          "resume; finished steps and LLM calls are reused") from None
     results["run_dir"] = str(folder)
     results["report"] = str(write_report(folder))
     return results
@@ -103,6 +109,8 @@ def bench(config: str | Path | dict[str, Any], *, progress: bool = True, **optio
     before any work. Returns the results (what ``results.json`` holds, plus ``run_dir`` and
     ``report``: the HTML page); ``progress=False`` silences the step log."""
     check = Preflight()
+    if not isinstance(config, dict) and not check.path("config", config, "a bench YAML file or a dict of its keys"):
+        check.done()
     own = _parsed(check, options, BenchOptions)
     return _run(*_planned(check, config, own.run_dir, own.overwrite), progress)
 

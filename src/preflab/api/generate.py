@@ -22,7 +22,7 @@ from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, Ex
                                  config_option, overwrite_option, signed)
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
-from preflab.errors import Problem
+from preflab.errors import Interrupted, Problem
 from preflab.llm.spec import spec_paths
 from preflab.progress import Bar
 
@@ -121,11 +121,13 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
         out = own.out
         if out is None:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="preflab-generate-"))) / "pairs.jsonl"
-        check.llm(llm_options.llm)
+        check.llm(llm_options.llm, budget=llm_options)
         if own.judge_llm and own.judge_llm != llm_options.llm:
-            check.llm(own.judge_llm, "judge_llm")
+            check.llm(own.judge_llm, "judge_llm", budget=llm_options)
         from preflab.io.outputs import pairs_output
 
+        if own.scorer is not None:
+            check.scorer("scorer", own.scorer)
         check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
                       [source], overwrite=own.overwrite)  # and every path an option reads: scorer, config, ...
         check.done()
@@ -152,6 +154,12 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             raise BudgetExceeded([*exc.problems, Problem(f"finished prompts are kept in {out}.partial.jsonl — run it again "
                                                          "with the same {out} and a larger budget to continue", ("out",))]
                                  ) from None
+        except KeyboardInterrupt:
+            if own.out is None:  # a temporary folder: nothing outlives the call but the call cache
+                raise Interrupted("finished LLM calls are kept in the call cache: run it again to redo the rest "
+                                  "(pass out= to keep finished prompts too)") from None
+            raise Interrupted(f"finished prompts are kept in {out}.partial.jsonl: run the same command again (the same "
+                              "--out) to continue from there") from None
     return Pairs(result.pairs, {"failures": result.failures, "counts": dict(result.counts), "resumed": result.resumed,
                                 "wall_s": result.wall_s, "run": result.run,
                                 "path": None if own.out is None else str(own.out)})

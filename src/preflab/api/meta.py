@@ -56,7 +56,7 @@ def meta_set(prompts: Any = None, **options: Any) -> dict[str, Any]:
     own, llm_options = parsed[MetaSetOptions], parsed[LLMOptions]
     if own.prompts is None:
         check.add(about("prompts", "is required"))
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     check.outputs([] if own.out is None else file_output(own.out), [own.prompts])
     check.done()
     records = list(io.read_prompts(own.prompts))[:own.limit]

@@ -188,6 +188,7 @@ def score(model: Any, pairs: Any, *, progress: bool = True, **options: Any):
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, ScoreOptions, ExecutorOptions)
     out, overwrite = _output(parsed and parsed[ScoreOptions], options)
     check.outputs([] if out is None else pairs_output(out), [model, pairs], overwrite=overwrite)
@@ -302,6 +303,7 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, EvalOptions)
     out, overwrite = _output(parsed and parsed[EvalOptions], options)
     own = parsed[EvalOptions] if parsed else None

@@ -43,7 +43,7 @@ def west_of_n_rounds(*, say=None, **options: Any) -> dict[str, Any]:
     for name in ("base", "prompts", "out"):
         if getattr(own, name) is None:
             check.add(about(name, "is required"))
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     if own.out is not None:
         check.outputs(workdir_output(own.out), [own.base, own.prompts, own.eval_pairs, own.config],
                       overwrite=own.overwrite)

@@ -56,9 +56,20 @@ class Output:
     problem: str | None = None  # a name the writer cannot write, found before any work
 
 
+def _nameless(path: Path) -> Output | None:
+    """A problem output for a path with no file name (``""``, ``.``, ``..``, ``/``), else None."""
+    if path.name in ("", ".", ".."):
+        return Output(path, "file", f"the output {str(path)!r} has no file name (it names a folder such as . or /); "
+                                    "give it one, e.g. out.jsonl")
+    return None
+
+
 def file_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     """A single-file output and its sidecars (``OUT`` + ``OUT.run.json`` ...)."""
     path = Path(path)
+    nameless = _nameless(path)
+    if nameless is not None:
+        return [nameless]
     return [Output(path)] + [Output(path.with_name(path.name + s)) for s in suffixes]
 
 
@@ -80,6 +91,9 @@ def pairs_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     when the name has no extension; a name with another extension is a problem now, not after
     the work."""
     path = Path(path)
+    nameless = _nameless(path)
+    if nameless is not None:
+        return [nameless]
     try:
         kind: Kind = "folder" if output_container(str(path)) == "hf" else "file"
         problem = None

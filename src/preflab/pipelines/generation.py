@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -133,8 +134,9 @@ def run_generation(
     todo = [(i, p) for i, p in enumerate(prompts) if i not in done]
     if progress:
         progress(len(done), len(prompts))
-    with fh:
-        outcomes = stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)
+    # closing: an interrupt (Ctrl-C) or an error while an outcome is written cancels the prompts
+    # under way now, before the LLM closes, not whenever the generator happens to be collected
+    with fh, closing(stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)) as outcomes:
         for (index, _), (_, outcome) in zip(todo, outcomes):
             entry = _entry(index, outcome)
             with writing(partial, KEPT):
