@@ -201,6 +201,9 @@ def test_every_option_that_reads_a_path_is_an_input_of_the_guard(tmp_path, monke
     elif spec:
         target = other / "model.gguf"
         target.write_bytes(b"GGUF" + bytes(60))
+    elif field == "price_table":  # a valid table: an invalid one is refused first, as an option problem
+        target = other / "prices.yaml"
+        target.write_text("'*': {input: 1.0, output: 2.0}\n")
     else:
         target = other / "thing.jsonl"
         target.write_text(json.dumps({"prompt": "q", "chosen": "a", "rejected": "b"}) + "\n")

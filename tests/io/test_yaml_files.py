@@ -37,7 +37,8 @@ def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(tmp_path, mon
     assert result.code == 2, (result.output, result.exception)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
-    assert lines[0].startswith(f"error: {path}:3:1: not valid YAML: expected ',' or ']'"), lines[0]
+    named = "--price-table: " if kind == "price table" else ""  # the option that read the file
+    assert lines[0].startswith(f"error: {named}{path}:3:1: not valid YAML: expected ',' or ']'"), lines[0]
     assert "line 2, column 10" in lines[0]  # where the unclosed sequence starts
     assert tree(tmp_path) == before
 
