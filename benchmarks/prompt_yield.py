@@ -75,7 +75,7 @@ def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> d
     n = result.counts["prompts"]
     row = {"repeat_penalty": cfg.repeat_penalty, "prompts": n, "pairs": len(result.pairs), "yield": len(result.pairs) / n if n else 0.0,
            "failures": failure_reasons(result.counts), "tokens_in": usage.get("prompt_tokens", 0),
-           "tokens_out": usage.get("completion_tokens", 0), "wall_s": round(time.perf_counter() - started, 1),
+           "tokens_out": usage.get("completion_tokens", 0), "tokens_cached": usage.get("cached_tokens", 0), "wall_s": round(time.perf_counter() - started, 1),
            "cpu_s": round(cpu_s, 1), "load_average_1min": round(os.getloadavg()[0], 2),
            "median_words": {side: statistics.median(len(getattr(p, side).split()) for p in result.pairs)
                             for side in ("chosen", "rejected")} if result.pairs else None,
@@ -115,6 +115,7 @@ def run_quickstart(args, llm, work: Path, result: dict) -> None:
     shipped = REPO / "src" / "preflab" / "data" / "hh_harmless_prompts.jsonl"
     prompts = work / f"quickstart_prompts_{args.quickstart}.jsonl"
     io.write_prompts(list(io.read_prompts(shipped))[: args.quickstart], prompts)
+    result["prompt_ids"] = [p.id for p in io.read_prompts(prompts)]  # the quickstart takes the first `budget` of these
     for max_tokens in args.max_tokens:
         for retries in args.truncated_retries:
             methods, budget = quickstart_methods(max_tokens, retries)
