@@ -59,7 +59,7 @@ def repeats(text: str) -> int:
 
 def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> dict:
     from preflab.config import parse
-    from preflab.pipelines.generation import failure_reasons, run_generation
+    from preflab.pipelines.generation import failure_reasons, retried_reasons, run_generation
     from preflab.llm.usage import Usage
     from preflab.methods import get_method
 
@@ -74,7 +74,7 @@ def measure(llm, prompts: Path, method_name: str, options: dict, out: Path) -> d
     usage = result.run["usage"]["total"]
     n = result.counts["prompts"]
     row = {"repeat_penalty": cfg.repeat_penalty, "prompts": n, "pairs": len(result.pairs), "yield": len(result.pairs) / n if n else 0.0,
-           "failures": failure_reasons(result.counts), "tokens_in": usage.get("prompt_tokens", 0),
+           "failures": failure_reasons(result.counts), "retried": retried_reasons(result.counts), "tokens_in": usage.get("prompt_tokens", 0),
            "tokens_out": usage.get("completion_tokens", 0), "tokens_cached": usage.get("cached_tokens", 0), "wall_s": round(time.perf_counter() - started, 1),
            "cpu_s": round(cpu_s, 1), "load_average_1min": round(os.getloadavg()[0], 2),
            "median_words": {side: statistics.median(len(getattr(p, side).split()) for p in result.pairs)
