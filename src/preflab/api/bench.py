@@ -44,11 +44,14 @@ class QuickstartOptions:
     eval_path: Optional[Path] = option(None, "Your labelled pairs to evaluate on (default: 640 held-out HH-RLHF harmless "
                                        "pairs and preflab's 30-pair check set).", flag="--eval", reads=True)
     eval_format: str = option("auto", "Of the pairs to evaluate on. " + format_help())
-    budget: int = option(20, "Prompts per method.", low=1)
+    # The quickstart's size lives here, in these defaults (docs/bench.md#the-quickstart): 100 prompts per
+    # method beside 160 human pairs keeps at least one synthetic pair for every two human ones
+    # (benchmarks/README.md, prompt_yield.py --quickstart 100; tests/bench/test_quickstart_size.py checks it).
+    budget: int = option(100, "Prompts per method (the first N of the prompts).", low=1)
     max_tokens: int = option(160, "Token limit per generated response.")
     eval_limit: Optional[int] = option(None, "Evaluate on the first N pairs of each set only (quicker, wider intervals).",
                                        low=1)
-    base_limit: Optional[int] = option(None, "Train on the first N of the 320 human base pairs only.", low=1)
+    base_limit: Optional[int] = option(160, "Human base pairs to train on: the first N of the 320 shipped (320: all).", low=1)
     out: Path = option(Path("runs/quickstart"), "Run folder.", flag=("--out", "-o"))
     overwrite: bool = overwrite_option()
     llm: str = option("llamacpp", SPEC_HELP, reads=spec_paths)
@@ -118,9 +121,10 @@ def bench(config: str | Path | dict[str, Any], *, progress: bool = True, **optio
 @signed(QuickstartOptions)
 def quickstart(*, progress: bool = True, **options: Any) -> dict[str, Any]:
     """Does a method make a reward model better? The built-in bench
-    (:mod:`preflab.pipelines.bench.quickstart`): pairs from RMBoost and RLCD, a MiniLM RM trained
-    on real human base pairs with and without them (3 seeds), evaluated on 640 held-out human
-    pairs with paired intervals, and the report. Returns what :func:`bench` returns."""
+    (:mod:`preflab.pipelines.bench.quickstart`): pairs from RMBoost and RLCD (100 prompts each),
+    a MiniLM RM trained on 160 real human base pairs with and without them (3 seeds), evaluated
+    on 640 held-out human pairs with paired intervals, and the report. Returns what
+    :func:`bench` returns."""
     from preflab.pipelines.bench.quickstart import quickstart_config
 
     check = Preflight()

@@ -26,7 +26,7 @@ from importlib import metadata
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from preflab.errors import ConfigError
-from preflab.llm.base import REPEAT_LAST_N
+from preflab.llm.base import REPEAT_LAST_N, Request
 from preflab.records import PreferencePair, PromptRecord
 
 
@@ -70,6 +70,41 @@ def derived_seed(seed: int, *parts: object) -> int:
     """A seed for one sub-step (e.g. retry 2 of a rewrite): distinct, stable, order-free."""
     digest = hashlib.sha256("/".join(map(str, (seed, *parts))).encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+#: Help of the ``truncated_retries`` option of the methods that refuse a cut-off answer (RMBoost, RLCD).
+TRUNCATED_RETRIES_HELP = ("Extra samples of a response cut off at max_tokens, each with its own seed (a function of the run's seed, "
+                          "the prompt and the attempt), before the prompt counts as truncated; counted in the run record (retried).")
+
+
+async def resample_truncated(ctx: Context, prompt_id: str, requests: list[Request], outs: list[Any],
+                             retries: int) -> tuple[list[Any], list[int]]:
+    """``outs`` (the first completion of each of ``requests``) with each one cut off at
+    ``max_tokens`` sampled again, up to ``retries`` times, and how many samples each took.
+
+    A small model at a tight token budget sometimes rambles past it on one sample and ends on
+    the next; without a retry the whole prompt is lost. Attempt ``k`` of request ``i`` is
+    seeded with ``derived_seed(ctx.seed, prompt_id, "truncated", i, k)``: a pure function of the
+    run's seed, the prompt and the attempt, so a rerun or a resumed run sends the same calls
+    (answered by the cache) and gets the same pair, whatever the prompt order or timing. The
+    retried ones of one attempt are sampled together, like the first ones
+    (docs/methods.md#a-cut-off-answer-is-sampled-again)."""
+    outs, attempts = list(outs), [1] * len(outs)
+    for attempt in range(1, retries + 1):
+        cut = [i for i, out in enumerate(outs) if out.finish_reason == "length"]
+        if not cut:
+            break
+        again = await ctx.llm.acomplete_many([
+            requests[i]._replace(options={**requests[i].options, "seed": derived_seed(ctx.seed, prompt_id, "truncated", i, attempt)})
+            for i in cut])
+        for i, (out, *_) in zip(cut, again):
+            outs[i], attempts[i] = out, attempt + 1
+    return outs, attempts
+
+
+def retried_seed(ctx: Context, prompt_id: str, index: int, attempts: int) -> int:
+    """The seed of the sample that was kept: the run's seed, or the last retry's."""
+    return ctx.seed if attempts == 1 else derived_seed(ctx.seed, prompt_id, "truncated", index, attempts - 1)
 
 
 #: What a method may need besides the generator, and where a run gets it from.

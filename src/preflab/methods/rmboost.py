@@ -18,11 +18,14 @@ Example (label WORSE, aspects ["completeness"]): y₁ = "Subtract 32, multiply b
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from preflab.config import option, problems_raised
 from preflab.errors import Problem
-from preflab.methods.base import REPEAT_PENALTY_HELP, Context, Failure, Outcome, derived_seed, register, rng_for
+from preflab.llm.base import Request
+from preflab.methods.base import (REPEAT_PENALTY_HELP, TRUNCATED_RETRIES_HELP, Context, Failure, Outcome, derived_seed, register,
+                                  resample_truncated, retried_seed, rng_for)
 from preflab.methods.domains import aspects_for
 from preflab.prompting import answer_length, load_template, parse_delimited, render_conversation, with_system
 from preflab.records import PreferencePair, PromptRecord
@@ -51,6 +54,7 @@ class RMBoostConfig:
     repeat_penalty: float = option(1.2, REPEAT_PENALTY_HELP)
     max_retries: int = option(2, "Extra rewrite samples after an unusable one.")
     keep_truncated: bool = option(False, "Keep a first response cut off at max_tokens (flagged in provenance) instead of counting a failure.")
+    truncated_retries: int = option(1, TRUNCATED_RETRIES_HELP + " The first response's (a cut-off rewrite is one of max_retries).", low=0)
     template_version: str = option("v2", "Version of the templates (preflab/templates): the rewrite and the first answer's length instruction (v1: none).")
 
     def problems(self) -> list[Problem]:
@@ -71,13 +75,19 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
     aspects = rng.sample(pool, k)
     base_opts = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "repeat_penalty": cfg.repeat_penalty, "seed": ctx.seed}
     length, answer_template = answer_length(cfg.template_version)
-    (first,) = await ctx.llm.acomplete(with_system(prompt.prompt, length), base_opts, method="rmboost")
+    request = Request(with_system(prompt.prompt, length), base_opts, "rmboost")
+    (first,) = await ctx.llm.acomplete(request.messages, base_opts, method="rmboost")
+    retries = 0 if cfg.keep_truncated else cfg.truncated_retries  # a kept cut-off answer needs no second sample
+    (first,), (first_attempts,) = await resample_truncated(ctx, prompt.id, [request], [first], retries)
     y1 = first.text.strip()
     raw = {"y1": first.text, "y1_finish": first.finish_reason}
+    if first_attempts > 1:
+        raw["y1_attempts"] = first_attempts
+        base_opts = {**base_opts, "seed": retried_seed(ctx, prompt.id, 0, first_attempts)}  # the kept sample's
     if not y1:
         return Failure(prompt.id, "base_empty", raw=raw)
     if first.finish_reason == "length" and not cfg.keep_truncated:
-        return Failure(prompt.id, "base_truncated", raw=raw)
+        return Failure(prompt.id, "base_truncated", detail=f"cut off after {first_attempts} samples" if retries else "", raw=raw)
     template = load_template("rmboost_rewrite", cfg.template_version)
     instruction = template.messages(prompt=render_conversation(prompt.prompt), response=y1, direction=label,
                                     aspects=", ".join(aspects), guidance=GUIDANCE[label])
@@ -96,6 +106,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
         reasons.append(reason)
         if y2 is not None:
             chosen, rejected = (y2, y1) if label == "better" else (y1, y2)
+            retried = {**({"base_truncated": first_attempts - 1} if first_attempts > 1 else {}), **Counter(reasons[:-1])}
             return PreferencePair(prompt=prompt.prompt, chosen=chosen, rejected=rejected, category=prompt.category,
                                   provenance={
                                       "method": "rmboost", "label": label, "aspects": aspects,
@@ -104,6 +115,7 @@ async def make(prompt: PromptRecord, cfg: RMBoostConfig, ctx: Context) -> Outcom
                                       "attempts": attempt + 1, "failed_attempts": reasons[:-1],
                                       "base_truncated": first.finish_reason == "length",
                                       "prompt_id": prompt.id, "raw": raw,
+                                      **({"retried": retried} if retried else {}),
                                   })
     return Failure(prompt.id, reasons[-1], detail=",".join(reasons), raw=raw)
 

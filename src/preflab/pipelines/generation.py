@@ -168,6 +168,8 @@ def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_r
             continue
         seen.add(pair.id)
         pairs.append(pair)
+        for reason, n in (pair.provenance.get("retried") or {}).items():  # samples sampled again (docs/methods.md)
+            counts[f"retried:{reason}"] += n
     before = len(pairs)
     pairs, filter_info = method.post_filter(pairs, cfg)
     if before > len(pairs):
@@ -200,3 +202,9 @@ def _endpoints(llm: Any) -> dict[str, Any]:
 
 def failure_reasons(counts: Counter) -> dict[str, int]:
     return {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("failure:")}
+
+
+def retried_reasons(counts: Counter) -> dict[str, int]:
+    """Samples that failed (a cut-off answer, an unparseable rewrite) and were sampled again
+    with another seed, by reason, over the pairs kept: what the yield cost beyond one try."""
+    return {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("retried:")}

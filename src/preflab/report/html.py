@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from preflab.report.tables import (difference_rows, length_cell, length_rows, mix_note, rows, source_rows, tokens_cell,
-                                    wall_cell)
+from preflab.report.tables import (difference_rows, failures_cell, length_cell, length_rows, mix_note, rows, source_rows,
+                                    tokens_cell, wall_cell)
 from preflab.io.atomic import atomic_path
 from preflab.report.browser import PAGE_SIZE, browser_html, file_rows
 from preflab.report.results_file import check_shape, rendering
@@ -41,7 +41,7 @@ def _table(header: list[str], body: list[list[str]]) -> str:
 
 def _cost_table(methods: dict[str, Any]) -> str:
     body = [[k, str(m["prompts"]), str(m["pairs"]), length_cell(m),
-             ", ".join(f"{r} {c}" for r, c in sorted(m["failures"].items())) or "—", tokens_cell(m), wall_cell(m)]
+             failures_cell(m), tokens_cell(m), wall_cell(m)]
             for k, m in methods.items()]
     return _table(["method", "prompts", "pairs kept", "chosen longer (median ratio)", "failures", "tokens in / out",
                    "wall time"], body).replace(

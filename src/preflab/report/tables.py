@@ -45,6 +45,14 @@ def tokens_cell(m: dict[str, Any]) -> str:
     return f"{m['tokens_in']} / {m['tokens_out']}" + (f" (+{cached} from cache)" if cached else "")
 
 
+def failures_cell(m: dict[str, Any]) -> str:
+    """Prompts lost by reason, then the samples that failed and were sampled again (kept pairs
+    whose first try was cut off or unparseable: docs/methods.md#a-cut-off-answer-is-sampled-again)."""
+    lost = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
+    retried = ", ".join(f"{k} {v}" for k, v in sorted((m.get("retried") or {}).items()))
+    return lost + (f" (sampled again: {retried})" if retried else "")
+
+
 def wall_cell(m: dict[str, Any]) -> str:
     return "—" if m.get("wall_s") is None else f"{m['wall_s']:.0f} s"
 
@@ -124,8 +132,7 @@ def results_markdown(results: dict[str, Any]) -> str:
     cost = ["", "| method | prompts | pairs kept | chosen longer (median ratio) | failures | tokens in / out | wall time |",
             "|---|---|---|---|---|---|---|"]
     for key, m in results["methods"].items():
-        failures = ", ".join(f"{k} {v}" for k, v in sorted(m["failures"].items())) or "—"
-        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {length_cell(m)} | {failures} | {tokens_cell(m)} | "
+        cost.append(f"| {key} | {m['prompts']} | {m['pairs']} | {length_cell(m)} | {failures_cell(m)} | {tokens_cell(m)} | "
                     f"{wall_cell(m)} |")
     sources = source_rows(results)
     if sources:

@@ -142,7 +142,7 @@ def _scorer_step(state: BenchState, data: dict[str, Any]):
 # -- generation --------------------------------------------------------------------------
 def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, scorer_fp, llm) -> dict[str, Any]:
     from preflab.config import parse
-    from preflab.pipelines.generation import failure_reasons, run_generation
+    from preflab.pipelines.generation import failure_reasons, retried_reasons, run_generation
     from preflab.methods import get_method
     from preflab.methods.context import Lazy
 
@@ -163,6 +163,7 @@ def _generate_step(state: BenchState, data: dict[str, Any], entry, scorer, score
                                 limit=cfg.budget_prompts, in_flight=cfg.in_flight)
         usage = result.run["usage"]["total"]
         return {"pairs": len(result.pairs), "prompts": result.counts["prompts"], "failures": failure_reasons(result.counts),
+                "retried": retried_reasons(result.counts),
                 "tokens_in": usage.get("prompt_tokens", 0), "tokens_out": usage.get("completion_tokens", 0),
                 "tokens_cached": usage.get("cached_tokens", 0), "wall_s": time.perf_counter() - started,
                 "length": result.run["length"]}
@@ -331,7 +332,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
-                        "tokens_cached": g.get("tokens_cached", 0), "length": g.get("length"),
+                        "tokens_cached": g.get("tokens_cached", 0), "length": g.get("length"), "retried": g.get("retried", {}),
                         "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir)),
                         **({"source": g["source"]} if "source" in g else {})}
                     for k, g in gens.items()},
