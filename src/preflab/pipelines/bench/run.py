@@ -243,8 +243,8 @@ def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int
         return {"train_pairs": len(spec["pairs"]), "train_s": train_s, "eval": results}
 
     state.say(f"train+eval: {row} seed {seed}")
-    _, info = state.steps.run("rm", 1, payload, work)
-    return info
+    folder, info = state.steps.run("rm", 1, payload, work)
+    return {**info, "model": folder / "model"} if "eval" in info else info
 
 
 def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarray]:
@@ -305,6 +305,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         seed_runs[row] = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
         table[row] = {name: summarise(seed_runs[row], name, pairs=pairs) for name, pairs in evals.items()}
         table[row]["_train_pairs"] = len(spec["pairs"])
+        table[row]["_models"] = [str(r["model"].relative_to(run_dir)) for r in seed_runs[row] if "model" in r]
     if "base-only" in seed_runs:
         from preflab.evaluation import paired_difference
 
@@ -313,6 +314,12 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
                 for name in evals:
                     table[row][name]["vs_base"] = paired_difference(_seed_runs(seed_runs[row], name),
                                                                     _seed_runs(seed_runs["base-only"], name))
+    bon = None
+    if cfg.bon is not None:
+        from preflab.pipelines.bench.bon import bench_bon
+
+        with JudgeLLMs(executor, cache) as llms:
+            bon = bench_bon(state, data, seed_runs, llms)
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
@@ -321,6 +328,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
                     for k, g in gens.items()},
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},
         "eval_sets": {name: len(pairs) for name, pairs in evals.items()},
+        **({"bon": bon} if bon is not None else {}),
         "steps": {"reused": state.steps.reused, "ran": state.steps.ran},
         "wall_s": time.perf_counter() - started,
     }
@@ -340,3 +348,7 @@ def write_results(results: dict[str, Any], run_dir: Path) -> None:
         tmp.write_text(results_markdown(results))
     plot_results(results, run_dir / "results.png")
     plot_length(results, run_dir / "length.png")
+    if "curves" in (results.get("bon") or {}):
+        from preflab.report.bon import plot_bon
+
+        plot_bon(results["bon"], run_dir / "bon.png")
