@@ -72,3 +72,12 @@ def test_default_ns_and_kl():
     assert default_ns(1) == [1] and default_ns(16) == [1, 2, 4, 8, 16] and default_ns(6) == [1, 2, 4, 6]
     assert kl_best_of_n(1) == 0.0 and kl_best_of_n(16) > kl_best_of_n(8)
     assert gold_of(np.array([[5.0, 6.0]]), np.array([[1, 0]])).tolist() == [[6.0, 5.0]]
+
+
+def test_the_worked_examples_run():
+    import doctest
+
+    import preflab.evaluation.best_of_n as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

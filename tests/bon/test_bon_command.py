@@ -81,8 +81,7 @@ def test_a_crash_in_sampling_resumes_where_it_stopped(rms, first, tmp_path):
     assert resumed["curves"] == whole["curves"]
 
 
-def test_sampling_is_reproducible_by_seed(rms, first, tmp_path):
-    out, _ = first
+def test_sampling_is_reproducible_by_seed(rms, tmp_path):
     def samples(folder):
         return [r["responses"] for r in map(json.loads, (folder / "picks.jsonl").read_text().splitlines())]
 

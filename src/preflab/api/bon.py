@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Optional
 
-from preflab.api.options import (IN_FLIGHT_HELP, SEED_HELP, LLMOptions, config_option, is_llm, overwrite_option,
+from preflab.api.options import (IN_FLIGHT_HELP, LLMOptions, config_option, is_llm, overwrite_option,
                                  signed)
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
@@ -61,7 +61,7 @@ class BonOptions:
     temperature: float = option(0.7, "Policy sampling temperature.")
     max_tokens: int = option(256, "Token limit per sample.")
     repeat_penalty: float = option(1.0, REPEAT_PENALTY_HELP, low=1, high=2)
-    seed: int = option(0, SEED_HELP + " (samples, subsets, bootstrap)")
+    seed: int = option(0, "Seed of the samples, the subsets and the bootstrap.")
     in_flight: int = option(8, IN_FLIGHT_HELP)
     batch_size: int = option(16, "Sequences per forward pass when a reward model scores.")
     n_boot: int = option(2000, "Bootstrap resamples for the 95% intervals.", flag="--bootstrap")
