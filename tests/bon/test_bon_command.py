@@ -157,3 +157,16 @@ def test_the_shell_names_flags(rms, tmp_path):
                                   "--n", "2", "--llm", "fake#seeded=true", "--no-cache", "-o", str(tmp_path / "ok")])
     assert ok.exit_code == 0, ok.output
     assert "gold score of the pick" in ok.output and (tmp_path / "ok" / "results.json").exists()
+
+
+def test_a_budget_stop_keeps_the_finished_prompts_and_says_how_to_go_on(rms, tmp_path):
+    from preflab.llm.usage import BudgetExceeded
+
+    out, spec = tmp_path / "run", "fake#seeded=true"  # a spec: the budget applies to what it opens
+    with pytest.raises(BudgetExceeded) as info:
+        run(rms, out, llm=spec, cache=True, cache_path=tmp_path / "calls.sqlite", max_tokens_budget=300, in_flight=1)
+    assert "run it again with the same out and a larger budget to continue" in str(info.value)
+    kept = len(next(out.glob("steps/bon-samples-*.tmp/samples.partial.jsonl")).read_text().splitlines())
+    assert 0 < kept < len(PROMPTS)
+    finished = run(rms, out, llm=spec, cache=True, cache_path=tmp_path / "calls.sqlite")
+    assert finished["prompts"] == len(PROMPTS) and finished["sampling"]["resumed_prompts"] == kept
