@@ -94,6 +94,26 @@ def bon_markdown(bon: dict[str, Any], heading: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
+def rich_tables(bon: dict[str, Any]) -> list:
+    """The three tables for a terminal (rich)."""
+    from rich.table import Table
+
+    def table(title: str, header: list[str], body: list[list[str]]) -> Table:
+        out = Table(title=title)
+        for i, column in enumerate(header):
+            out.add_column(column, justify="left" if i == 0 else "right")
+        for row in body:
+            out.add_row(*row)
+        return out
+
+    tables = [table(f"best-of-N: gold score of the pick ({gold_text(bon)}; {bon['prompts']} prompts)", *gold_rows(bon)),
+              table("gain over the random pick (paired 95% interval; * excludes 0)", *gain_rows(bon))]
+    wins = win_rows(bon)
+    if wins:
+        tables.append(table("win rate of one pick over the other (paired 95% interval)", *wins))
+    return tables
+
+
 def plot_bon(bon: dict[str, Any], path: Path) -> str:
     """Gold score against N (log scale) with 95% bands: one line per RM, the random pick
     dashed, the oracle dotted; and, when there are any, the win rates against N."""
