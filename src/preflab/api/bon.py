@@ -28,11 +28,23 @@ from preflab.api.options import (IN_FLIGHT_HELP, LLMOptions, config_option, is_l
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
 from preflab.errors import Problem, about
+from preflab.llm.spec import spec_paths
 from preflab.methods.base import REPEAT_PENALTY_HELP
 
 #: The files that make a folder a saved reward model (rm.save.META_FILE, rm.embed_head.HEAD_META;
 #: named here so that the check before work loads no model library).
 MODEL_FILES = ("preflab_rm.json", "preflab_embed_head.json")
+
+
+def rm_paths(given: Any) -> list[Any]:
+    """The folders named by ``rm`` (``DIR``, ``LABEL=DIR``, a list of them, or a dict's values),
+    for the output guard (:func:`preflab.config.read_paths`).
+
+    >>> rm_paths(["runs/a", "boost=runs/b"]), rm_paths({"x": "runs/c"})
+    (['runs/a', 'runs/b'], ['runs/c'])
+    """
+    named, _ = _named_rms(given)
+    return [value for value in named.values() if _is_path(value)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,14 +53,16 @@ class BonOptions:
 
     prompts: Optional[Path] = option(None, "Prompts to sample for: .txt (one per line), .jsonl/.parquet with a prompt "
                                      "column, or any pair file (its prompts); in Python also prompt strings, records, "
-                                     "dicts, a datasets.Dataset or a DataFrame.", flag=("--prompts", "-p"), objects=True)
+                                     "dicts, a datasets.Dataset or a DataFrame.", flag=("--prompts", "-p"), objects=True,
+                                     reads=True)
     rm: list[str] = option([], "A reward model under test: a folder saved by train-rm, or LABEL=DIR. In Python also "
-                           "{label: folder or scorer}.", objects=True)
+                           "{label: folder or scorer}.", objects=True, reads=rm_paths)
     gold: Optional[str] = option(None, "The gold reward model folder that scores the picks; it must not be one of the "
-                                 "RMs under test. In Python also a scorer.", objects=True)
+                                 "RMs under test. In Python also a scorer.", objects=True, reads=True)
     gold_judge: Optional[str] = option(None, "Or an LLM judge as the gold scorer (a spec): every sample is judged "
                                        "against an independent policy sample, and two RMs' picks against each other, "
-                                       "each in both orders. In Python also an LLM you opened.", objects=True)
+                                       "each in both orders. In Python also an LLM you opened.", objects=True,
+                                       reads=spec_paths)
     judge_criteria: Optional[str] = option(None, "What 'better' means to the gold judge.")
     out: Optional[Path] = option(None, "Run folder: results.json, results.md, bon.png, picks.jsonl, run.json and the "
                                  "cached steps; a rerun into it resumes and reuses every finished step (in Python, "
@@ -137,7 +151,8 @@ def _sources(check: Preflight, own: BonOptions):
                 continue
             rms[label] = RMSource(label, str(value), fingerprint=file_fingerprint(value), batch_size=own.batch_size)
         else:
-            rms[label] = RMSource(label, scorer=value)
+            check.scorer("rm", value)
+            rms[label] = RMSource(label, scorer=getattr(value, "scorer", value))
     gold = None
     if own.gold is not None:
         if _is_path(own.gold):
@@ -147,7 +162,8 @@ def _sources(check: Preflight, own: BonOptions):
             else:
                 gold = RMSource("gold", str(own.gold), fingerprint=file_fingerprint(own.gold), batch_size=own.batch_size)
         else:
-            gold = RMSource("gold", scorer=own.gold)
+            check.scorer("gold", own.gold)
+            gold = RMSource("gold", scorer=getattr(own.gold, "scorer", own.gold))
     if gold is not None:
         for label, rm in rms.items():
             same = (rm.path is not None and gold.path is not None
@@ -180,9 +196,9 @@ def best_of_n(prompts: Any = None, *, progress: bool = True, **options: Any) -> 
     if own.prompts is None:
         check.add(Problem("no prompts: give {prompts} FILE", ("prompts",)))
     rms, gold = _sources(check, own)
-    check.llm(llm_options.llm)
-    if own.gold_judge is not None:
-        check.llm(own.gold_judge, "gold_judge")
+    check.llm(llm_options.llm, budget=llm_options)
+    if own.gold_judge is not None and own.gold_judge != llm_options.llm:
+        check.llm(own.gold_judge, "gold_judge", budget=llm_options)
     with ExitStack() as stack:
         out = own.out
         if out is None:
