@@ -67,3 +67,25 @@ def test_the_bon_block_is_checked_with_the_rest_of_the_file(gold, tmp_path):
     with pytest.raises(ConfigError, match="bon.eval: no evaluation set named 'nosuch'"):
         load_bench_config(data=config(gold, eval="nosuch"))
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("what", ["gold", "llm"])
+def test_a_bench_never_writes_into_the_folder_of_its_bon_inputs(what, tmp_path):
+    """The gold RM folder and the policy's GGUF file of ``bon:`` are inputs of the output guard:
+    a run folder holding one is refused before any work, nothing written."""
+    models = tmp_path / "models"
+    models.mkdir()
+    gold = models / "gold"
+    gold.mkdir()
+    (gold / "preflab_embed_head.json").write_text("{}")
+    policy = models / "policy.gguf"
+    policy.write_bytes(b"GGUF" + bytes(60))
+    bon = {"gold": str(gold)} if what == "gold" else {"gold": str(tmp_path / "elsewhere"), "llm": f"llamacpp:{policy}"}
+    if what == "llm":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "preflab_embed_head.json").write_text("{}")
+    before = sorted(p.name for p in models.iterdir())
+    with pytest.raises(ConfigError, match="holds the input") as info:
+        preflab.bench(config(**bon), run_dir=models, progress=False)
+    assert (gold.name if what == "gold" else policy.name) in str(info.value)
+    assert sorted(p.name for p in models.iterdir()) == before

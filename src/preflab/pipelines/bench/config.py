@@ -323,7 +323,8 @@ def input_paths(cfg: BenchConfig, root: Path) -> list[Path]:
 
     recipe = rm_recipe_config(cfg.rm.recipe, cfg.rm.options).options
     paths += [Path(p) for p in read_paths(recipe) if Path(p).exists()]  # a backbone folder (an alias is none)
-    paths += [Path(p) for spec in (cfg.llm, cfg.judge_llm, cfg.gold_judge_llm) for p in spec_paths(spec)]
+    specs = [cfg.llm, cfg.judge_llm, cfg.gold_judge_llm, *((cfg.bon.llm, cfg.bon.gold_judge) if cfg.bon else ())]
+    paths += [Path(p) for spec in specs for p in spec_paths(spec)]
     return [p for p in paths if not str(p).startswith("hf:")]
 
 
