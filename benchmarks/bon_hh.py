@@ -13,7 +13,7 @@ Every stage is cached in the run folder and resumes after a crash (the samples p
 prompt, through the LLM call cache); ``benchmarks/results/bon_hh.json`` gets the tables, the
 accuracies and each stage's wall time (of the run that did the work)::
 
-    .venv/bin/python benchmarks/bon_hh.py                        # runs/bon_hh, ~2 h on 2 busy cores
+    .venv/bin/python benchmarks/bon_hh.py                        # runs/bon_hh, ~2.5 h on 2 busy cores
     .venv/bin/python benchmarks/bon_hh.py --prompts 20 --n 4     # a quick look
 """
 
