@@ -22,6 +22,7 @@ _LAZY = {
     "train_rm": "preflab.api.rm",
     "score": "preflab.api.rm",
     "evaluate": "preflab.api.rm",
+    "best_of_n": "preflab.api.bon",
     "strength": "preflab.api.quality",
     "clean": "preflab.api.quality",
     "augment": "preflab.api.augment",

@@ -9,7 +9,7 @@ import pytest
 FAST = ["preflab.api.data", "preflab.api.options", "preflab.progress", "preflab.api.generate",
         "preflab.api.quality", "preflab.api.augment", "preflab.api.judge", "preflab.io.memory",
         "preflab.api.data_commands", "preflab.api.report", "preflab.api.llm", "preflab.api.meta"]
-SLOW = ["preflab.api.rm", "preflab.api.bench"]
+SLOW = ["preflab.api.rm", "preflab.api.bench", "preflab.api.bon"]
 
 
 def _run(name: str) -> None:

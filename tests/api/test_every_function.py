@@ -14,7 +14,7 @@ from preflab.api.generate import example_prompts
 
 from .conftest import toy_pairs, varied
 
-FUNCTIONS = ("generate", "judge", "train_rm", "score", "evaluate", "strength", "clean", "augment", "bench",
+FUNCTIONS = ("generate", "judge", "train_rm", "score", "evaluate", "best_of_n", "strength", "clean", "augment", "bench",
              "meta_set", "report_page", "inspect_pairs", "validate_pairs", "convert_pairs", "split_pairs",
              "check_llm", "llm_cache_stats", "clear_llm_cache")
 
@@ -98,6 +98,15 @@ def test_score(rm, generated):
 
 def test_evaluate(rm, train):
     assert 0.0 <= preflab.evaluate(rm, train, n_boot=20, progress=False)["model"]["accuracy"] <= 1.0
+
+
+def test_best_of_n(rm, train, tmp_path):
+    from preflab.llm.fake import fake_llm
+
+    gold = preflab.train_rm(train, cheap=True, epochs=5, seed=1, cache_dir=str(tmp_path / "emb"), progress=False)
+    results = preflab.best_of_n(["Why?", "How?"], rm={"rm": rm}, gold=gold, llm=fake_llm(default=varied), n=2,
+                                out=tmp_path / "bon", progress=False)
+    assert results["ns"] == [1, 2] and results["prompts"] == 2 and (tmp_path / "bon" / "results.json").exists()
 
 
 def test_strength(strong):

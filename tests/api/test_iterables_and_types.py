@@ -108,6 +108,12 @@ WRONG = [
     ("judge llm object", lambda rm, f: preflab.judge(f, llm=object()), r"^llm must be an LLM spec .* got object$"),
     ("generate out 5", lambda rm, f: preflab.generate("rlcd", PROMPTS, llm="fake", out=5), r"^out: 5 is not a valid Path"),
     ("to_dataset None", lambda rm, f: preflab.to_dataset(None), r"^expected a path, a list of records"),
+    ("best_of_n gold object", lambda rm, f: preflab.best_of_n(PROMPTS, rm=rm, gold=object(), llm="fake"),
+     r"^gold must be a reward model: .* got object$"),
+    ("best_of_n rm object", lambda rm, f: preflab.best_of_n(PROMPTS, rm={"a": object()}, gold=rm, llm="fake"),
+     r"^rm must be a reward model: .* got object$"),
+    ("best_of_n gold_judge object", lambda rm, f: preflab.best_of_n(PROMPTS, rm=rm, gold_judge=object(), llm="fake"),
+     r"^gold_judge must be an LLM spec .* got object$"),
     ("train_rm val 3", lambda rm, f: preflab.train_rm(f, cheap=True, val=3), r"val: 3 is not a valid"),
 ]
 

@@ -17,7 +17,7 @@ from preflab.config import option, parse
 from preflab.errors import ConfigError
 
 FUNCTIONS = ("generate", "judge", "score", "evaluate", "strength", "clean", "augment", "meta_set", "split_pairs",
-             "check_llm", "bench", "quickstart")
+             "check_llm", "bench", "quickstart", "best_of_n")
 
 
 def _float_fields():

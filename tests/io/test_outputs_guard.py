@@ -25,13 +25,17 @@ def _setup(tmp: Path) -> dict[str, Path]:
     model = tmp / "model"
     model.mkdir()
     (model / "preflab_embed_head.json").write_text("{}")
+    gold = tmp / "gold"
+    gold.mkdir()
+    (gold / "preflab_embed_head.json").write_text('{"gold": true}')
     bench = data / "bench.yaml"
     bench.write_text("name: t\nllm: fake\nprompts: {path: prompts.jsonl}\nmethods: [{name: rlcd}]\n"
                      "eval: [{name: e, path: pairs.jsonl}]\n")
     foreign = tmp / "foreign"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("years of work")
-    return {"pairs": pairs, "prompts": prompts, "data": data, "model": model, "bench": bench, "foreign": foreign}
+    return {"pairs": pairs, "prompts": prompts, "data": data, "model": model, "gold": gold, "bench": bench,
+            "foreign": foreign}
 
 
 # command → (argv builder given the paths and the output, the case the output names)
@@ -52,13 +56,15 @@ COMMANDS = {
     "bench": lambda p, out: ["bench", p["bench"], "--out", out],
     "report": lambda p, out: ["report", p["pairs"], "--out", out],
     "quickstart": lambda p, out: ["quickstart", "--prompts", p["prompts"], "--llm", "fake", "--out", out],
+    "bon": lambda p, out: ["bon", "--prompts", p["prompts"], "--rm", p["model"], "--gold", p["gold"], "--llm", "fake",
+                           "--out", out],
     "west-of-n-rounds": lambda p, out: ["west-of-n-rounds", "--base", p["pairs"], "--prompts", p["prompts"],
                                         "--out", out, "--llm", "fake"],
 }
 #: commands whose output can only be a file (no folder to hold an input, nothing to overwrite)
 FILE_ONLY = {"data validate --rejects", "data inspect --rejects", "judge", "meta-set", "report"}
 #: the input each command's "same path" case writes over
-SAME = {"generate": "prompts", "meta-set": "prompts", "quickstart": "prompts", "bench": "bench"}
+SAME = {"generate": "prompts", "meta-set": "prompts", "quickstart": "prompts", "bench": "bench", "bon": "prompts"}
 
 CASES = [(name, case) for name in COMMANDS for case in ("same", "holds", "foreign")
          if not (case != "same" and name in FILE_ONLY)]
@@ -162,6 +168,7 @@ def _reading_options():
     import dataclasses
 
     from preflab.cli.adapter import declarations
+    from preflab.llm.spec import spec_paths
 
     found = []
     objects = _command_objects()
@@ -171,7 +178,7 @@ def _reading_options():
             for f in dataclasses.fields(cls):
                 reads = f.metadata.get("reads")
                 if reads and f.name not in callback.skip:
-                    found.append((name, f.name, declarations(f)[0].split("/")[0], callable(reads)))
+                    found.append((name, f.name, declarations(f)[0].split("/")[0], reads is spec_paths))
     return found
 
 
@@ -212,6 +219,9 @@ def test_every_option_that_reads_a_path_is_an_input_of_the_guard(tmp_path, monke
     argv = COMMANDS[command](paths, out)
     if command == "train-rm" and field not in ("model", "config", "val"):
         argv.remove("--cheap")  # a fine-tuning option: the cheap recipe would refuse it first
+    if command == "bon" and field == "gold_judge":
+        argv.remove("--gold")  # one gold scorer: the judge instead of the RM
+        argv.remove(paths["gold"])
     before = tree(tmp_path)
     result = cli(*argv, flag, value)
     assert result.code == 2, (result.output, result.exception)
@@ -338,13 +348,15 @@ def test_a_forged_marker_is_no_proof_either(tmp_path, monkeypatch):
     assert tree(tmp_path) == before
 
 
-@pytest.mark.parametrize("command", ["eval", "data split"])
+@pytest.mark.parametrize("command", ["eval", "data split", "bon"])
 def test_a_missing_input_writes_no_output_folder(tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     paths = _setup(tmp_path)
     out = tmp_path / "out"
     argv = {"eval": ["eval", paths["model"], tmp_path / "missing.jsonl", "--output-dir", out],
-            "data split": ["data", "split", tmp_path / "missing.jsonl", "--out-dir", out]}[command]
+            "data split": ["data", "split", tmp_path / "missing.jsonl", "--out-dir", out],
+            "bon": ["bon", "--prompts", tmp_path / "missing.jsonl", "--rm", paths["model"], "--gold", paths["gold"],
+                    "--llm", "fake", "--out", out]}[command]
     result = cli(*argv)
     assert result.code == 1 and "missing.jsonl: file not found" in result.output, result.output
     assert not out.exists()

@@ -39,7 +39,7 @@ def _cli_type(hint: Any) -> tuple[Any, str]:
     if typing.get_origin(base) is Literal:
         return str, f" (one of: {', '.join(map(str, typing.get_args(base)))})"  # [..] would be read as rich markup
     if typing.get_origin(base) is list:
-        return list[str], " (repeat the flag for several)"
+        return list[(typing.get_args(base) or (str,))[0]], " (repeat the flag for several)"
     return base, ""
 
 

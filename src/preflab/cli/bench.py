@@ -21,6 +21,11 @@ def _finish(results: dict[str, Any], run_dir: Path) -> Path:
     for extra in (rich_difference_table(results), rich_length_table(results)):
         if extra is not None:
             console.print(extra)
+    if "curves" in (results.get("bon") or {}):
+        from preflab.report.bon import rich_tables
+
+        for table in rich_tables(results["bon"]):
+            console.print(table)
     page = results["report"]
     console.print(f"steps reused: {len(results['steps']['reused'])}, ran: {len(results['steps']['ran'])}; "
                   f"wall time {results['wall_s']:.0f} s")

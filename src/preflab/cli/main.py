@@ -46,6 +46,7 @@ GROUPS: list[tuple[str, str | None]] = [
     ("report", None),
     ("meta", None),
     ("rm", None),
+    ("bon", None),
 ]
 
 

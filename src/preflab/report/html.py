@@ -67,6 +67,28 @@ def _difference_html(results: dict[str, Any]) -> str:
             + '<p class="muted">Same evaluation pairs, paired bootstrap 95% interval; * = the interval excludes 0.</p>')
 
 
+def _bon_html(results: dict[str, Any], run_dir: Path) -> str:
+    """The best-of-N section (a bench with ``bon:``): gold score of each row's pick against N, the
+    gain over the random pick, the win rate over base-only, and the plot."""
+    from preflab.report.bon import gain_rows, gold_rows, gold_text, win_rows
+
+    bon = results.get("bon") or {}
+    if "curves" not in bon:
+        return ""
+    wins = win_rows(bon)
+    return ("<h2>Best-of-N: does each row's RM pick better responses?</h2>"
+            f'<p class="muted">{bon["prompts"]} prompts, {bon["n"]} policy samples each, {bon["subsets"]} nested seeded '
+            f"subsets; gold: {html.escape(gold_text(bon))}. Gold score of the pick: mean over RM seeds ± seed std "
+            "[bootstrap 95% interval over prompts].</p>"
+            + _table(*gold_rows(bon)).replace('id="results"', 'id="bon"')
+            + "<h3>Gain over the random pick</h3>" + _table(*gain_rows(bon)).replace('id="results"', 'id="bon-gain"')
+            + '<p class="muted">Same subsets, paired 95% interval; * = the interval excludes 0.</p>'
+            + ("<h3>Win rate over base-only</h3>" + _table(*wins).replace('id="results"', 'id="bon-wins"')
+               + '<p class="muted">Judged by the gold scorer; paired 95% interval over prompts; * = excludes 0.5.</p>'
+               if wins else "")
+            + _image(run_dir / "bon.png", "gold score of the pick against N"))
+
+
 def _mix_html(results: dict[str, Any], run_dir: Path) -> str:
     """The note on capped and base+human rows, and the plot of accuracy against the pairs added."""
     capped = any((c.get("_mix") or {}).get("capped") for c in results["table"].values())
@@ -153,6 +175,7 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 {_image(run_dir / 'results.png')}
 {_mix_html(results, run_dir)}
 {_length_html(results, run_dir)}
+{_bon_html(results, run_dir)}
 <h2>Cost per method</h2>
 {_cost_table(results['methods'])}
 {_sources_html(results)}

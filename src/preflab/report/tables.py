@@ -151,6 +151,11 @@ def results_markdown(results: dict[str, Any]) -> str:
         note += ("\nLength: accuracy with length controlled (mean of the accuracies where the longer response won "
                  "and where it lost, 95% interval); how often the model prefers the longer response (how often the "
                  "human labels do):\n\n" + _markdown(*length) + "\n")
+    bon = results.get("bon") or {}
+    if "curves" in bon:
+        from preflab.report.bon import bon_markdown
+
+        note += "\n" + bon_markdown(bon, "Best-of-N, the downstream check (each row's RMs pick among the policy's samples):\n")
     return "\n".join(lines) + "\n" + note + "\n".join(cost) + "\n"
 
 

@@ -109,6 +109,38 @@ class EvalSet(_Strict):
         return self
 
 
+class BonEval(_Strict):
+    """Best-of-N for every row (docs/bench.md#best-of-n): n samples per prompt from the policy,
+    each row's RM (every seed) picks its best, a gold RM or LLM judge scores the picks."""
+
+    prompts: DataSource | None = None
+    eval: str | None = Field(None, description="the prompts of this evaluation set (held out by construction)")
+    limit: int | None = Field(None, ge=1, description="the first N prompts only")
+    llm: str | None = Field(None, description="the policy (default: the bench's llm)")
+    n: int = Field(16, ge=1)
+    ns: list[int] | None = None
+    subsets: int = Field(4, ge=1)
+    temperature: float = Field(0.7, ge=0, le=2)
+    max_tokens: int = Field(256, ge=1)
+    repeat_penalty: float = Field(1.0, ge=1, le=2)
+    gold: str | None = None
+    gold_judge: str | None = None
+    judge_criteria: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> "BonEval":
+        if (self.prompts is None) == (self.eval is None):
+            raise ValueError("give prompts (a file) or eval (the name of one of the bench's evaluation sets)")
+        if (self.gold is None) == (self.gold_judge is None):
+            raise ValueError("give one gold scorer: gold (a reward model folder) or gold_judge (an LLM judge spec)")
+        if any(k < 1 for k in self.ns or []):
+            raise ValueError(f"ns must be at least 1, got {self.ns}")
+        above = [k for k in self.ns or [] if k > self.n]
+        if above:
+            raise ValueError(f"ns {above} above the samples drawn per prompt (n = {self.n}); raise n or drop them")
+        return self
+
+
 class BenchConfig(_Strict):
     name: str = "bench"
     seed: int = 0
@@ -127,6 +159,7 @@ class BenchConfig(_Strict):
     eval: list[EvalSet] = Field(min_length=1)
     gold_judge_llm: str | None = None
     samples_per_method: int = Field(20, ge=0)
+    bon: BonEval | None = Field(None, description="best-of-N for every row against a gold scorer")
     executor: str | dict[str, Any] | None = Field(None, description="local, ray, or {kind: ray, address, actors, "
                                                   "cpus_per_actor, gpus_per_actor}: where the generator's calls run")
 
@@ -149,6 +182,9 @@ class BenchConfig(_Strict):
             raise ValueError("split makes the base and the prompts; do not also give prompts or base")
         if any(e.from_split for e in self.eval) and self.split is None:
             raise ValueError("an eval set uses from_split but there is no split")
+        if self.bon is not None and self.bon.eval is not None and self.bon.eval not in [e.name for e in self.eval]:
+            raise ValueError(f"bon.eval: no evaluation set named {self.bon.eval!r} (known: "
+                             f"{', '.join(e.name for e in self.eval)})")
         keys = [m.key for m in self.methods]
         if len(set(keys)) != len(keys):
             raise ValueError(f"method labels must be unique, got {keys}")
@@ -228,9 +264,12 @@ def _spec_problems(data: dict[str, Any]) -> list[str]:
     problems = []
     methods = data.get("methods") if isinstance(data.get("methods"), list) else []
     generates = any(not isinstance(m, dict) or m.get("pairs") is None for m in methods) or not methods
-    for key in ("llm", "judge_llm", "gold_judge_llm"):
-        # a bench of pairs files only opens no generator: its default spec needs no model file
-        spec = data.get(key, "llamacpp" if key == "llm" and generates else None)
+    bon = data.get("bon") if isinstance(data.get("bon"), dict) else {}
+    # a bench of pairs files only opens no generator: its default spec needs no model file
+    specs = [(key, data.get(key, "llamacpp" if key == "llm" and generates else None))
+             for key in ("llm", "judge_llm", "gold_judge_llm")]
+    specs += [(f"bon.{key}", bon.get(key)) for key in ("llm", "gold_judge")]
+    for key, spec in specs:
         if isinstance(spec, (str, dict)):
             problem = spec_problem(spec)
             if problem:
@@ -246,6 +285,8 @@ def _file_problems(data: dict[str, Any], root: Path) -> list[str]:
     methods = data.get("methods") if isinstance(data.get("methods"), list) else []
     sources += [(f"methods.{i}", {"pairs": m["pairs"]}) for i, m in enumerate(methods)
                 if isinstance(m, dict) and isinstance(m.get("pairs"), str)]
+    bon = data.get("bon") if isinstance(data.get("bon"), dict) else {}
+    sources.append(("bon.prompts", bon.get("prompts")))
     for where, source in sources:
         if not isinstance(source, dict):
             continue
@@ -255,22 +296,35 @@ def _file_problems(data: dict[str, Any], root: Path) -> list[str]:
         path = resolve_path(source[key], root)
         if not source[key].startswith("hf:") and not path.exists():
             problems.append(f"{where}.{key}: {path} does not exist")
+    if isinstance(bon.get("gold"), str):
+        gold = resolve_path(bon["gold"], root)
+        if not gold.exists():
+            problems.append(f"bon.gold: {gold} does not exist")
+        elif not any((gold / name).exists() for name in RM_FILES):
+            problems.append(f"bon.gold: {gold} is not a reward model folder (no {' or '.join(RM_FILES)})")
     return problems
+
+
+#: The files that make a folder a saved reward model (rm.save.META_FILE, rm.embed_head.HEAD_META).
+RM_FILES = ("preflab_rm.json", "preflab_embed_head.json")
 
 
 def input_paths(cfg: BenchConfig, root: Path) -> list[Path]:
     """Every local file or folder a bench reads (the run folder must hold none of them)."""
-    sources = [cfg.prompts, cfg.base, cfg.split, *cfg.eval]
+    sources = [cfg.prompts, cfg.base, cfg.split, *cfg.eval, cfg.bon.prompts if cfg.bon else None]
     paths = [resolve_path(s.path, root) for s in sources if s is not None and getattr(s, "path", None)]
     paths += [resolve_path(m.pairs, root) for m in cfg.methods if m.pairs]
     if cfg.scorer and cfg.scorer != "base-embed-head":
         paths.append(resolve_path(cfg.scorer, root))
+    if cfg.bon and cfg.bon.gold:
+        paths.append(resolve_path(cfg.bon.gold, root))
     from preflab.config import read_paths
     from preflab.llm.spec import spec_paths
 
     recipe = rm_recipe_config(cfg.rm.recipe, cfg.rm.options).options
     paths += [Path(p) for p in read_paths(recipe) if Path(p).exists()]  # a backbone folder (an alias is none)
-    paths += [Path(p) for spec in (cfg.llm, cfg.judge_llm, cfg.gold_judge_llm) for p in spec_paths(spec)]
+    specs = [cfg.llm, cfg.judge_llm, cfg.gold_judge_llm, *((cfg.bon.llm, cfg.bon.gold_judge) if cfg.bon else ())]
+    paths += [Path(p) for spec in specs for p in spec_paths(spec)]
     return [p for p in paths if not str(p).startswith("hf:")]
 
 

@@ -249,8 +249,8 @@ def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int
         return {"train_pairs": len(spec["pairs"]), "train_s": train_s, "eval": results}
 
     state.say(f"train+eval: {row} seed {seed}")
-    _, info = state.steps.run("rm", 1, payload, work)
-    return info
+    folder, info = state.steps.run("rm", 1, payload, work)
+    return {**info, "model": folder / "model"} if "eval" in info else info
 
 
 def _seed_runs(per_seed: list[dict[str, Any]], eval_name: str) -> list[np.ndarray]:
@@ -319,6 +319,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         seed_runs[row] = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
         table[row] = {name: summarise(seed_runs[row], name, pairs=pairs) for name, pairs in evals.items()}
         table[row]["_train_pairs"] = len(spec["pairs"])
+        table[row]["_models"] = [str(r["model"].relative_to(run_dir)) for r in seed_runs[row] if "model" in r]
         if "mix" in spec:
             table[row]["_mix"] = spec["mix"]
     if "base-only" in seed_runs:
@@ -329,6 +330,12 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
                 for name in evals:
                     table[row][name]["vs_base"] = paired_difference(_seed_runs(seed_runs[row], name),
                                                                     _seed_runs(seed_runs["base-only"], name))
+    bon = None
+    if cfg.bon is not None:
+        from preflab.pipelines.bench.bon import bench_bon
+
+        with JudgeLLMs(executor, cache) as llms:
+            bon = bench_bon(state, data, seed_runs, llms)
     results = {
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
@@ -340,6 +347,7 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         **({"human": {"pool": human["pairs"], "prompts": human["prompts"], "seed": cfg.seed}} if human else {}),
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},
         "eval_sets": {name: len(pairs) for name, pairs in evals.items()},
+        **({"bon": bon} if bon is not None else {}),
         "steps": {"reused": state.steps.reused, "ran": state.steps.ran},
         "wall_s": time.perf_counter() - started,
     }
@@ -362,3 +370,7 @@ def write_results(results: dict[str, Any], run_dir: Path) -> None:
     plot_length(results, run_dir / "length.png")
     if plot_mix(results, run_dir / "mix.png") is None:
         (run_dir / "mix.png").unlink(missing_ok=True)  # a rerun with one ratio leaves no stale plot
+    if "curves" in (results.get("bon") or {}):
+        from preflab.report.bon import plot_bon
+
+        plot_bon(results["bon"], run_dir / "bon.png")
