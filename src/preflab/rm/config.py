@@ -10,6 +10,7 @@ generates anything).
   :func:`preflab.rm.recipes.train_scorer` trains. ``RecipeConfig.from_dict`` reports every
   problem of a plain dictionary at once (:func:`recipe_problems` returns them as a list).
 
+>>> from preflab.config import validate
 >>> cfg = TrainConfig(model="minilm", lr=1e-4)
 >>> validate(cfg) is cfg
 True
