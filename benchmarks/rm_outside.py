@@ -137,6 +137,10 @@ json.dump(out, open(spec["out"], "w"))
 '''
 
 
+def _commit(ref: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", ref], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def _archive(commit: str) -> Path:
     """``src`` of ``commit``, unpacked into a temporary folder (so a checkout or merge during the
     run cannot change what is measured)."""
@@ -190,8 +194,8 @@ def accuracy(a) -> None:
             d = paired_difference([correctness(np.array(x)) for x in runs[row]], [correctness(np.array(x)) for x in runs[base]])
             diffs[f"{row} − {base}"] = {k: d[k] for k in ("delta", "ci95", "n")}
     print(json.dumps({"table": table, "differences": diffs}, indent=1))
-    _save("accuracy_" + "_".join(a.models), {"command": "python benchmarks/rm_outside.py " + " ".join(sys.argv[1:]), "base": a.base,
-                       "after": a.after or "working tree", "threads": a.threads,
+    _save("accuracy_" + "_".join(a.models), {"command": "python benchmarks/rm_outside.py " + " ".join(sys.argv[1:]), "base": _commit(a.base),
+                       "after": _commit(a.after) if a.after else "working tree", "threads": a.threads,
                        "load_average_start": load, "load_average_end": os.getloadavg(),
                        "train_limit": a.train_limit, "smollm2_train_limit": a.smollm2_train_limit,
                        "test_limit": a.test_limit, "seeds": a.seeds, "table": table, "differences": diffs,
