@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from preflab.api.data import Pairs, read_pairs
 from preflab.api.options import ExecutorOptions, config_option, fmt_option, overwrite_option, signed
@@ -39,7 +39,7 @@ class TrainRmOptions:
     or with ``cheap`` :class:`~preflab.rm.config.EmbedHeadConfig`)."""
 
     fmt: str = fmt_option()
-    val: str | Path | None = option(None, "Validation pairs (else --val-fraction of the input).", objects=True)
+    val: str | Path | None = option(None, "Validation pairs (else --val-fraction of the input).", objects=True, reads=True)
     config: Optional[Path] = config_option()
     metrics: Optional[Path] = option(None, "Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl).")
     cheap: bool = option(False, "Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head "
@@ -74,15 +74,27 @@ class EvalOptions:
     n_boot: int = option(2000, "Bootstrap resamples for the 95% interval.", flag="--bootstrap")
     seed: int = option(0, "Bootstrap seed.")
     card: bool = option(True, "Add the results to the model's card (README.md in the model folder).")
+
+
+    benchmark: Optional[Literal["rewardbench", "rewardbench2"]] = option(
+        None, "Score as a benchmark, by its own rules: rewardbench (v1: subsets, the four sections, overall) or "
+        "rewardbench2 (best-of-N per subset, the Ties score, the six-subset average). Default: sniffed from the "
+        "input (hf:allenai/reward-bench[-2], a file of RewardBench subsets, rows whose chosen and rejected are "
+        "lists); an explicit --format reads pairs instead.")
+    prior_sets: str | Path | None = option(
+        None, "RewardBench v1: the prior preference sets too (hf:allenai/pref-test-sets or a local copy), "
+        "in the overall score at half the weight of a section.", objects=True)
+    split: Optional[str] = option(None, "The split of a hub dataset or datasets folder (default: the benchmark's "
+                                  "own, filtered or test; for pairs, train).")
     overwrite: bool = overwrite_option()
 
 
-def _read(data: Any, fmt: str, degenerate: bool = False, counts: dict | None = None) -> Pairs:
+def _read(data: Any, fmt: str, degenerate: bool = False, counts: dict | None = None, split: str | None = None) -> Pairs:
     """All pairs of ``data``; ``degenerate`` applies io.DEGENERATE_RULE, counted in ``counts``."""
     from preflab import io
 
     report = io.ReadReport()
-    pairs = read_pairs(data, fmt, degenerate=degenerate, report=report)
+    pairs = read_pairs(data, fmt, degenerate=degenerate, report=report, **({"split": split} if split else {}))
     if counts is not None:
         counts.update(io.degenerate_counts(report))
     if not pairs:
@@ -140,8 +152,7 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
         outputs = folder_output(output_dir)
         if recipe.recipe == "finetune":
             outputs += file_output(own.metrics or Path(output_dir + ".metrics.jsonl"))
-        meta_set = getattr(recipe.options, "meta_set", None)
-        check.outputs(outputs, [pairs, own.val, meta_set, own.config], overwrite=own.overwrite)
+        check.outputs(outputs, [pairs, recipe.options], overwrite=own.overwrite)  # and what the options read
     check.done()
     counts: dict = {}
     train = _read(pairs, own.fmt, own.lenient, counts)
@@ -183,6 +194,7 @@ def score(model: Any, pairs: Any, *, progress: bool = True, **options: Any):
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, ScoreOptions, ExecutorOptions)
     out, overwrite = _output(parsed and parsed[ScoreOptions], options)
     check.outputs([] if out is None else pairs_output(out), [model, pairs], overwrite=overwrite)
@@ -284,20 +296,31 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
     """Pairwise accuracy with its 95% interval, per category, on the high-confidence subset,
     calibration, and null baselines (longer response wins, first position wins) on the same
     pairs; what ``eval.json`` holds. ``out`` (a folder) also gets eval.json, reliability.png and
-    run.json. Pairs with an empty response are scored; identical ones are skipped; both counted."""
+    run.json. Pairs with an empty response are scored; identical ones are skipped; both counted.
+
+    On RewardBench or RewardBench 2 (``benchmark``, or sniffed from the input) it gives the
+    benchmark's scores instead: per subset, RewardBench's four sections and overall score
+    (``prior_sets`` adds the prior sets), RewardBench 2's best-of-N accuracy, Ties score and
+    six-subset average, each beside the null baselines scored by the same rules; ``out`` gets
+    eval.json, scores.jsonl (every row's rewards) and run.json."""
     from preflab.evaluation.report import evaluate_pairs, write_report
     from preflab.io.outputs import workdir_output
     from preflab.provenance import run_record, write_run_json
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, EvalOptions)
     out, overwrite = _output(parsed and parsed[EvalOptions], options)
-    check.outputs([] if out is None else workdir_output(out), [model, pairs], overwrite=overwrite)
+    own = parsed[EvalOptions] if parsed else None
+    check.outputs([] if out is None else workdir_output(out), [model, pairs, own and own.prior_sets],
+                  overwrite=overwrite)
+    benchmark = check.run(_benchmark_of, pairs, own) if own is not None else None
     check.done()
-    own = parsed[EvalOptions]
+    if benchmark is not None:
+        return _evaluate_benchmark(model, pairs, benchmark, own, out, progress)
     counts: dict = {}
-    data = _read(pairs, own.fmt, True, counts)
+    data = _read(pairs, own.fmt, True, counts, own.split)
     scorer = _scorer(model, own.batch_size)
     result = evaluate_pairs(data, score_pairs_with_progress(scorer, data, enabled=progress), n_boot=own.n_boot,
                             seed=own.seed)
@@ -325,3 +348,58 @@ def _add_to_card(model: str | Path, result: dict[str, Any], pairs: Any) -> str |
         log.warning("%s: could not add the results to its model card: %s", model, err)
         return None
     return None if card is None else str(card)
+
+
+def _benchmark_of(data: Any, own: EvalOptions) -> str | None:
+    """The benchmark to score ``data`` as: the one asked for, else the one its columns show
+    (only when the format was left to sniffing); None for pairs. Option clashes are problems."""
+    from preflab.evaluation.rewardbench import V1_SUBSETS
+    from preflab.io.rewardbench import detect
+
+    problems = []
+    if own.benchmark is not None and own.fmt != "auto":
+        problems.append(Problem("{benchmark} reads the benchmark's own layout; drop {fmt}", ("benchmark", "fmt")))
+    benchmark = own.benchmark
+    if benchmark is None and own.fmt == "auto":
+        benchmark = detect(data, V1_SUBSETS, own.split)
+    if own.prior_sets is not None and benchmark != "rewardbench":
+        what = "this input is not RewardBench (v1)" if benchmark is None else f"this input is {benchmark}"
+        problems.append(Problem("{prior_sets} belongs to RewardBench (v1); " + what, ("prior_sets",)))
+    if problems:
+        raise ConfigError(problems)
+    return benchmark
+
+
+def _evaluate_benchmark(model: Any, data: Any, benchmark: str, own: EvalOptions, out: Any,
+                        progress: bool) -> dict[str, Any]:
+    """``evaluate`` on RewardBench or RewardBench 2: every row read and checked, then scored."""
+    from preflab.evaluation.benchmark_report import write_benchmark_report
+    from preflab.evaluation.rewardbench import row_results, score_benchmark
+    from preflab.io.rewardbench import read_benchmark
+    from preflab.provenance import run_record, write_run_json
+    from preflab.rm.scoring import score_with_progress
+
+    rows = read_benchmark(data, benchmark, own.split)
+    if own.prior_sets is not None:
+        rows += read_benchmark(own.prior_sets, benchmark)
+    items = [(row.prompt, c) for row in rows for c in row.completions]
+    loaded = _scorer(model, own.batch_size)
+    with closing_scorer(loaded, owned=isinstance(model, (str, Path))) as scorer:
+        flat = score_with_progress(scorer, items, "Scoring completions", enabled=progress)
+    rewards, start = [], 0
+    for row in rows:
+        rewards.append(flat[start:start + len(row.completions)])
+        start += len(row.completions)
+    result = score_benchmark(benchmark, rows, rewards, n_boot=own.n_boot, seed=own.seed)
+    result.update({"score": result["model"]["score"], "model_path": str(_model_name(model)),
+                   "input": str(data) if isinstance(data, (str, Path)) else "<in memory>",
+                   "prior_sets": None if own.prior_sets is None else str(own.prior_sets), "split": own.split})
+    if out is not None:
+        result["files"] = write_benchmark_report(result, row_results(benchmark, rows, rewards), out)
+        inputs = {**_inputs(model, data), **({"prior_sets": own.prior_sets} if own.prior_sets is not None else {})}
+        write_run_json(Path(out) / "run.json", run_record(
+            "eval", {"benchmark": benchmark, "split": own.split, "batch_size": own.batch_size,
+                     "bootstrap": own.n_boot},
+            inputs=inputs, counts={"rows": len(rows), "completions": len(items), "score": result["score"]},
+            seed=own.seed))
+    return result

@@ -56,10 +56,14 @@ def eval_cmd(model: str, input: str, **options: Any) -> None:
     """Pairwise accuracy (95% CI), per category, high-confidence subset, calibration, baselines.
     Degenerate rows of real evaluation sets: pairs with an empty response are scored (an empty
     reply is a real, worse answer); pairs whose two responses are identical cannot be decided
-    and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary."""
+    and are skipped. Both are counted in eval.json ("degenerate_rows") and the summary.
+    On RewardBench or RewardBench 2 (--benchmark, or sniffed): the benchmark's own scores, per
+    subset, section and overall (best-of-N, Ties and the six-subset average for v2)."""
     from preflab.evaluation.report import length_rows, table_rows
 
     result = evaluate(model, input, **options)
+    if "benchmark" in result:
+        return _print_benchmark(result, model, input)
     table = Table(title=f"{Path(model).name} on {Path(input).name}")
     for col in ("scorer", "pairs", "accuracy", "95% CI", "high-confidence"):
         table.add_column(col, justify="left" if col == "scorer" else "right")
@@ -75,6 +79,43 @@ def eval_cmd(model: str, input: str, **options: Any) -> None:
     console.print(_rows_table("Length (words)", "measure", length_rows(result), "accuracy or share"))
     console.print(f"degenerate rows: {_degenerate_note(result['degenerate_rows'])}")
     console.print(f"wrote {result['files']['json']} and {result['files']['png']}")
+
+
+BENCHMARK_NAMES = {"rewardbench": "RewardBench", "rewardbench2": "RewardBench 2"}
+
+
+def _print_benchmark(result: dict, model: str, input: str) -> None:
+    """The subsets, then the sections and overall score (or the six-subset average), each beside
+    the null baselines, in percent."""
+    from rich import box
+
+    from preflab.evaluation.benchmark_report import subset_rows, summary_rows
+
+    name = BENCHMARK_NAMES[result["benchmark"]]
+    baselines = [{"longer_response_wins": "longer wins"}.get(b, b.replace("_", " ")) for b in result["baselines"]]
+    v1 = result["benchmark"] == "rewardbench"
+    table = Table(title=f"{name}: {Path(model).name} on {Path(str(input)).name} (%)", box=box.SIMPLE_HEAD)
+    for col in ("subset", *(("section",) if v1 else ()), "rows", "score", "95% CI", *baselines):
+        table.add_column(col, justify="left" if col in ("subset", "section") else "right",
+                         no_wrap=col in ("subset", "section", "95% CI"))
+    for row in subset_rows(result):
+        table.add_row(*(row if v1 else row[:1] + row[2:]))
+    console.print(table)
+    summary = Table(title=f"{name} score (%)", box=box.SIMPLE_HEAD)
+    for col in ("", "score", "95% CI", *baselines):
+        summary.add_column(col, justify="left" if not col else "right", no_wrap=col in ("", "95% CI"))
+    for row in summary_rows(result):
+        summary.add_row(*row)
+    console.print(summary)
+    model_scores = result["model"]
+    if not model_scores["complete"]:
+        missing = model_scores.get("missing_subsets") or model_scores.get("average", {}).get("missing") or []
+        console.print(f"partial run: {len(missing)} official subsets missing" + (
+            f" ({', '.join(missing[:6])}{', ...' if len(missing) > 6 else ''})" if missing else "")
+            + ("; some subsets have other row counts than the official set" if model_scores.get(
+                "rows_differ_from_official") else ""))
+    console.print(f"first-position baseline {result['unavailable_baselines']['first_position_wins']}")
+    console.print(f"wrote {result['files']['json']} and {result['files']['scores']}")
 
 
 def _rows_table(title: str, first: str, rows: list[tuple[str, ...]], value: str = "accuracy") -> Table:
@@ -96,4 +137,5 @@ def register(app: typer.Typer) -> None:
     command(app, "score", score_cmd, ScoreOptions, ExecutorOptions, required=("out",),
             args=[model, Arg("input", "Pairs, or JSONL rows with 'prompt' and a 'responses' list.")])
     command(app, "eval", eval_cmd, EvalOptions, required=("out",),
-            args=[model, Arg("input", "Held-out human preference pairs.")])
+            args=[model, Arg("input", "Held-out human preference pairs, or RewardBench / RewardBench 2 rows "
+                             "(a file, a datasets folder, or hf:allenai/reward-bench[-2]).")])

@@ -12,6 +12,16 @@ bench both call :func:`null_baselines`, so the same pairs and seed give the same
 Each is scored by :func:`preflab.evaluation.metrics.evaluate_deltas`: accuracy with its
 bootstrap interval (the resampling every accuracy in preflab uses), calibration and gaps.
 
+Rows with any number of responses (RewardBench's two completions, RewardBench 2's four) take
+the baselines as a score per response (:data:`NULL_RESPONSE_SCORES`), scored by the
+benchmark's own rules (:mod:`preflab.evaluation.rewardbench`):
+
+- longer-response-wins: each response scores its length, so the longest wins;
+- all-tied: every response scores 0, the scorer that cannot tell responses apart (chance).
+
+The first-position baseline needs the position a response was shown in, which rows of
+independently scored responses do not have.
+
 >>> from preflab.records import PreferencePair, text_prompt
 >>> p = PreferencePair(prompt=text_prompt("q"), chosen="a b c", rejected="d")
 >>> longer_response_deltas([p])
@@ -25,8 +35,30 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from preflab.evaluation.metrics import evaluate_deltas
-from preflab.evaluation.response_length import pair_lengths
+from preflab.evaluation.response_length import pair_lengths, response_length
 from preflab.records import PreferencePair
+
+
+def longer_response_scores(responses: Sequence[str]) -> list[float]:
+    """The longer-response-wins score of each response: its length (the unit of
+    :mod:`preflab.evaluation.response_length`).
+
+    >>> longer_response_scores(["a b", "c d e", ""])
+    [2.0, 3.0, 0.0]
+    """
+    return [float(response_length(r)) for r in responses]
+
+
+def all_tied_scores(responses: Sequence[str]) -> list[float]:
+    """The same score for every response: the null scorer that cannot tell them apart."""
+    return [0.0] * len(responses)
+
+
+#: The null baselines as a score per response, by name, for rows of any number of responses.
+NULL_RESPONSE_SCORES: dict[str, Callable[[Sequence[str]], list[float]]] = {
+    "longer_response_wins": longer_response_scores,
+    "all_tied": all_tied_scores,
+}
 
 
 def longer_response_deltas(pairs: Sequence[PreferencePair]) -> list[float]:

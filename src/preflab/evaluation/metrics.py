@@ -40,16 +40,26 @@ def pairwise_accuracy(deltas: Sequence[float]) -> float:
     return float(correctness(deltas).mean())
 
 
+def bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """The means of ``n_boot`` resamples (with replacement) of ``values``: the replicates every
+    interval here is read from, and that a score built from several strata combines."""
+    values = np.asarray(values, dtype=np.float64)
+    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    return values[idx].mean(axis=1)
+
+
+def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap replicates."""
+    lo, hi = np.quantile(np.asarray(replicates, dtype=np.float64), [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
 def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (seeded)."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) == 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
-    means = values[idx].mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(lo), float(hi)
+    return percentile_interval(bootstrap_means(values, n_boot, np.random.default_rng(seed)), level)
 
 
 def seed_summary(runs: Sequence[np.ndarray], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: i
 
     from preflab import __version__
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
     from preflab.provenance import run_record, write_run_json
     from preflab.rm.backbone import hub_id
     from preflab.rm.card import write_card
@@ -106,7 +107,7 @@ def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: i
         bb.hf_model.save_pretrained(tmp)
         bb.tokenizer.save_pretrained(tmp)
         meta["export"] = export_problems(tmp, bb, renderer)
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (tmp / META_FILE).write_text(record_json(meta, indent=2), encoding="utf-8")
         write_card(tmp, meta)
         write_run_json(tmp / "run.json", record)
     if not meta["export"]["standard"]:

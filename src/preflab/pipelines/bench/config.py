@@ -10,9 +10,8 @@ by its key path in the file::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from preflab.errors import ConfigError, Problem
@@ -46,20 +45,54 @@ class SplitSource(_Strict):
 
 
 class MethodEntry(_Strict):
+    """A generation method with its options, or (``pairs:``) a pairs file made elsewhere: a
+    vendor's set, last quarter's synthetic set, a cleaned file, pairs generated on a cluster.
+    A file's rows are trained and evaluated like a method's (docs/bench.md#pairs-files)."""
+
     name: str
     label: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    pairs: str | None = Field(None, description="a pairs file instead of a method; relative to the bench file")
+    format: str = "auto"
+    column_map: str | dict[str, str] | None = None
+    limit: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _pairs_or_method(self) -> "MethodEntry":
+        if self.pairs is None:
+            given = sorted({"format", "column_map", "limit"} & self.model_fields_set)
+            if given:
+                raise ValueError(f"{', '.join(given)} only go with pairs: (a pairs file); a method takes options")
+        elif self.options:
+            raise ValueError("a pairs: entry takes no method options (its pairs are already made)")
+        return self
 
     @property
     def key(self) -> str:
         return self.label or self.name
 
 
+Ratio = Annotated[float, Field(gt=0)]
+
+
 class RMRecipe(_Strict):
     recipe: Literal["embed-head", "finetune"] = "embed-head"
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
-    mix: float = Field(1.0, gt=0, description="synthetic pairs per base pair in base+method rows (1.0 = 1:1)")
+    mix: Ratio | list[Ratio] = Field(1.0, description="synthetic pairs per base pair in base+method rows (1.0 = 1:1); "
+                                     "a list (0.5, 1, 2, 4) makes one row per ratio and a plot")
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("mix")
+    @classmethod
+    def _ratios(cls, value: Any) -> Any:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("give one ratio or a list of distinct ratios")
+        return value
+
+    @property
+    def ratios(self) -> list[float]:
+        """The mix ratios, smallest first."""
+        return sorted(self.mix) if isinstance(self.mix, list) else [self.mix]
 
 
 class EvalSet(_Strict):
@@ -89,6 +122,8 @@ class BenchConfig(_Strict):
     methods: list[MethodEntry] = Field(min_length=1)
     scorer: Literal["base-embed-head"] | str | None = None
     rm: RMRecipe = Field(default_factory=RMRecipe)
+    base_human: bool = Field(False, description="add base+human rows: the human pairs of the generation prompts, as many "
+                             "as the largest base+method row adds")
     eval: list[EvalSet] = Field(min_length=1)
     gold_judge_llm: str | None = None
     samples_per_method: int = Field(20, ge=0)
@@ -122,6 +157,11 @@ class BenchConfig(_Strict):
         names = [safe_file_name(k) for k in keys]
         if len(set(names)) != len(names):
             raise ValueError(f"method labels must stay unique as file names ({', '.join(names)}); rename them")
+        if not self.has_base and (self.base_human or len(self.rm.ratios) > 1):
+            raise ValueError(f"{'base_human' if self.base_human else 'rm.mix with several ratios'} needs labelled base "
+                             "data (base or split)")
+        if self.base_human and "human" in keys:
+            raise ValueError("base_human adds the row base+human; give the method labelled human another label")
         return self
 
     @property
@@ -139,8 +179,8 @@ def _method_problems(methods: Any, scorer: Any, has_base: bool) -> list[str]:
     known = registry()
     problems = []
     for i, entry in enumerate(methods if isinstance(methods, list) else []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            continue  # the schema check reports it
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry.get("pairs") is not None:
+            continue  # the schema check reports it; a pairs file names no method
         method = known.get(entry["name"])
         if method is None:
             problems.append(f"methods.{i}.name: unknown method {entry['name']!r} (known: {', '.join(sorted(known))})")
@@ -186,8 +226,11 @@ def _spec_problems(data: dict[str, Any]) -> list[str]:
     from preflab.llm.checks import spec_problem
 
     problems = []
+    methods = data.get("methods") if isinstance(data.get("methods"), list) else []
+    generates = any(not isinstance(m, dict) or m.get("pairs") is None for m in methods) or not methods
     for key in ("llm", "judge_llm", "gold_judge_llm"):
-        spec = data.get(key, "llamacpp" if key == "llm" else None)
+        # a bench of pairs files only opens no generator: its default spec needs no model file
+        spec = data.get(key, "llamacpp" if key == "llm" and generates else None)
         if isinstance(spec, (str, dict)):
             problem = spec_problem(spec)
             if problem:
@@ -200,12 +243,18 @@ def _file_problems(data: dict[str, Any], root: Path) -> list[str]:
     sources = [(key, data.get(key)) for key in ("prompts", "base", "split")]
     evals = data.get("eval") if isinstance(data.get("eval"), list) else []
     sources += [(f"eval.{i}", e) for i, e in enumerate(evals)]
+    methods = data.get("methods") if isinstance(data.get("methods"), list) else []
+    sources += [(f"methods.{i}", {"pairs": m["pairs"]}) for i, m in enumerate(methods)
+                if isinstance(m, dict) and isinstance(m.get("pairs"), str)]
     for where, source in sources:
-        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+        if not isinstance(source, dict):
             continue
-        path = resolve_path(source["path"], root)
-        if not source["path"].startswith("hf:") and not path.exists():
-            problems.append(f"{where}.path: {path} does not exist")
+        key = "pairs" if "pairs" in source else "path"
+        if not isinstance(source.get(key), str):
+            continue
+        path = resolve_path(source[key], root)
+        if not source[key].startswith("hf:") and not path.exists():
+            problems.append(f"{where}.{key}: {path} does not exist")
     return problems
 
 
@@ -213,8 +262,15 @@ def input_paths(cfg: BenchConfig, root: Path) -> list[Path]:
     """Every local file or folder a bench reads (the run folder must hold none of them)."""
     sources = [cfg.prompts, cfg.base, cfg.split, *cfg.eval]
     paths = [resolve_path(s.path, root) for s in sources if s is not None and getattr(s, "path", None)]
+    paths += [resolve_path(m.pairs, root) for m in cfg.methods if m.pairs]
     if cfg.scorer and cfg.scorer != "base-embed-head":
         paths.append(resolve_path(cfg.scorer, root))
+    from preflab.config import read_paths
+    from preflab.llm.spec import spec_paths
+
+    recipe = rm_recipe_config(cfg.rm.recipe, cfg.rm.options).options
+    paths += [Path(p) for p in read_paths(recipe) if Path(p).exists()]  # a backbone folder (an alias is none)
+    paths += [Path(p) for spec in (cfg.llm, cfg.judge_llm, cfg.gold_judge_llm) for p in spec_paths(spec)]
     return [p for p in paths if not str(p).startswith("hf:")]
 
 
@@ -230,12 +286,9 @@ def load_bench_config(path: str | Path | None = None, data: dict[str, Any] | Non
     root = Path(path).resolve().parent if path else Path.cwd()
     where = str(path) if path else "<bench config>"
     if data is None:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{where}: file not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+        from preflab.config import read_yaml
+
+        data = read_yaml(path, "bench file") or {}
     problems: list[str] = []
     try:
         cfg = BenchConfig.model_validate(data)

@@ -2,16 +2,16 @@
 evaluate on every set and the null baselines → results.json, results.md, results.png.
 
 Rows: ``base-only`` and ``base+METHOD`` when labelled base data is given (West-of-N's
-HF50% setting), else ``METHOD`` alone. Every row is trained with the same RM recipe and
+HF50% setting), else ``METHOD`` alone; a METHOD may be a pairs file made elsewhere
+(:mod:`~preflab.pipelines.bench.pairs_files`), and ``base+human`` adds as much human data
+(:mod:`~preflab.pipelines.bench.rows`). Every row is trained with the same RM recipe and
 seeds and evaluated on the same sets. Each step is cached by fingerprint
 (:mod:`preflab.pipelines.bench.steps`), so a rerun redoes only what changed or never finished.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import random
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -22,9 +22,12 @@ import numpy as np
 
 from preflab import io
 from preflab.pipelines.bench.config import BenchConfig, resolve_path
+from preflab.pipelines.bench.data import human_pool, labelled_prompt_pairs, split_parts
+from preflab.pipelines.bench.pairs_files import pairs_step
+from preflab.pipelines.bench.rows import build_rows
 from preflab.pipelines.bench.steps import Steps
 from preflab.provenance import file_fingerprint, run_record, write_run_json
-from preflab.records import PreferencePair
+from preflab.records import PreferencePair, prompt_id
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -87,13 +90,10 @@ def _data_step(state: BenchState) -> dict[str, Any]:
         counts: dict[str, Any] = {}
         held_out: list[PreferencePair] = []
         if cfg.split:
-            pairs = list(io.read_pairs(resolve_path(cfg.split.path, state.root), cfg.split.format))
-            rest, held_out = io.split_pairs(pairs, cfg.split.eval_fraction, cfg.split.seed)
-            prompt_share = 1 - cfg.split.base_fraction - cfg.split.eval_fraction
-            base, for_prompts = io.split_pairs(rest, prompt_share / (1 - cfg.split.eval_fraction), cfg.split.seed + 1)
+            base, for_prompts, held_out, read = split_parts(cfg.split, state.root)
             io.write_pairs(base, folder / "base.jsonl")
             counts["prompts"] = io.write_prompts(io.prompts_of(for_prompts), folder / "prompts.jsonl")
-            counts.update(base=len(base), held_out=len(held_out), split_source=len(pairs))
+            counts.update(base=len(base), held_out=len(held_out), split_source=read)
         else:
             prompts = list(io.read_prompts(resolve_path(cfg.prompts.path, state.root)))[: cfg.prompts.limit]
             counts["prompts"] = io.write_prompts(prompts, folder / "prompts.jsonl")
@@ -200,21 +200,25 @@ def _gold_agreement(state: BenchState, gen: dict[str, Any]) -> dict[str, Any] | 
 
 
 # -- rows, training and evaluation --------------------------------------------------------
-def _rows(state: BenchState, data: dict[str, Any], gens: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _human_step(state: BenchState, data: dict[str, Any]) -> dict[str, Any]:
+    """The base+human rows' pool: the labelled pairs of the prompts the methods were given."""
+    cfg = state.cfg
+
+    def work(folder: Path) -> dict[str, Any]:
+        pool = human_pool(labelled_prompt_pairs(cfg, state.root) or [], data["folder"] / "prompts.jsonl", cfg.budget_prompts)
+        io.write_pairs(pool, folder / "human.jsonl")
+        return {"pairs": len(pool), "prompts": len({prompt_id(p.prompt) for p in pool})}
+
+    folder, info = state.steps.run("human", 1, {"data": data["fingerprint"], "budget": cfg.budget_prompts}, work)
+    return {"folder": folder, **info}
+
+
+def _rows(state: BenchState, data: dict[str, Any], gens: dict[str, dict[str, Any]],
+          human: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     base = list(io.read_pairs(data["folder"] / "base.jsonl")) if state.cfg.has_base else []
-    rows: dict[str, dict[str, Any]] = {}
-    if base:
-        rows["base-only"] = {"pairs": base, "fp": [data["fingerprint"]]}
-    for key, gen in gens.items():
-        synthetic = list(io.read_pairs(gen["folder"] / "pairs.jsonl"))
-        if base:
-            n = min(len(synthetic), round(state.cfg.rm.mix * len(base)))
-            rng = random.Random(state.cfg.seed)
-            chosen = rng.sample(synthetic, n) if n < len(synthetic) else synthetic
-            rows[f"base+{key}"] = {"pairs": base + chosen, "fp": [data["fingerprint"], gen["fingerprint"]], "synthetic": len(chosen)}
-        else:
-            rows[key] = {"pairs": synthetic, "fp": [gen["fingerprint"]], "synthetic": len(synthetic)}
-    return rows
+    sources = {key: (list(io.read_pairs(gen["folder"] / "pairs.jsonl")), gen["fingerprint"]) for key, gen in gens.items()}
+    pool = (list(io.read_pairs(human["folder"] / "human.jsonl")), human["fingerprint"]) if human else None
+    return build_rows(base, data["fingerprint"], sources, state.cfg.rm.ratios, state.cfg.seed, pool)
 
 
 def _eval_sets(state: BenchState, data: dict[str, Any]) -> dict[str, list[PreferencePair]]:
@@ -227,7 +231,8 @@ def _train_and_eval(state: BenchState, row: str, spec: dict[str, Any], seed: int
     from preflab.rm.loading import load_scorer
     from preflab.rm.scorer import score_pairs
 
-    payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds"}), "seed": seed, "evals": data_fp}
+    # the row's fingerprint decides its pairs (the mix ratio included), so rm.mix is not part of the recipe's
+    payload = {"row": spec["fp"], "rm": state.cfg.rm.model_dump(exclude={"seeds", "mix"}), "seed": seed, "evals": data_fp}
 
     def work(folder: Path) -> dict[str, Any]:
         if len(spec["pairs"]) < 2:
@@ -294,17 +299,27 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
     data = _data_step(state)
     scorer, scorer_fp = _scorer_step(state, data)
     gens, gold = {}, {}
-    with open_llm_on(executor, cfg.llm, cache=cache) as llm, state.judges:
+    with ExitStack() as opened:
+        opened.enter_context(state.judges)
+        llm = None
         for entry in cfg.methods:
-            gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
+            if entry.pairs:  # a pairs file: read, not generated; no generator is opened for it
+                gens[entry.key] = pairs_step(state.steps, entry, root, say)
+            else:
+                if llm is None:  # opened for the first method that generates
+                    llm = opened.enter_context(open_llm_on(executor, cfg.llm, cache=cache))
+                gens[entry.key] = _generate_step(state, data, entry, scorer, scorer_fp, llm)
             gold[entry.key] = _gold_agreement(state, gens[entry.key])
+    human = _human_step(state, data) if cfg.base_human else None
     evals = _eval_sets(state, data)
     table: dict[str, dict[str, Any]] = {}
     seed_runs: dict[str, list[dict[str, Any]]] = {}
-    for row, spec in _rows(state, data, gens).items():
+    for row, spec in _rows(state, data, gens, human).items():
         seed_runs[row] = [_train_and_eval(state, row, spec, seed, evals, data["fingerprint"]) for seed in cfg.rm.seeds]
         table[row] = {name: summarise(seed_runs[row], name, pairs=pairs) for name, pairs in evals.items()}
         table[row]["_train_pairs"] = len(spec["pairs"])
+        if "mix" in spec:
+            table[row]["_mix"] = spec["mix"]
     if "base-only" in seed_runs:
         from preflab.evaluation import paired_difference
 
@@ -317,8 +332,11 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
         "name": cfg.name, "table": table, "baselines": _baselines(evals),
         "methods": {k: {**{key: g[key] for key in ("pairs", "prompts", "failures", "tokens_in", "tokens_out", "wall_s")},
                         "tokens_cached": g.get("tokens_cached", 0), "length": g.get("length"),
-                        "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir))}
+                        "pairs_file": str((g["folder"] / "pairs.jsonl").relative_to(run_dir)),
+                        **({"source": g["source"]} if "source" in g else {})}
                     for k, g in gens.items()},
+        "mix": {"ratios": cfg.rm.ratios, "base_pairs": data["counts"].get("base", 0)},
+        **({"human": {"pool": human["pairs"], "prompts": human["prompts"], "seed": cfg.seed}} if human else {}),
         "gold_agreement": {k: v for k, v in gold.items() if v is not None},
         "eval_sets": {name: len(pairs) for name, pairs in evals.items()},
         "steps": {"reused": state.steps.reused, "ran": state.steps.ran},
@@ -331,12 +349,15 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 
 
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
-    from preflab.report.tables import plot_length, plot_results, results_markdown
+    from preflab.report.tables import plot_length, plot_mix, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
 
     with atomic_path(run_dir / "results.json") as tmp:
-        tmp.write_text(json.dumps(results, indent=2, default=str))
+        tmp.write_text(record_json(results, indent=2, default=str))
     with atomic_path(run_dir / "results.md") as tmp:
         tmp.write_text(results_markdown(results))
     plot_results(results, run_dir / "results.png")
     plot_length(results, run_dir / "length.png")
+    if plot_mix(results, run_dir / "mix.png") is None:
+        (run_dir / "mix.png").unlink(missing_ok=True)  # a rerun with one ratio leaves no stale plot
