@@ -318,7 +318,10 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
     benchmark = check.run(_benchmark_of, pairs, own) if own is not None else None
     check.done()
     if benchmark is not None:
-        return _evaluate_benchmark(model, pairs, benchmark, own, out, progress)
+        result = _evaluate_benchmark(model, pairs, benchmark, own, out, progress)
+        if own.card and isinstance(model, (str, Path)):
+            result["card"] = _add_to_card(model, result, pairs)
+        return result
     counts: dict = {}
     data = _read(pairs, own.fmt, True, counts, own.split)
     scorer = _scorer(model, own.batch_size)

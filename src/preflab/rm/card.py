@@ -115,9 +115,13 @@ def eval_entry(result: dict[str, Any], data: Any) -> dict[str, Any]:
 
     if isinstance(data, (str, Path)) and Path(data).exists():
         source = {"input": Path(data).name, "fingerprint": file_fingerprint(data)}
+    elif isinstance(data, (str, Path)):  # a hub id (hf:allenai/reward-bench)
+        source = {"input": str(data), "fingerprint": None}
     else:
         described = memory.describe(data) if memory.is_in_memory(data) else {}
         source = {"input": "<in memory>", "fingerprint": described.get("fingerprint")}
+    if result.get("benchmark"):
+        return {**source, **_benchmark_entry(result)}
     model = result.get("model", {})
     length = (model.get("length") or {}).get("length_controlled") or {}
     return {
@@ -131,6 +135,21 @@ def eval_entry(result: dict[str, Any], data: Any) -> dict[str, Any]:
     }
 
 
+def _benchmark_entry(result: dict[str, Any]) -> dict[str, Any]:
+    """What the card keeps of a RewardBench (v1: the sections, the prior sets) or RewardBench 2
+    (the subsets) result: scores, the overall one None on a partial run."""
+    model = result["model"]
+    v1 = result["benchmark"] == "rewardbench"
+    parts = ({**{k: v["score"] for k, v in model["sections"].items()},
+              **({"Prior Sets": model["prior_sets"]["score"]} if model.get("prior_sets") else {})}
+             if v1 else {k: v["accuracy"] for k, v in model["subsets"].items()})
+    ci = (model["overall"] if v1 else model["average"]).get("ci95")
+    return {"benchmark": result["benchmark"], "split": result.get("split"), "rows": model.get("rows"),
+            "score": model.get("score"), "ci95": ci, "parts": parts, "complete": bool(model.get("complete")),
+            "baselines": {name: r.get("score") for name, r in (result.get("baselines") or {}).items()},
+            "evaluated": time.strftime("%Y-%m-%d", time.gmtime())}
+
+
 def record_eval(folder: str | Path, entry: dict[str, Any], meta: dict[str, Any]) -> Path:
     """Add ``entry`` to the model's evaluations (replacing an earlier one of the same data) and
     write the card again. The evaluations file is listed in the folder's ownership marker, so
@@ -139,7 +158,10 @@ def record_eval(folder: str | Path, entry: dict[str, Any], meta: dict[str, Any])
     from preflab.io.outputs import MARKER, write_marker
 
     folder = Path(folder)
-    evals = [e for e in read_evals(folder) if (e.get("input"), e.get("fingerprint")) != (entry["input"], entry["fingerprint"])]
+    def key(e: dict[str, Any]) -> tuple:
+        return e.get("input"), e.get("fingerprint"), e.get("benchmark"), e.get("split")
+
+    evals = [e for e in read_evals(folder) if key(e) != key(entry)]
     evals.append(entry)
     with atomic_path(folder / EVALS_FILE) as tmp:
         tmp.write_text(json.dumps(evals, indent=2), encoding="utf-8")
@@ -214,9 +236,37 @@ def _options(meta: dict[str, Any]) -> str:
     return "```json\n" + json.dumps(cfg, indent=2) + "\n```"
 
 
+_BENCHMARK_NAMES = {"rewardbench": "RewardBench", "rewardbench2": "RewardBench 2"}
+_BASELINE_NAMES = {"longer_response_wins": "longer wins", "all_tied": "all tied"}
+
+
+def _benchmarks(evals: list[dict[str, Any]]) -> list[str]:
+    lines = ["Benchmark scores, by each benchmark's own rules (RewardBench: the overall score is the mean of its "
+             "four sections, the prior sets at half weight when scored; RewardBench 2: the mean of its six "
+             "subsets; 95% bootstrap interval), from `preflab eval`:", "",
+             "| benchmark | data | rows | score | 95% interval | sections / subsets | null baselines | evaluated |",
+             "|---|---|---|---|---|---|---|---|"]
+    for e in evals:
+        ci = e.get("ci95")
+        score = _fmt(e.get("score")) if e.get("score") is not None else "– (partial run)"
+        if e.get("score") is not None and not e.get("complete"):
+            score += " (partial run)"
+        parts = ", ".join(f"{k} {_fmt(v)}" for k, v in (e.get("parts") or {}).items()) or "–"
+        base = ", ".join(f"{_BASELINE_NAMES.get(k, k)} {_fmt(v)}" for k, v in (e.get("baselines") or {}).items()) or "–"
+        data = f"`{e.get('input')}`" + (f" (`{e['fingerprint']}`)" if e.get("fingerprint") else "")
+        lines.append(f"| {_BENCHMARK_NAMES.get(e['benchmark'], e['benchmark'])} | {data} | {_fmt(e.get('rows'))} "
+                     f"| {score} | {f'[{ci[0]:.3f}, {ci[1]:.3f}]' if ci else '–'} | {parts} | {base} "
+                     f"| {e.get('evaluated', '–')} |")
+    return lines
+
+
 def _evals(evals: list[dict[str, Any]]) -> str:
     if not evals:
         return "`preflab eval` has not been run on this model yet; its results are added here when it is.\n"
+    bench = [e for e in evals if e.get("benchmark")]
+    evals = [e for e in evals if not e.get("benchmark")]
+    if not evals:
+        return "\n".join(_benchmarks(bench)) + "\n"
     lines = ["Pairwise accuracy on held-out preference pairs (ties count half; 95% bootstrap interval), from "
              "`preflab eval`:", "", "| data | pairs | accuracy | 95% interval | length-controlled | null baselines | evaluated |",
              "|---|---|---|---|---|---|---|"]
@@ -226,6 +276,8 @@ def _evals(evals: list[dict[str, Any]]) -> str:
         base = ", ".join(f"{k} {_fmt(v)}" for k, v in (e.get("baselines") or {}).items()) or "–"
         lines.append(f"| `{e.get('input')}` (`{e.get('fingerprint')}`) | {_fmt(e.get('pairs'))} | {_fmt(e.get('accuracy'))} "
                      f"| {ci_text} | {_fmt(e.get('length_controlled'))} | {base} | {e.get('evaluated', '–')} |")
+    if bench:
+        lines += ["", *_benchmarks(bench)]
     return "\n".join(lines) + "\n"
 
 
