@@ -34,11 +34,19 @@ def versions() -> dict[str, str]:
     return found
 
 
+#: a saved reward model's documentation, which ``preflab eval`` rewrites (the card, its evaluations,
+#: and the ownership marker that lists them): not part of what the model is
+MODEL_CARD_FILES = ("README.md", "preflab_evals.json", ".preflab-output.json")
+
+
 def file_fingerprint(path: str | Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file's bytes (a folder: of its files' names and bytes, sorted)."""
+    """sha256 of a file's bytes (a folder: of its files' names and bytes, sorted; a saved reward
+    model's card and evaluation list are left out, so evaluating a model keeps its fingerprint)."""
     path = Path(path)
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if path.is_dir() and any((path / name).is_file() for name in ("preflab_rm.json", "preflab_embed_head.json")):
+        files = [f for f in files if f.parent != path or f.name not in MODEL_CARD_FILES]
     for file in files:
         if path.is_dir():
             digest.update(str(file.relative_to(path)).encode())

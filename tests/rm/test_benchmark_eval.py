@@ -95,3 +95,22 @@ def test_prior_sets_with_rewardbench2_is_a_usage_error_naming_the_flag(trained_r
     assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
     assert render(res.exception) == "--prior-sets belongs to RewardBench (v1); this input is rewardbench2"
     assert not (tmp_path / "ev").exists()
+
+
+def test_benchmark_scores_go_into_the_model_card(trained_rm, tmp_path):
+    """RewardBench scores are what a card's reader looks for: each benchmark gets its row (score,
+    sections or subsets, the longer-wins baseline), replaced when the same file is scored again."""
+    from preflab.rm.card import CARD_FILE, EVALS_FILE
+
+    _, v1, _ = _eval(trained_rm, tmp_path / "a", DATA / "rewardbench_v1.jsonl")
+    _, v2, _ = _eval(trained_rm, tmp_path / "b", DATA / "rewardbench2.jsonl")
+    _eval(trained_rm, tmp_path / "c", DATA / "rewardbench2.jsonl")
+    card = (trained_rm / CARD_FILE).read_text()
+    assert "| RewardBench 2 | `rewardbench2.jsonl`" in card
+    assert f"| {v2['score']:.3f} |" in card
+    assert "Chat Hard " in card and "Precise IF " in card
+    assert "partial" in card  # the v1 file has some subsets only: no overall score
+    kept = [e for e in json.loads((trained_rm / EVALS_FILE).read_text()) if e.get("benchmark")]
+    assert sorted(e["benchmark"] for e in kept) == ["rewardbench", "rewardbench2"]
+    longer = v2["baselines"]["longer_response_wins"]["score"]
+    assert f"longer wins {longer:.3f}" in card

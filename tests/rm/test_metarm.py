@@ -67,7 +67,7 @@ def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
     for m in (0.0, 2.5):
         cfg = validate(TrainConfig(model=tiny_encoder, max_length=64, seed=0, progress=False))
         _seed_everything(0)  # the same freshly initialised head both times
-        bb = _prepare_model(cfg)
+        bb, _, _ = _prepare_model(cfg)
         disable_dropout(bb.model)
         data = [pair.model_copy(update={"margin": m})]
         items = encode_pairs(Renderer(bb.tokenizer, cfg.max_length, cfg.template, bb.is_decoder), data)
@@ -77,5 +77,7 @@ def test_margin_column_scales_the_gradient_as_the_formula_says(tiny_encoder):
     assert deltas[0.0] == pytest.approx(deltas[2.5], abs=1e-6)
     d = torch.tensor(deltas[0.0])
     expected = torch.sigmoid(-(d - 2.5)) / torch.sigmoid(-d)
-    ratio = grads[2.5].flatten() / grads[0.0].flatten()
-    assert torch.allclose(ratio, expected.expand_as(ratio), rtol=1e-3)
+    # compared entry by entry up to 0.1% of the largest entry: the head's gradient is g·h_c − g·h_r,
+    # and where the two CLS states are nearly equal its float32 entries lose relative precision
+    scale = float(grads[0.0].abs().max())
+    assert torch.allclose(grads[2.5], expected * grads[0.0], rtol=1e-3, atol=1e-3 * scale)

@@ -27,15 +27,18 @@ def trained(tiny_decoder, tmp_path_factory):
 
 
 def test_reload_scores_identical(trained):
+    """A saved model scores as the trained one does after training: at the backbone's context
+    length (512 here), not the training max_length (64), which only bounds training."""
     res, out = trained
     pairs = make_pairs(6, seed=9, multi_turn=True)
-    before = score_pairs(RewardModelScorer(res.backbone, res.renderer), pairs)
+    before = score_pairs(RewardModelScorer(res.backbone, res.score_renderer), pairs)
     scorer = load_scorer(str(out))
     after = score_pairs(scorer, pairs)
     assert isinstance(scorer, Scorer)
     assert torch.allclose(torch.tensor(before), torch.tensor(after), atol=1e-5)
     meta = json.loads((out / META_FILE).read_text())
-    assert meta["template"] == "chat" and meta["max_length"] == 64 and meta["reward_std"] > 0
+    assert meta["template"] == "chat" and meta["max_length"] == 64 and meta["score_max_length"] == 512
+    assert meta["reward_std"] > 0 and meta["reward_stats_pairs"] == 16
     assert meta["training_config"]["lr"] == 1e-3
 
 

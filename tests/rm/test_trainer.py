@@ -64,7 +64,7 @@ def _step_grads(path, pairs, batch_size, grad_accum):
     cfg = TrainConfig(model=path, max_length=64, batch_size=batch_size, grad_accum=grad_accum, max_steps=1)
     validate(cfg)
     _seed_everything(0)
-    bb = _prepare_model(cfg)
+    bb, _, _ = _prepare_model(cfg)
     items = encode_pairs(Renderer(bb.tokenizer, 64), pairs)
     cols = loss_columns(pairs, cfg)
     (micro,) = _plan(_batch_keys(items, bb, cfg), cfg, 1, 0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -28,6 +29,8 @@ from preflab.api.preflight import Preflight
 from preflab.config import option
 from preflab.errors import ConfigError, InputError, Problem
 from preflab.rm.config import EmbedHeadConfig, TrainConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +73,9 @@ class EvalOptions:
     batch_size: int = option(16, "Sequences per forward pass.")
     n_boot: int = option(2000, "Bootstrap resamples for the 95% interval.", flag="--bootstrap")
     seed: int = option(0, "Bootstrap seed.")
+    card: bool = option(True, "Add the results to the model's card (README.md in the model folder).")
+
+
     benchmark: Optional[Literal["rewardbench", "rewardbench2"]] = option(
         None, "Score as a benchmark, by its own rules: rewardbench (v1: subsets, the four sections, overall) or "
         "rewardbench2 (best-of-N per subset, the Ties score, the six-subset average). Default: sniffed from the "
@@ -312,7 +318,10 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
     benchmark = check.run(_benchmark_of, pairs, own) if own is not None else None
     check.done()
     if benchmark is not None:
-        return _evaluate_benchmark(model, pairs, benchmark, own, out, progress)
+        result = _evaluate_benchmark(model, pairs, benchmark, own, out, progress)
+        if own.card and isinstance(model, (str, Path)):
+            result["card"] = _add_to_card(model, result, pairs)
+        return result
     counts: dict = {}
     data = _read(pairs, own.fmt, True, counts, own.split)
     scorer = _scorer(model, own.batch_size)
@@ -327,7 +336,21 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
             "eval", {"format": own.fmt, "batch_size": own.batch_size, "bootstrap": own.n_boot},
             inputs=_inputs(model, pairs), counts={"pairs": len(data), "accuracy": result["model"]["accuracy"]},
             seed=own.seed))
+    if own.card and isinstance(model, (str, Path)):
+        result["card"] = _add_to_card(model, result, pairs)
     return result
+
+
+def _add_to_card(model: str | Path, result: dict[str, Any], pairs: Any) -> str | None:
+    """The model card the results went into; a folder that cannot be written loses only that."""
+    from preflab.rm.loading import add_eval_to_card
+
+    try:
+        card = add_eval_to_card(model, result, pairs)
+    except OSError as err:
+        log.warning("%s: could not add the results to its model card: %s", model, err)
+        return None
+    return None if card is None else str(card)
 
 
 def _benchmark_of(data: Any, own: EvalOptions) -> str | None:

@@ -77,6 +77,18 @@ def resolve_model(name: str) -> str:
     raise ConfigError(f"model {name!r} is neither an alias (minilm, smollm2), a local folder nor a hub id (org/name)")
 
 
+#: the hub models the offline aliases hold (what a model card names as the base model)
+ALIAS_HUB_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+
+
+def hub_id(name: str) -> str | None:
+    """The hub id a model name stands for: an alias's model, a hub id as given, None for a
+    local folder."""
+    if name in ALIAS_HUB_IDS:
+        return ALIAS_HUB_IDS[name]
+    return name if _looks_like_hub_id(name) and not Path(name).exists() else None
+
+
 def _looks_like_hub_id(name: str) -> bool:
     parts = name.split("/")
     return len(parts) == 2 and all(parts) and not name.startswith((".", "~")) and " " not in name

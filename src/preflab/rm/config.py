@@ -45,7 +45,7 @@ class TrainConfig:
 
     model: str = option("minilm", "Backbone: alias (minilm, smollm2) or a local HF model folder.", reads=True)
     output_dir: str | None = option(None, "Where the trained model is saved (save_pretrained + preflab_rm.json).")
-    max_length: int = option(512, "Tokens per prompt+response; the oldest prompt turns are cut first.")
+    max_length: int = option(512, "Tokens per prompt+response in training; the oldest prompt turns are cut first. A saved model is scored at its backbone's context length.")
     template: str = option("auto", "Rendering: auto (chat template if any), chat, plain.")
     batch_size: int = option(8, "Pairs per micro-batch.")
     grad_accum: int = option(1, "Micro-batches per optimizer step.")

@@ -6,6 +6,10 @@ Features of (prompt x, response y), from mean-pooled, L2-normalised encoder embe
 ``[e(y), e(x) ⊙ e(y), log(1 + words(y))]`` — the response, how it relates to the prompt, and
 its length (the head learns how much length matters instead of it leaking in unseen).
 
+A saved head is preflab-only: it is not a sequence-classification checkpoint, so transformers,
+TRL and vLLM cannot load it. Saving says so (a warning, once per process), and so do its model
+card and docs/reward-models.md#outside-preflab.
+
 >>> from preflab.rm.embed_head import EmbedHeadConfig, train_embed_head   # doctest: +SKIP
 >>> scorer = train_embed_head(train_pairs, EmbedHeadConfig(model="minilm"))  # doctest: +SKIP
 >>> scorer.score(pair.prompt, [pair.chosen, pair.rejected])               # doctest: +SKIP
@@ -125,42 +129,86 @@ class EmbedHeadScorer:
     """The trained head plus its embedding cache, as a :class:`~preflab.rm.scorer.Scorer`."""
 
     def __init__(self, cache: EmbeddingCache, head: torch.nn.Module, cfg: EmbedHeadConfig,
-                 trained_on: dict[str, Any] | None = None) -> None:
+                 trained_on: dict[str, Any] | None = None, *, normalize: bool = False) -> None:
         self.cache, self.head, self.cfg = cache, head.eval(), cfg
-        self.trained_on = trained_on or {}  # pairs and data fingerprint, for the run record
+        # pairs, data fingerprint and the training rewards' mean/std, for the run record and the card
+        self.trained_on = trained_on or {}
+        self.shift, self.scale = 0.0, 1.0
+        if normalize:
+            mean, std = self.trained_on.get("reward_mean"), self.trained_on.get("reward_std")
+            if mean is None or not std:
+                from preflab.errors import ConfigError
+
+                raise ConfigError("normalised scores need the reward mean/std saved at training time; this head "
+                                  "was saved without them: train it again")
+            self.shift, self.scale = mean, std
 
     def score(self, prompt: list[Message], responses: list[str]) -> list[float]:
         return self.score_many([(prompt, r) for r in responses])
 
     @torch.inference_mode()
     def score_many(self, items: Sequence[tuple[list[Message], str]]) -> list[float]:
-        return self.head(features(self.cache, items)).squeeze(-1).tolist()
+        return [(r - self.shift) / self.scale for r in self.head(features(self.cache, items)).squeeze(-1).tolist()]
+
+    def meta(self, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What ``preflab_embed_head.json`` holds: the config the head loads with, and what the
+        model card shows (the same keys as a fine-tuned model's ``preflab_rm.json``)."""
+        from preflab import __version__
+        from preflab.rm.backbone import hub_id
+
+        return {"config": asdict(self.cfg), "recipe": "embed-head", "standard": False, "preflab_version": __version__,
+                "torch_version": torch.__version__, "base_model": self.cfg.model, "base_model_id": hub_id(self.cfg.model),
+                "training_config": asdict(self.cfg), "seed": self.cfg.seed,
+                "data_fingerprint": self.trained_on.get("data_fingerprint"), "n_train_pairs": self.trained_on.get("pairs"),
+                "inputs": (provenance or {}).get("inputs", {}), "reward_mean": self.trained_on.get("reward_mean"),
+                "reward_std": self.trained_on.get("reward_std"), "reward_stats_pairs": self.trained_on.get("pairs")}
 
     def save(self, folder: str | Path, provenance: dict[str, Any] | None = None) -> str:
-        """Write the head, its config and its run.json (``provenance``, else a record of the
-        config, seed and training data fingerprint) atomically."""
+        """Write the head, its metadata, its model card and its run.json (``provenance``, else a
+        record of the config, seed and training data fingerprint) atomically."""
         from preflab.io.atomic import atomic_path
         from preflab.provenance import run_record, write_run_json
+        from preflab.rm.card import write_card
 
+        record = provenance or run_record("train-rm", self.cfg, counts={"pairs": self.trained_on.get("pairs")},
+                                          seed=self.cfg.seed, data_fingerprint=self.trained_on.get("data_fingerprint"))
+        meta = self.meta(record)
         with atomic_path(folder, directory=True) as tmp:
             tmp.mkdir(parents=True)
             torch.save(self.head.state_dict(), tmp / "head.pt")
-            (tmp / HEAD_META).write_text(json.dumps({"config": asdict(self.cfg)}, indent=2), encoding="utf-8")
-            write_run_json(tmp / "run.json", provenance or run_record(
-                "train-rm", self.cfg, counts={"pairs": self.trained_on.get("pairs")}, seed=self.cfg.seed,
-                data_fingerprint=self.trained_on.get("data_fingerprint")))
+            (tmp / HEAD_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            write_card(tmp, meta, [])
+            write_run_json(tmp / "run.json", record)
+        _say_preflab_only(folder)
         return str(folder)
 
     @classmethod
-    def load(cls, folder: str | Path) -> "EmbedHeadScorer":
+    def load(cls, folder: str | Path, *, normalize: bool = False) -> "EmbedHeadScorer":
         from preflab.io.artifacts import load_state_dict
 
-        cfg = EmbedHeadConfig(**json.loads((Path(folder) / HEAD_META).read_text())["config"])
+        meta = json.loads((Path(folder) / HEAD_META).read_text())
+        cfg = EmbedHeadConfig(**meta["config"])
         state = load_state_dict(folder, "head.pt")
         cache = EmbeddingCache.for_config(cfg)
         head = _head(state["0.weight"].shape[1], cfg)
         head.load_state_dict(state)
-        return cls(cache, head, cfg)
+        trained_on = {"pairs": meta.get("n_train_pairs"), "data_fingerprint": meta.get("data_fingerprint"),
+                      "reward_mean": meta.get("reward_mean"), "reward_std": meta.get("reward_std")}
+        return cls(cache, head, cfg, trained_on, normalize=normalize)
+
+
+_SAID: set[str] = set()
+
+
+def _say_preflab_only(folder: str | Path) -> None:
+    """Warn, once per process, that a saved head is preflab-only (a bench saves many)."""
+    if "said" in _SAID:
+        log.debug("saved preflab-only embedding head to %s", folder)
+        return
+    _SAID.add("said")
+    log.warning("%s is a preflab-only reward model (the embed-head recipe): transformers, TRL and vLLM cannot load "
+                "it; load it with preflab.rm.load_scorer. Train without --cheap (the finetune recipe) for a "
+                "checkpoint other tools load (docs/reward-models.md#outside-preflab)", folder)
 
 
 def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig,
@@ -228,4 +276,7 @@ def train_embed_head(pairs: Sequence[PreferencePair], cfg: EmbedHeadConfig | Non
     feats = features(cache, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
     head, _ = fit_head(feats[0::2], feats[1::2], pairs, cfg)
     log.info("embedding head trained on %d pairs (cache hits %d, misses %d)", len(pairs), cache.hits, cache.misses)
-    return EmbedHeadScorer(cache, head, cfg, {"pairs": len(pairs), "data_fingerprint": data_fingerprint(pairs)})
+    with torch.inference_mode():
+        r = head(feats).squeeze(-1)  # the training responses' rewards: what normalised scores divide by
+    return EmbedHeadScorer(cache, head, cfg, {"pairs": len(pairs), "data_fingerprint": data_fingerprint(pairs),
+                                              "reward_mean": float(r.mean()), "reward_std": float(r.std())})

@@ -5,7 +5,8 @@ pooled representation of every sequence (for the SimCSE loss). Two paths:
 
 - full: every prompt+response sequence, split into length groups (``group_overhead``), one
   forward per group; decoders are pooled at the last real token (attention mask), encoders
-  use their own head.
+  use their own head. A sequence is one segment (every token type id 0), as a tokenizer gives
+  one text: what TRL and transformers feed a saved RM (docs/reward-models.md#outside-preflab).
 - shared (decoders): the prompts run once with a key/value cache; the cache is repeated for
   the K responses, which run as a continuation with explicit positions. Gradients flow
   through the cache into the prompt. Equal to the full path up to float rounding (a test
@@ -54,16 +55,14 @@ def rewards_full(bb: Backbone, items: list[Encoded], group_overhead: float = 64.
     group: the embedding matrix's gradient (the largest tensor of small models) is then
     built once per batch instead of once per group.
     """
-    seqs, plens = full_sequences(items)
+    seqs, _ = full_sequences(items)
     k = len(items[0].responses)
     out = [None] * len(seqs)
     reps = [None] * len(seqs)
-    use_types = not bb.is_decoder and "token_type_ids" in bb.tokenizer.model_input_names
     flat = bb.body.get_input_embeddings()(torch.tensor([t for s in seqs for t in s], dtype=torch.long))
     pieces = torch.split(flat, [len(s) for s in seqs])
     for group in split_by_length([len(s) for s in seqs], group_overhead):
-        padded = pad_right([seqs[i] for i in group], bb.tokenizer.pad_token_id,
-                           [plens[i] for i in group] if use_types else None)
+        padded = pad_right([seqs[i] for i in group], bb.tokenizer.pad_token_id)
         embeds = _group_embeds(pieces, group)
         if bb.is_decoder:
             r, h = _decoder_group(bb, embeds, padded.attention_mask, want_reps)

@@ -90,7 +90,7 @@ def _finetune(pairs, recipe: RecipeConfig, output_dir, val_pairs, metrics_path, 
         options = replace(options, progress=progress)
     result = train_reward_model(pairs, options, val_pairs=val_pairs, metrics_path=metrics_path,
                                 data_fingerprint=fingerprint, provenance=record)
-    scorer = RewardModelScorer(result.backbone, result.renderer)
+    scorer = RewardModelScorer(result.backbone, result.score_renderer or result.renderer)
     return TrainedScorer(scorer, replace(recipe, options=options), result.output_dir, result.best_val_accuracy, result)
 
 

@@ -65,6 +65,7 @@ class RewardModelScorer:
 
             raise ConfigError("normalised scores need the reward mean/std saved at training time (train with validation data)")
         self.shift, self.scale = (reward_mean, reward_std) if normalize else (0.0, 1.0)
+        self._warned_long = False
 
     def score(self, prompt: list[Message], responses: list[str]) -> list[float]:
         return self.score_many([(prompt, r) for r in responses])
@@ -80,12 +81,23 @@ class RewardModelScorer:
         fine-tuned backbone's representations instead of fine-tuning M backbones."""
         return self._run(items, want_reps=True)[1]
 
+    def _say_truncated(self, n: int, total: int) -> None:
+        """Warn, once per scorer, that conversations longer than the model takes were fitted by
+        preflab's rule, which other tools do not apply (docs/reward-models.md#truncation)."""
+        if not n or self._warned_long:
+            return
+        self._warned_long = True
+        log.warning("%d of %d conversations are longer than the %d tokens this reward model takes: preflab dropped "
+                    "their oldest exchanges to fit (docs/reward-models.md#truncation); TRL and vLLM do not, and fail "
+                    "on them or score them whole", n, total, self.renderer.max_length)
+
     def _run(self, items, want_reps: bool):
         import torch
 
         from preflab.rm.forward import rewards_full
 
         encoded = [self.renderer.encode_one(p, r) for p, r in items]
+        self._say_truncated(sum(e.truncated for e in encoded), len(encoded))
         order = list(range(len(encoded)))
         if self.sort_by_length:
             order.sort(key=lambda i: len(encoded[i].prompt) + len(encoded[i].responses[0]))

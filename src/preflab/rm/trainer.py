@@ -57,6 +57,9 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     reward_mean: float | None = None
     reward_std: float | None = None
+    reward_stats_pairs: int | None = None  # how many training pairs the mean/std were taken over
+    score_renderer: Renderer | None = None  # how the model is scored after training (the model's context length)
+    padding_note: str | None = None  # the pad token was changed for standard loaders (rm.export.standard_padding)
     pairs_per_second: float = 0.0
     train_seconds: float = 0.0
     step_seconds: list[float] = field(default_factory=list)
@@ -114,8 +117,18 @@ def evaluate_encoded(bb: Backbone, items: list[Encoded], cfg: TrainConfig, batch
     return pair_metrics(out[:, 0], out[:, 1]), out
 
 
-def _prepare_model(cfg: TrainConfig) -> Backbone:
+def _prepare_model(cfg: TrainConfig) -> tuple[Backbone, Renderer, str | None]:
+    """The backbone with its renderer, checked before any training: the chat template must
+    render the response, and the pad token must be one no rendering ends with (so that
+    transformers pools where preflab does; :mod:`preflab.rm.export`)."""
+    from preflab.rm.export import standard_padding, template_problems
+
     bb = load_backbone(cfg.model, new_head=True)
+    renderer = Renderer(bb.tokenizer, cfg.max_length, cfg.template, bb.is_decoder)
+    problems = template_problems(renderer)
+    if problems:
+        raise ConfigError(f"{cfg.model}: " + "; ".join(problems))
+    padding = standard_padding(bb, renderer)
     if cfg.contrastive != "none":
         set_dropout(bb.model, cfg.contrastive_dropout)
     else:
@@ -130,7 +143,30 @@ def _prepare_model(cfg: TrainConfig) -> Backbone:
             log.warning("gradient checkpointing turns prefix sharing off (the prompt cache cannot be recomputed)")
             cfg.prefix_sharing = False
     bb.model.train()
-    return bb
+    return bb, renderer, padding
+
+
+def score_renderer(bb: Backbone, renderer: Renderer) -> Renderer:
+    """How a trained model is scored: through the same chat template, up to the backbone's own
+    context length (what TRL and vLLM feed it), not the training ``max_length``."""
+    from preflab.rm.export import context_length
+
+    return Renderer(bb.tokenizer, context_length(bb) or renderer.max_length, "chat", bb.is_decoder)
+
+
+#: the reward mean/std saved with a model are taken over at most this many training pairs
+REWARD_STATS_PAIRS = 1024
+
+
+def reward_stats(bb: Backbone, renderer: Renderer, pairs: Sequence[PreferencePair], seed: int) -> tuple[float, float, int]:
+    """(mean, std, pairs used) of the rewards of the training responses (chosen and rejected,
+    a seeded sample of at most :data:`REWARD_STATS_PAIRS` pairs), as the model scores them once
+    saved: what ``--normalize`` divides by."""
+    from preflab.rm.scorer import RewardModelScorer, score_pairs
+
+    sample = list(pairs) if len(pairs) <= REWARD_STATS_PAIRS else random.Random(seed).sample(list(pairs), REWARD_STATS_PAIRS)
+    r = torch.tensor(score_pairs(RewardModelScorer(bb, renderer), sample)).flatten()
+    return float(r.mean()), float(r.std()), len(sample)
 
 
 class _Step:
@@ -225,8 +261,7 @@ def train_reward_model(
         torch.set_num_threads(cfg.threads)
     dist = distributed.setup()
     _seed_everything(cfg.seed)
-    bb = _prepare_model(cfg)
-    renderer = Renderer(bb.tokenizer, cfg.max_length, cfg.template, bb.is_decoder)
+    bb, renderer, padding = _prepare_model(cfg)
     items = encode_pairs(renderer, pairs)
     val_items = encode_pairs(renderer, val_pairs) if val_pairs else []
     n_cut = sum(e.truncated for e in items)
@@ -247,7 +282,7 @@ def train_reward_model(
         meta = build_meta_step(bb, renderer, cfg.meta_set, lr=cfg.meta_lr, batch=cfg.meta_batch, seed=cfg.seed,
                                prefix_sharing=cfg.prefix_sharing, precision=cfg.precision)
     mlog = MetricsLog(metrics_path if dist.is_main else None)
-    result = TrainResult(backbone=bb, renderer=renderer, config=cfg)
+    result = TrainResult(backbone=bb, renderer=renderer, config=cfg, padding_note=padding)
     best_state, best_acc = None, -1.0
     steps_per_epoch = max(1, math.ceil(len(items) / (cfg.batch_size * cfg.grad_accum * dist.world)))
     eval_every = cfg.eval_every or steps_per_epoch
@@ -287,12 +322,11 @@ def train_reward_model(
                             **({"meta_objective": meta.last_objective} if meta is not None else {})})
                 window, losses = [], []
             if val_items and (step % eval_every == 0 or step == len(steps)):
-                metrics, val_r = evaluate_encoded(bb, val_items, cfg)
+                metrics, _ = evaluate_encoded(bb, val_items, cfg)
                 mlog.write({"step": step, "epoch": round(step / steps_per_epoch, 3), **{f"eval_{k}": v for k, v in metrics.items()}})
                 result.history.append({"step": step, **metrics})
                 if metrics["accuracy"] > best_acc:
                     best_acc = metrics["accuracy"]
-                    result.reward_mean, result.reward_std = float(val_r.mean()), float(val_r.std())
                     if cfg.keep_best:
                         best_state = {k: v.detach().clone() for k, v in bb.model.state_dict().items()}
     result.train_seconds = time.perf_counter() - start
@@ -307,9 +341,15 @@ def train_reward_model(
 
         merge_lora(bb)
     _check_finite(bb, renderer, cfg, len(steps))
+    result.score_renderer = score_renderer(bb, renderer)
     if cfg.output_dir and dist.is_main:
         from preflab.rm.save import save_reward_model
 
+        result.reward_mean, result.reward_std, result.reward_stats_pairs = reward_stats(bb, result.score_renderer, pairs, cfg.seed)
+        if data_fingerprint is None:
+            from preflab.rm.save import data_fingerprint as fingerprint_of
+
+            data_fingerprint = fingerprint_of(pairs)
         result.output_dir = save_reward_model(result, data_fingerprint=data_fingerprint, n_train=len(pairs), provenance=provenance)
     dist.barrier()
     return result
