@@ -29,10 +29,12 @@ preflab.errors.ConfigError: limit must be at least 1, got 0
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import types
 import typing
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from preflab.errors import ConfigError, Problem, about
 
@@ -41,15 +43,22 @@ T = TypeVar("T")
 
 def option(default: Any, help: str, *, low: float | None = None, high: float | None = None,
            above: float | None = None, unbounded: bool = False, flag: str | Sequence[str] | None = None,
-           objects: bool = False) -> Any:
+           objects: bool = False, reads: bool | Callable[[Any], Iterable[Any]] = False, nonfinite: bool = False) -> Any:
     """A dataclass field: its default, help text and range, and how the CLI spells it.
 
     ``low``/``high`` are inclusive bounds, ``above`` an exclusive lower bound; without any, the
     field's name picks the range (:data:`BOUNDS`) unless ``unbounded`` (the class's own
     ``problems()`` checks it). ``flag``: the CLI declaration(s) when not ``--field-name``
     (``"--bootstrap"``, ``("--format", "-f")``, ``"--normalize/--raw"``). ``objects``: a Python
-    caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec."""
-    metadata: dict[str, Any] = {"help": help, "objects": objects}
+    caller may pass an object (an opened LLM, a scorer) where the CLI takes a path or a spec.
+    ``reads``: the value names a file or folder the command reads (a model, a data set, a
+    YAML file), so the output guard refuses to write over it (:func:`read_paths`); a function
+    instead of ``True`` finds the paths in a value that is more than a path (an LLM spec).
+    A float is finite unless ``nonfinite`` (NaN passes every comparison with a bound, and an
+    infinite value none: either would slip past a range into the run)."""
+    metadata: dict[str, Any] = {"help": help, "objects": objects, "nonfinite": nonfinite}
+    if reads:
+        metadata["reads"] = reads
     if flag is not None:
         metadata["flag"] = (flag,) if isinstance(flag, str) else tuple(flag)
     if unbounded:
@@ -111,8 +120,20 @@ def range_problem(name: str, value: Any, bounds: tuple[Any, Any, bool] | None) -
     return None
 
 
+def finite_problem(name: str, value: Any) -> Problem | None:
+    """The problem of a float that is NaN or infinite (None for any other value).
+
+    >>> finite_problem("scale_min", float("nan")).render()
+    'scale_min must be a finite number, got nan'
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return about(name, f"must be a finite number, got {value}")
+    return None
+
+
 def range_problems(config: Any) -> list[Problem]:
-    """Fields of a config dataclass outside their range.
+    """Fields of a config dataclass outside their range, or NaN or infinite where the field
+    does not say it takes them (``option(..., nonfinite=True)``).
 
     >>> from dataclasses import dataclass
     >>> @dataclass
@@ -122,7 +143,11 @@ def range_problems(config: Any) -> list[Problem]:
     >>> [p.render() for p in range_problems(Gen(max_tokens=-5, temperature=-1))]
     ['max_tokens must be at least 1, got -5', 'temperature must lie in [0, 2], got -1']
     """
-    found = (range_problem(f.name, getattr(config, f.name), bounds_of(f)) for f in dataclasses.fields(config))
+    found = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        problem = None if f.metadata.get("nonfinite") else finite_problem(f.name, value)
+        found.append(problem or range_problem(f.name, value, bounds_of(f)))
     return [p for p in found if p is not None]
 
 
@@ -164,6 +189,30 @@ def field_of(cls: type, name: str) -> dataclasses.Field:
     raise KeyError(f"{cls.__name__} has no field {name!r}")
 
 
+def read_paths(config: Any) -> list[str | os.PathLike]:
+    """The paths an options instance reads: the values of its fields declared with
+    ``option(..., reads=...)`` (docs/architecture.md#checks-before-work). Declared on the
+    field, so a command cannot forget to protect one of its inputs from its outputs.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Train:
+    ...     model: str = option("minilm", "Backbone.", reads=True)
+    ...     output_dir: str = option("rm", "Where it goes.")
+    >>> read_paths(Train(model="ft1"))
+    ['ft1']
+    """
+    found: list[str | os.PathLike] = []
+    for f in dataclasses.fields(config):
+        reads = f.metadata.get("reads")
+        value = getattr(config, f.name)
+        if not reads or value is None:
+            continue
+        values = reads(value) if callable(reads) else [value]
+        found += [v for v in values if isinstance(v, (str, os.PathLike)) and str(v)]
+    return found
+
+
 def default_of(f: dataclasses.Field) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
@@ -172,20 +221,79 @@ def default_of(f: dataclasses.Field) -> Any:
     return None
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML options file, keys with dashes read as underscores."""
+def read_yaml(path: str | Path, what: str = "file") -> Any:
+    """The data in a YAML file preflab reads (a ``config`` file, a bench file, a price table),
+    or one :class:`ConfigError` of one line: a missing file, a syntax error named by
+    ``FILE:LINE:COLUMN``, or a key given twice in one mapping (YAML keeps the last silently,
+    so ``name: a`` then ``name: b`` would run something the user did not ask for)."""
     import yaml
 
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc})") from None
+    try:
+        return yaml.load(text, Loader=_loader(str(path)))  # noqa: S506 - a safe loader, see _loader
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError(_yaml_problem(path, exc)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
+
+
+def _yaml_problem(path: Path, exc: Any) -> str:
+    """``FILE:LINE:COL: not valid YAML: PROBLEM (CONTEXT at line L, column C)``, one line."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
+    context = ""
+    if exc.context and exc.problem:
+        at = exc.context_mark
+        context = f" ({' '.join(exc.context.split())}" + (f" that starts at line {at.line + 1}, column {at.column + 1}"
+                                                          if at is not None else "") + ")"
+    return f"{where}: not valid YAML: {problem}{context}"
+
+
+def _loader(name: str) -> type:
+    """PyYAML's safe loader (no Python objects) refusing a key given twice in one mapping."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, Any] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue  # '<<: *base' then an explicit key overrides the merged one on purpose
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        first = seen.setdefault(key, key_node.start_mark)
+                    except TypeError:  # an unhashable key: the constructor reports it
+                        continue
+                    if first is not key_node.start_mark:
+                        mark = key_node.start_mark
+                        raise ConfigError(f"{name}:{mark.line + 1}:{mark.column + 1}: key {key!r} is given twice in "
+                                          f"one mapping (first at line {first.line + 1}); keep one")
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML options file, keys with dashes read as underscores."""
+    path = Path(path)
+    data = read_yaml(path, "config file") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of option names to values")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
+    options: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name in options:
+            raise ConfigError(f"{path}: {name!r} is given twice (as {name!r} and {name.replace('_', '-')!r}); keep one")
+        options[name] = value
+    return options
 
 
 def _union_args(hint: Any) -> tuple[Any, ...]:

@@ -145,3 +145,20 @@ class EmptyInputError(PreflabError):
 
 class CacheError(PreflabError):
     """The LLM call cache file cannot be used (damaged, not a database); never deleted by preflab."""
+
+
+class WriteError(PreflabError):
+    """An output could not be written (a full disk, a read-only folder, a value no file can
+    hold); names the path, and no half-written file is left."""
+
+
+class TrainingDiverged(PreflabError):
+    """The training loss (or the model) became NaN or infinite; nothing was saved."""
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C that stopped a run, saying what was kept and how to resume (a
+    ``KeyboardInterrupt``, so a notebook or script that catches one still does). The CLI prints
+    its message and exits with 130."""
+
+    def __init__(self, resume: str) -> None:
+        self.resume = resume
+        super().__init__(resume)

@@ -8,7 +8,6 @@ counts, and anything else the step wants to add (token usage, timings).
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from preflab.io.atomic import atomic_path
+from preflab.io.portable import record_json
 
 #: Distributions whose versions change results; reported when installed (never imported here).
 TRACKED = ("preflab", "numpy", "pyarrow", "datasets", "pydantic", "torch", "transformers",
@@ -81,14 +81,15 @@ def _inputs(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def write_run_json(path: str | Path, record: dict[str, Any]) -> Path:
     """Write a run record atomically. ``path`` is a folder (→ folder/run.json) or a file name.
-    Anything that looks like a credential (a key in a URL, a token) is redacted first."""
+    Anything that looks like a credential (a key in a URL, a token) is redacted first; an
+    undefined number (NaN) is written null."""
     from preflab.redact import redact_data
 
     record = redact_data(record)
     path = Path(path)
     target = path / "run.json" if path.is_dir() else path
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+        tmp.write_text(record_json(record, indent=2, ensure_ascii=False, default=str) + "\n")
     return target
 
 

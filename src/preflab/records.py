@@ -109,7 +109,7 @@ class PreferencePair(BaseModel):
     version, raw outputs) and anything a source file carried beyond these columns.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # a NaN weight would train a NaN model
     id: str = ""
     prompt: Prompt
     chosen: str
@@ -176,6 +176,9 @@ def build(model: type[BaseModel], data: dict[str, Any], *, allow_empty: bool = F
             msg = "missing required field"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif err["type"] == "finite_number":
+            shown = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}.get(repr(err.get("input")), repr(err.get("input")))
+            msg = f"{shown} is not a finite number (JSON has no NaN or Infinity; write null for a missing value)"
         raise InputError(msg, field=loc, **where) from None
 
 

@@ -4,9 +4,11 @@ run records (``run.json``), server error bodies.
 What looks like a secret is replaced by ``***``: the user-info of a URL
 (``https://user:pass@host`` → ``https://***@host``), ``Bearer`` tokens, well-known key
 shapes (OpenAI ``sk-…``, Hugging Face ``hf_…``, GitHub ``ghp_…``, Slack ``xox…-``, AWS
-``AKIA…``), and the value of ``key=…`` / ``"api_key": "…"`` style assignments. Hashes that
-preflab writes itself (16 or 64 hex digits) are left alone: they are not secrets and
-provenance needs them.
+``AKIA…``), the value of ``key=…`` / ``"api_key": "…"`` style assignments, and every secret
+preflab itself was handed (:func:`add_secret`: the key a backend read from its ``key_env``
+variable), wherever it shows and whatever its shape (a 32-hex Azure key, a proxy's token). Hashes
+that preflab writes itself (16 or 64 hex digits) are left alone unless they are such a secret:
+they are not secrets and provenance needs them.
 
 >>> redact("HTTP 401 (bad key: Bearer sk-abc123def456ghi789)")
 'HTTP 401 (bad key: Bearer ***)'
@@ -16,15 +18,25 @@ provenance needs them.
 'Incorrect API key provided: ***'
 >>> redact_data({"llm_spec": "openai:http://u:p@h/v1", "fingerprint": "0123456789abcdef"})
 {'llm_spec': 'openai:http://***@h/v1', 'fingerprint': '0123456789abcdef'}
+>>> add_secret("0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+>>> redact("401: key 0f1e2d3c4b5a69788796a5b4c3d2e1f0 is not valid")
+'401: key *** is not valid'
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Any
 
 MASK = "***"
+#: The shortest value :func:`add_secret` takes: a shorter one would mask ordinary words.
+MIN_SECRET = 4
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_secrets_pattern: re.Pattern[str] | None = None
 
 _PATTERNS = [
     # scheme://user[:password]@host  → scheme://***@host
@@ -41,10 +53,29 @@ _PATTERNS = [
 ]
 
 
+def add_secret(value: str | None) -> None:
+    """Redact this exact value from now on, in this process, wherever it appears (errors, log
+    lines, run records): a key preflab read is a secret whatever its shape. Values shorter than
+    :data:`MIN_SECRET` characters are ignored."""
+    global _secrets_pattern
+    if not isinstance(value, str) or len(value.strip()) < MIN_SECRET:
+        return
+    with _secrets_lock:
+        if value in _secrets:
+            return
+        _secrets.add(value)
+        # longest first, so a secret that contains another is masked whole
+        _secrets_pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+
+
 def redact(text: str) -> str:
-    """``text`` with everything that looks like a credential replaced by ``***``."""
+    """``text`` with everything that looks like a credential, and every secret preflab was
+    handed (:func:`add_secret`), replaced by ``***``."""
     if not isinstance(text, str) or not text:
         return text
+    known = _secrets_pattern
+    if known is not None:
+        text = known.sub(MASK, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -121,4 +121,4 @@ def test_bench_opens_its_judges_on_the_generators_executor_and_closes_them(tmp_p
         assert executor == generator and llm.backend.calls  # on the generator's executor, and asked
         assert llm.backend.closed, f"{spec} left open"
     _, pairs, run = _generated(results, "rlaif")
-    assert run["judge"]["model"] == "judge-model" and len(pairs) == 3  # the judge labelled every pair
+    assert run["judge"]["model"] == "judge-model#answer=[[A]]" and len(pairs) == 3  # the judge labelled every pair

@@ -55,7 +55,7 @@ def test_the_benchmark_is_sniffed_from_the_columns_or_the_hub_name(tmp_path):
 
 
 def test_a_pair_file_with_a_subset_column_is_still_evaluated_as_pairs(tmp_path):
-    rows = [{"prompt": f"q{i}", "chosen": f"good {i} [r=1]", "rejected": f"bad [r=0]", "subset": "mine"} for i in range(4)]
+    rows = [{"prompt": f"q{i}", "chosen": f"good {i} [r=1]", "rejected": "bad [r=0]", "subset": "mine"} for i in range(4)]
     result = preflab.evaluate(RewardInText(), _write(tmp_path / "p.jsonl", rows), n_boot=20, progress=False)
     assert "benchmark" not in result and result["model"]["accuracy"] == 1.0
     assert list(result["model"]["by_category"]) == ["mine"]

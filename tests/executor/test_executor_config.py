@@ -82,3 +82,31 @@ def test_the_executor_imports_only_the_layers_below_it():
                 if name.split(".")[0] == "preflab" and not name.startswith(allowed):
                     found.setdefault(path.name, []).append(name)
     assert found == {}
+
+
+@pytest.mark.parametrize("address", ["hostonly", "notahost:::", "h:99999", "http://h:6379", "ray://"])
+def test_a_ray_address_ray_cannot_join_is_one_line_before_any_work(tmp_path, address):
+    """These gave Ray's ValueError traceback ("Invalid address format") after the outputs were claimed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "p.txt").write_text("Why?\n")
+    result = subprocess.run([sys.executable, "-m", "preflab", "generate", "rlaif", "--prompts", "p.txt", "--out",
+                             "o.jsonl", "--llm", "fake", "--no-cache", "--executor", "ray", "--ray-address", address],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == (f"error: --ray-address must be auto, local, HOST:PORT or ray://HOST[:PORT] (what `ray start "
+                             f"--head` prints), got {address!r}; leave it out to start Ray here\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.txt"]
+
+
+def test_ray_addresses_ray_can_join_pass():
+    for address in ("auto", "local", "10.0.0.5:6379", "head.example.com:6379", "[::1]:6379", "ray://head:10001",
+                    "ray://head"):
+        assert problems_of(Executor("ray", address=address)) == [], address
+    import preflab
+
+    with pytest.raises(ConfigError, match=r"^ray_address must be auto, local, HOST:PORT"):
+        preflab.generate("rlaif", ["Why?"], llm="fake", cache=False, executor="ray", ray_address="notahost:::")
+    with pytest.raises(ConfigError, match=r"executor: address must be auto"):
+        Executor.from_config({"kind": "ray", "address": "hostonly"})

@@ -132,3 +132,219 @@ def test_report_on_a_folder_without_results_writes_nothing(tmp_path):
     result = cli("report", run)
     assert result.code == 1 and "no results.json" in result.output
     assert list(run.iterdir()) == []
+
+
+# ---- issue 24 §1: every path an option reads is an input; only preflab's own marker or run.json makes a folder its own
+
+def _command_objects():
+    from typer.main import get_command
+
+    from preflab.cli.main import app
+
+    def walk(command, path=()):
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                yield from walk(sub, (*path, name))
+        else:
+            yield " ".join(path), command
+
+    return dict(walk(get_command(app)))
+
+
+#: the table's names of the commands as the shell spells them
+_SHELL_NAME = {"generate": "generate rlcd", "data validate --rejects": "data validate",
+               "data inspect --rejects": "data inspect"}
+
+
+def _reading_options():
+    """(command, field, flag, spec) for every option of every command in COMMANDS that reads a
+    path (declared with option(..., reads=...)), found from the declarations themselves."""
+    import dataclasses
+
+    from preflab.cli.adapter import declarations
+
+    found = []
+    objects = _command_objects()
+    for name in COMMANDS:
+        callback = objects[_SHELL_NAME.get(name, name)].callback
+        for cls in callback.options:
+            for f in dataclasses.fields(cls):
+                reads = f.metadata.get("reads")
+                if reads and f.name not in callback.skip:
+                    found.append((name, f.name, declarations(f)[0].split("/")[0], callable(reads)))
+    return found
+
+
+READING = _reading_options()
+
+
+def test_the_reading_options_include_every_path_option_the_issue_names():
+    named = {(c, f) for c, f, _, _ in READING}
+    assert {("train-rm", "model"), ("train-rm", "val"), ("train-rm", "meta_set"), ("train-rm", "config"),
+            ("generate", "scorer"), ("generate", "prompts"), ("generate", "config"), ("generate", "price_table"),
+            ("strength", "model"), ("west-of-n-rounds", "eval_pairs"), ("west-of-n-rounds", "base"),
+            ("west-of-n-rounds", "model"), ("quickstart", "eval_path"), ("clean", "config"), ("augment", "config"),
+            } <= named
+
+
+@pytest.mark.parametrize(("command", "field", "flag", "spec"), READING, ids=[f"{c}:{f}" for c, f, _, _ in READING])
+def test_every_option_that_reads_a_path_is_an_input_of_the_guard(tmp_path, monkeypatch, command, field, flag, spec):
+    """The option names a file in other/ (or the file itself, for commands that write one file);
+    the output is that folder (or that file): refused, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    if field == "config":
+        target = other / "options.yaml"
+        target.write_text("{}\n")
+    elif spec:
+        target = other / "model.gguf"
+        target.write_bytes(b"GGUF" + bytes(60))
+    elif field == "price_table":  # a valid table: an invalid one is refused first, as an option problem
+        target = other / "prices.yaml"
+        target.write_text("'*': {input: 1.0, output: 2.0}\n")
+    else:
+        target = other / "thing.jsonl"
+        target.write_text(json.dumps({"prompt": "q", "chosen": "a", "rejected": "b"}) + "\n")
+    value = f"llamacpp:{target}" if spec else str(target)
+    out = target if command in FILE_ONLY else other
+    argv = COMMANDS[command](paths, out)
+    if command == "train-rm" and field not in ("model", "config", "val"):
+        argv.remove("--cheap")  # a fine-tuning option: the cheap recipe would refuse it first
+    before = tree(tmp_path)
+    result = cli(*argv, flag, value)
+    assert result.code == 2, (result.output, result.exception)
+    message = result.output.strip().splitlines()[-1]
+    expected = "is also an input" if command in FILE_ONLY else "holds the input"
+    assert expected in message and str(target.name) in message, message
+    assert tree(tmp_path) == before
+
+
+def _trained_rm(tmp_path, name="ft1"):
+    pairs = write_pairs_file(tmp_path / "small.jsonl")
+    model = tmp_path / "models" / name
+    assert cli("train-rm", pairs, "--cheap", "--epochs", "3", "--output-dir", model).code == 0
+    return pairs, model
+
+
+def test_train_rm_refuses_to_write_over_its_own_backbone(tmp_path, monkeypatch):
+    """`train-rm --model ft1 --output-dir ft1` used to replace the input model's weights, exit 0."""
+    monkeypatch.chdir(tmp_path)
+    pairs, model = _trained_rm(tmp_path)
+    before = tree(tmp_path)
+    for extra in (["--max-steps", "2"], ["--max-steps", "2", "--overwrite"], ["--cheap"], ["--cheap", "--overwrite"]):
+        result = cli("train-rm", pairs, "--model", model, "--output-dir", model, *extra)
+        assert result.code == 2, (result.output, result.exception)
+        assert "ft1 is also an input" in result.output.strip().splitlines()[-1]
+    result = cli("train-rm", pairs, "--model", model, "--output-dir", tmp_path / "models", "--overwrite")
+    assert result.code == 2 and "holds the input" in result.output  # nor the folder holding it
+    assert tree(tmp_path) == before
+
+
+def test_a_foreign_hf_model_folder_is_never_overwritten_even_with_overwrite(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pairs = write_pairs_file(tmp_path / "small.jsonl")
+    hf = tmp_path / "my-model"
+    hf.mkdir()
+    (hf / "config.json").write_text('{"model_type": "bert"}')
+    (hf / "model.safetensors").write_bytes(b"my own weights")
+    before = tree(tmp_path)
+    result = cli("train-rm", pairs, "--model", hf, "--output-dir", hf, "--overwrite", "--max-steps", "2")
+    assert result.code == 2 and "is also an input" in result.output
+    assert tree(tmp_path) == before
+
+
+def test_score_and_eval_refuse_to_write_into_the_model_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pairs, model = _trained_rm(tmp_path)
+    before = tree(tmp_path)
+    for argv in (["eval", model, pairs, "--output-dir", model], ["score", model, pairs, "--output", model]):
+        result = cli(*argv)
+        assert result.code == 2 and "ft1 is also an input" in result.output, result.output
+    assert tree(tmp_path) == before
+
+
+def test_a_bench_never_writes_into_the_folder_of_its_backbone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    backbone = tmp_path / "models" / "enc"
+    backbone.mkdir(parents=True)
+    (backbone / "config.json").write_text("{}")
+    bench = paths["data"] / "b2.yaml"
+    bench.write_text(paths["bench"].read_text() + f"rm: {{recipe: embed-head, options: {{model: {backbone}}}}}\n")
+    before = tree(tmp_path)
+    result = cli("bench", bench, "--out", tmp_path / "models")
+    assert result.code == 2 and "holds the input" in result.output and "enc" in result.output, result.output
+    assert tree(tmp_path) == before
+
+
+def _foreign_run_folder(tmp_path):
+    otr = tmp_path / "otr"
+    (otr / "sub").mkdir(parents=True)
+    (otr / "run.json").write_text(json.dumps({"tool": "someone-else", "run": 7}))
+    (otr / "notes.txt").write_text("my notes")
+    (otr / "sub" / "data.csv").write_text("1,2")
+    return otr
+
+
+def test_a_run_json_of_another_tool_does_not_make_a_folder_preflabs(tmp_path, monkeypatch):
+    """Used to delete run.json, notes.txt and the subfolder without --overwrite."""
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    otr = _foreign_run_folder(tmp_path)
+    before = tree(tmp_path)
+    for argv in (["train-rm", paths["pairs"], "--cheap", "--output-dir", otr], ["data", "convert", paths["pairs"], otr]):
+        result = cli(*argv)
+        assert result.code == 2 and "not written by preflab" in result.output, result.output
+    assert tree(tmp_path) == before
+
+
+def test_with_overwrite_a_foreign_run_folder_keeps_every_file_preflab_does_not_write(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    otr = _foreign_run_folder(tmp_path)
+    assert cli("train-rm", paths["pairs"], "--cheap", "--epochs", "3", "--output-dir", otr, "--overwrite").code == 0
+    assert (otr / "notes.txt").read_text() == "my notes" and (otr / "sub" / "data.csv").read_text() == "1,2"
+    assert (otr / "head.pt").exists()
+    # now preflab's (its marker lists what it wrote): a rerun replaces only those entries
+    assert cli("train-rm", paths["pairs"], "--cheap", "--epochs", "3", "--output-dir", otr).code == 0
+    assert (otr / "notes.txt").read_text() == "my notes" and (otr / "sub" / "data.csv").exists()
+
+
+def test_an_older_preflab_folder_is_recognised_by_its_run_record_and_keeps_other_files(tmp_path, monkeypatch):
+    from preflab.provenance import run_record, write_run_json
+
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    old = tmp_path / "old"
+    old.mkdir()
+    write_run_json(old / "run.json", run_record("convert", {}))
+    (old / "README.md").write_text("what this is")
+    assert cli("data", "convert", paths["pairs"], old).code == 0  # no --overwrite needed: preflab wrote it
+    assert (old / "README.md").read_text() == "what this is" and (old / "dataset_info.json").exists()
+
+
+def test_a_forged_marker_is_no_proof_either(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    folder = tmp_path / "forged"
+    folder.mkdir()
+    (folder / ".preflab-output.json").write_text("not json")
+    (folder / "thesis.tex").write_text("years of work")
+    before = tree(tmp_path)
+    result = cli("data", "convert", paths["pairs"], folder)
+    assert result.code == 2 and "not written by preflab" in result.output
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["eval", "data split"])
+def test_a_missing_input_writes_no_output_folder(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    paths = _setup(tmp_path)
+    out = tmp_path / "out"
+    argv = {"eval": ["eval", paths["model"], tmp_path / "missing.jsonl", "--output-dir", out],
+            "data split": ["data", "split", tmp_path / "missing.jsonl", "--out-dir", out]}[command]
+    result = cli(*argv)
+    assert result.code == 1 and "missing.jsonl: file not found" in result.output, result.output
+    assert not out.exists()

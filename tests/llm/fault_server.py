@@ -9,6 +9,8 @@ takes the next behaviour from ``faults`` (FIFO; empty = answer normally):
 * ``("truncated",)`` - a 200 whose body stops half way (connection closed early)
 * ``("malformed",)`` - a 200 whose body is not JSON
 * ``("no_logprobs_500",)`` - HTTP 500 if the request asks for logprobs, else answer
+* ``("echo_key", code)`` - an error status whose message holds the raw key of the request's
+  ``Authorization`` header, without "Bearer" (as some gateways do)
 
 With ``upstream=URL`` it forwards chat requests to a real server instead (a counting proxy).
 
@@ -85,6 +87,10 @@ class FaultServer:
                 if kind == "status":
                     headers = {"Retry-After": str(fault[2])} if fault[2] is not None else {}
                     return self._send(fault[1], json.dumps({"error": {"message": f"scripted {fault[1]}"}}).encode(), headers)
+                if kind == "echo_key":
+                    key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    message = f"Access denied due to invalid subscription key {key}. Make sure to provide a valid key."
+                    return self._send(fault[1], json.dumps({"error": {"code": "401", "message": message}}).encode())
                 if kind == "slow":
                     time.sleep(fault[1])
                 if kind == "no_logprobs_500" and body.get("logprobs"):

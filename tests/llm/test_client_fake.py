@@ -178,7 +178,8 @@ def test_completion_objects_from_the_queue_and_stop_strings():
 def test_fake_is_a_registered_backend():
     llm = open_llm("fake:my-model#answer=hello&strict=false", cache=False)
     out = llm.complete("x", options=Options(n=2))
-    assert [o.text for o in out] == ["hello", "hello"] and llm.model_id == "my-model"
+    assert [o.text for o in out] == ["hello", "hello"] and llm.model_id == "my-model#answer=hello"
+    assert out[0].model == "my-model"
     llm.close()
     assert llm.backend.closed
 

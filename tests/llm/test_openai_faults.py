@@ -138,3 +138,40 @@ def test_loglikelihood_is_unsupported_with_a_way_out(fault_server):
 def test_plain_model_name_means_openai():
     backend = OpenAIBackend("gpt-4o-mini", OpenAIParams(), api_key="k")
     assert backend.base_url == "https://api.openai.com/v1" and backend.model_id == "gpt-4o-mini"
+
+
+AZURE_STYLE_KEY = "3f9a0c7e12b44d5e8a6f0b1c2d3e4f5a"  # 32 hex digits: no known key shape
+
+
+@pytest.mark.parametrize("key", [AZURE_STYLE_KEY, "correct-horse-battery-staple"])
+def test_a_key_echoed_raw_by_the_server_is_masked_in_the_error(fault_server, tmp_path, key):
+    """A real ``preflab`` process against a real HTTP server that answers 401 with the key it
+    was sent, without "Bearer": the key preflab read from key_env is masked whatever its shape."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "p.txt").write_text("Why?\n")
+    fault_server.faults.append(("echo_key", 401))
+    result = subprocess.run(
+        [sys.executable, "-m", "preflab", "generate", "rlcd", "--prompts", "p.txt", "--out", "o.jsonl", "--no-cache",
+         "--llm", f"openai:{fault_server.url}#model=m&key_env=MY_KEY&retries=0"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MY_KEY": key})
+    assert fault_server.chat_requests[0]["auth"] == f"Bearer {key}"  # the server did get it
+    assert result.returncode == 1, result.stderr
+    assert "HTTP 401" in result.stderr and "invalid subscription key ***" in result.stderr
+    assert key not in result.stderr + result.stdout
+
+
+def test_a_key_read_from_key_env_is_masked_in_logs_and_run_records(fault_server, tmp_path, monkeypatch):
+    from preflab.provenance import write_run_json
+    from preflab.redact import RedactingFilter
+
+    monkeypatch.setenv("MY_KEY", AZURE_STYLE_KEY)
+    llm = _llm(fault_server, None, "&key_env=MY_KEY")
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "gateway said: %s", (f"bad key {AZURE_STYLE_KEY}",), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "gateway said: bad key ***"
+    path = write_run_json(tmp_path / "o.run.json", {"note": f"failed: {AZURE_STYLE_KEY}", "n": 3})
+    assert AZURE_STYLE_KEY not in path.read_text() and "failed: ***" in path.read_text()
+    llm.close()

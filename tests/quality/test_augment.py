@@ -184,3 +184,78 @@ def test_augmented_data_trains_one_dpo_step_in_trl(tmp_path):
     assert result.global_step == 1
     assert torch.isfinite(torch.tensor(result.training_loss))
     assert any(not torch.equal(before[n], p) for n, p in model.named_parameters())
+
+
+def test_a_score_that_rounds_to_zero_is_written_without_a_minus():
+    pos, neg = augment_pairs([scored(s_w=0.2, s_l=-0.3)], AugmentConfig(scale_min=-5, scale_max=5))
+    assert "Overall score: 0." in pos.prompt[0].content and "Overall score: 0." in neg.prompt[0].content
+
+
+def test_contradicting_scores_are_refused_dropped_or_ordered_by_score():
+    pairs = [scored(s_w=8, s_l=3), scored(chosen="x", rejected="y", s_w=2, s_l=6)]
+    with pytest.raises(InputError, match=r"row 1: .*contradict the label; pass --contradictions drop or by-score"):
+        list(augment_pairs(pairs, AugmentConfig()))
+    counts = Counter()
+    assert len(list(augment_pairs(pairs, AugmentConfig(contradictions="drop"), counts))) == 2
+    assert counts["contradictions"] == 1 and counts["pairs_in"] == 2
+    made = list(augment_pairs(pairs, AugmentConfig(contradictions="by-score")))
+    assert [(p.chosen, p.chosen_score) for p in made[2:]] == [("y", 6), ("x", 2)]
+    assert made[2].provenance["reordered_by_score"] is True and "reordered_by_score" not in made[0].provenance
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "preflab", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("flag, value", [("--scale-min", "nan"), ("--scale-max", "inf"), ("--scale-min", "-inf")])
+def test_a_scale_that_is_not_finite_is_refused_before_any_work(tmp_path, flag, value):
+    src = tmp_path / "scored.jsonl"
+    write_pairs([scored()], src)
+    result = _cli("augment", src, tmp_path / "dpo.jsonl", flag, value)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {flag} must be a finite number, got {value}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.jsonl"]
+
+
+@pytest.mark.slow
+def test_augment_on_real_score_output(tmp_path):
+    """Continuous scores from ``preflab score`` (no ties; a real RM disagrees with some human labels):
+    the summary prints, a contradiction is refused naming the file and row, and drop / by-score
+    say how many pairs they touched."""
+    import gzip
+    from importlib.resources import files
+
+    lines = gzip.decompress((files("preflab") / "data" / "hh_harmless_base.jsonl.gz").read_bytes()).decode().splitlines()
+    (tmp_path / "train.jsonl").write_text("\n".join(lines[:40]) + "\n")
+    (tmp_path / "pairs.jsonl").write_text("\n".join(lines[40:70]) + "\n")
+    assert _cli("train-rm", tmp_path / "train.jsonl", "--cheap", "--epochs", "5", "--output-dir", tmp_path / "rm").returncode == 0
+    assert _cli("score", tmp_path / "rm", tmp_path / "pairs.jsonl", "--output", tmp_path / "scored.jsonl").returncode == 0
+    scored_pairs = list(read_pairs(tmp_path / "scored.jsonl"))
+    assert len({(p.chosen_score, p.rejected_score) for p in scored_pairs}) == 30
+    wrong = [i for i, p in enumerate(scored_pairs) if p.chosen_score < p.rejected_score]
+    assert wrong and len(wrong) < 30, "the fixture needs pairs on both sides of the label"
+    scale = ("--scale-min", -20, "--scale-max", 20)
+
+    refused = _cli("augment", tmp_path / "scored.jsonl", tmp_path / "a.jsonl", *scale)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"error: {tmp_path / 'scored.jsonl'} row {wrong[0]}: field chosen_score:")
+    assert "--contradictions" in refused.stderr and not (tmp_path / "a.jsonl").exists()
+
+    dropped = _cli("augment", tmp_path / "scored.jsonl", tmp_path / "d.jsonl", *scale, "--contradictions", "drop")
+    assert dropped.returncode == 0, dropped.stderr
+    kept = 30 - len(wrong)
+    assert " ".join(dropped.stdout.split()).startswith(
+        f"30 pairs → {2 * kept} examples ({kept} positive, {kept} negative goal; 0 ties, policy positive-only; "
+        f"{len(wrong)} contradictions, drop)")
+    run = json.loads((tmp_path / "d.jsonl.run.json").read_text())
+    assert run["counts"] == {"pairs_in": 30, "positive": kept, "negative": kept, "contradictions": len(wrong)}
+
+    ordered = _cli("augment", tmp_path / "scored.jsonl", tmp_path / "o.jsonl", *scale, "--contradictions", "by-score",
+                   "--to", "preflab")
+    assert ordered.returncode == 0, ordered.stderr
+    made = list(read_pairs(tmp_path / "o.jsonl"))
+    assert len(made) == 60 and all(p.chosen_score >= p.rejected_score for p in made[::2])
+    assert sum(bool(p.provenance.get("reordered_by_score")) for p in made) == 2 * len(wrong)

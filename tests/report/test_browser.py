@@ -241,8 +241,9 @@ def test_embedded_json_cannot_close_its_element_and_reads_back_unchanged(text):
 
 
 def test_embedded_json_has_no_nan_for_the_page_to_choke_on():
-    row = pair_row(PreferencePair(prompt=text_prompt("q"), chosen="a", rejected="b", strength_mean=float("nan"),
-                                  provenance={"scores": [float("inf"), 1.5], "p_first": float("nan")}))
+    pair = PreferencePair(prompt=text_prompt("q"), chosen="a", rejected="b")  # records refuse NaN; values made later may not
+    row = pair_row(pair.model_copy(update={"strength_mean": float("nan"),
+                                           "provenance": {"scores": [float("inf"), 1.5], "p_first": float("nan")}}))
     assert json.loads(embed_json([row]))[0]["v"] == {"scores": [None, 1.5], "p_first": None}
     assert json.loads(embed_json([row]))[0]["mu"] is None
 

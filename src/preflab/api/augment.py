@@ -21,6 +21,7 @@ from preflab.api.options import config_option, fmt_option, overwrite_option, sig
 from preflab.api.pair_step import pair_step_preflight, step_result
 from preflab.augmentation import AugmentConfig
 from preflab.config import option
+from preflab.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +37,11 @@ class AugmentOptions:
                                                 "(keeps scores and provenance).")
     not_test: bool = option(False, "The input's name says test but it is training data.")
     overwrite: bool = overwrite_option()
+
+    def problems(self) -> list:
+        from preflab.io.schemas import column_map_problems
+
+        return column_map_problems(self.column_map)
 
 
 @signed(AugmentOptions, AugmentConfig)
@@ -57,7 +63,10 @@ def augment(pairs: Any, *, out: str | Path | None = None, **options: Any) -> Pai
     check.done()
     counts: Counter = Counter()
     source = read_pairs(pairs, own.fmt, column_map=own.column_map, split=own.split, seed=own.seed)
-    made = list(augment_pairs(source, cfg, counts))
+    try:
+        made = list(augment_pairs(source, cfg, counts))
+    except InputError as exc:  # the pair's row is known here, its source here
+        raise exc.located(path=str(name)) from None
     record = run_record("augment", cfg, inputs={"pairs": pairs}, counts=dict(counts), seed=own.seed,
                         output={"path": None if out is None else str(out), "format": own.to, "rows": len(made)})
     return step_result(made, out, record, fmt=own.to, counts=dict(counts))

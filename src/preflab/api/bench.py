@@ -23,7 +23,7 @@ from preflab.api.generate import example_prompts  # noqa: F401 - used by the doc
 from preflab.api.options import format_help, overwrite_option, signed
 from preflab.api.preflight import Preflight
 from preflab.config import option
-from preflab.llm.spec import SPEC_HELP
+from preflab.llm.spec import SPEC_HELP, spec_paths
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +39,10 @@ class BenchOptions:
 class QuickstartOptions:
     """``preflab quickstart``'s options: what of the built-in bench a caller may change."""
 
-    prompts: Optional[Path] = option(None, "Your prompts (default: 120 HH-RLHF harmless prompts shipped with preflab).")
+    prompts: Optional[Path] = option(None, "Your prompts (default: 120 HH-RLHF harmless prompts shipped with preflab).",
+                                     reads=True)
     eval_path: Optional[Path] = option(None, "Your labelled pairs to evaluate on (default: 640 held-out HH-RLHF harmless "
-                                       "pairs and preflab's 30-pair check set).", flag="--eval")
+                                       "pairs and preflab's 30-pair check set).", flag="--eval", reads=True)
     eval_format: str = option("auto", "Of the pairs to evaluate on. " + format_help())
     budget: int = option(20, "Prompts per method.", low=1)
     max_tokens: int = option(160, "Token limit per generated response.")
@@ -50,7 +51,7 @@ class QuickstartOptions:
     base_limit: Optional[int] = option(None, "Train on the first N of the 320 human base pairs only.", low=1)
     out: Path = option(Path("runs/quickstart"), "Run folder.", flag=("--out", "-o"))
     overwrite: bool = overwrite_option()
-    llm: str = option("llamacpp", SPEC_HELP)
+    llm: str = option("llamacpp", SPEC_HELP, reads=spec_paths)
 
 
 def _say(message: str) -> None:
@@ -83,7 +84,13 @@ def _run(cfg: Any, root: Path, folder: Path, progress: bool) -> dict[str, Any]:
     from preflab.pipelines.bench.run import run_bench
     from preflab.report.html import write_report
 
-    results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    try:
+        results = run_bench(cfg, root, folder, say=_say if progress else logging.getLogger(__name__).info)
+    except KeyboardInterrupt:
+        from preflab.errors import Interrupted
+
+        raise Interrupted(f"finished steps are kept in {folder}: run the same command again (the same --out) to "
+                          "resume; finished steps and LLM calls are reused") from None
     results["run_dir"] = str(folder)
     results["report"] = str(write_report(folder))
     return results
@@ -102,6 +109,8 @@ def bench(config: str | Path | dict[str, Any], *, progress: bool = True, **optio
     before any work. Returns the results (what ``results.json`` holds, plus ``run_dir`` and
     ``report``: the HTML page); ``progress=False`` silences the step log."""
     check = Preflight()
+    if not isinstance(config, dict) and not check.path("config", config, "a bench YAML file or a dict of its keys"):
+        check.done()
     own = _parsed(check, options, BenchOptions)
     return _run(*_planned(check, config, own.run_dir, own.overwrite), progress)
 

@@ -85,7 +85,7 @@ def _layout(pairs: list[PreferencePair], layout: Layout) -> bool:
     return layout == "conversational"
 
 
-def to_dataset(pairs: Iterable[PreferencePair], layout: Layout = "auto") -> Any:
+def to_dataset(pairs: Any, layout: Layout = "auto") -> Any:
     """A ``datasets.Dataset`` in TRL's preference layout with preflab's columns beside it.
 
     ``layout``: ``standard`` (text prompt and responses; refused for multi-turn prompts),
@@ -98,7 +98,7 @@ def to_dataset(pairs: Iterable[PreferencePair], layout: Layout = "auto") -> Any:
 
     from preflab.io.schemas import arrow_schema
 
-    pairs = list(pairs)
+    pairs = list(read_pairs(pairs))  # any pair data: records, dicts, a generator, a file
     conversational = _layout(pairs, layout)
     rows = []
     for pair in pairs:

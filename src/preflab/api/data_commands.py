@@ -20,6 +20,7 @@ table.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -44,6 +45,11 @@ class ReadOptions:
                           "(lenient).", flag="--strict/--lenient")
     rejects: Optional[Path] = option(None, "Where lenient mode writes bad rows with reasons (default: "
                                      "INPUT.rejects.jsonl).")
+
+    def problems(self) -> list[Problem]:
+        from preflab.io.schemas import column_map_problems
+
+        return column_map_problems(self.column_map)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +194,10 @@ def convert_pairs(data: Any, dst: str | Path, **options: Any) -> Conversion:
     """Write the pairs of ``data`` to ``dst`` (.jsonl, .jsonl.gz, .parquet or a datasets folder)
     in the layout ``to`` (``preflab data convert``); the output appears only when complete.
     An input without pairs writes nothing and raises unless ``allow_empty``."""
+    if not isinstance(dst, (str, os.PathLike)):
+        check = Preflight()
+        check.path("dst", dst, "the output's path (.jsonl, .jsonl.gz, .parquet or a folder name)")
+        check.done()
     parsed = _checked(data, options, ConvertOptions, outputs=lambda parsed: pairs_output(dst))
     own = parsed[ConvertOptions]
     report = io.ReadReport()

@@ -22,7 +22,8 @@ from preflab.api.options import (ALLOW_EMPTY_HELP, IN_FLIGHT_HELP, SEED_HELP, Ex
                                  config_option, overwrite_option, signed)
 from preflab.api.preflight import Preflight, require_records
 from preflab.config import option
-from preflab.errors import Problem
+from preflab.errors import Interrupted, Problem
+from preflab.llm.spec import spec_paths
 from preflab.progress import Bar
 
 
@@ -33,15 +34,15 @@ class GenerateOptions:
     prompts: Optional[Path] = option(None, "Prompts: .txt (one per line), .jsonl/.parquet with a prompt column, or any "
                                      "pair file (default: preflab's 20 example prompts); in Python also prompt strings, "
                                      "records, dicts, a datasets.Dataset or a DataFrame.", flag=("--prompts", "-p"),
-                                     objects=True)
+                                     objects=True, reads=True)
     out: Optional[Path] = option(None, "Output pairs (.jsonl, .parquet or a datasets folder); also OUT.failures.jsonl and "
                                  "OUT.run.json. A run that stops resumes when given the same OUT again (in Python, "
                                  "without it the run happens in a temporary folder).", flag=("--out", "-o"))
     limit: Optional[int] = option(None, "Use only the first N prompts.")
     config: Optional[Path] = config_option()
     scorer: Optional[str] = option(None, "Reward model folder (preflab train-rm output) for scorer-based methods; "
-                                   "in Python also a scorer or what train_rm returned.", objects=True)
-    judge_llm: Optional[str] = option(None, "Judge LLM spec (default: the generator).")
+                                   "in Python also a scorer or what train_rm returned.", objects=True, reads=True)
+    judge_llm: Optional[str] = option(None, "Judge LLM spec (default: the generator).", reads=spec_paths)
     judge_criteria: Optional[str] = option(None, "What 'better' means to the judge.")
     seed: int = option(0, SEED_HELP)
     in_flight: int = option(8, IN_FLIGHT_HELP)
@@ -120,14 +121,15 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
         out = own.out
         if out is None:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="preflab-generate-"))) / "pairs.jsonl"
-        check.llm(llm_options.llm)
+        check.llm(llm_options.llm, budget=llm_options)
         if own.judge_llm and own.judge_llm != llm_options.llm:
-            check.llm(own.judge_llm, "judge_llm")
+            check.llm(own.judge_llm, "judge_llm", budget=llm_options)
         from preflab.io.outputs import pairs_output
 
-        scorer_path = own.scorer if isinstance(own.scorer, (str, Path)) else None
+        if own.scorer is not None:
+            check.scorer("scorer", own.scorer)
         check.outputs(pairs_output(str(out), ".failures.jsonl", ".run.json", ".partial.jsonl"),
-                      [source, scorer_path, own.config], overwrite=own.overwrite)
+                      [source], overwrite=own.overwrite)  # and every path an option reads: scorer, config, ...
         check.done()
         records = list(io.read_prompts(source))
         require_records(len(records), "prompts", str(io.memory.NAME if io.memory.is_in_memory(source) else source),
@@ -152,6 +154,12 @@ def generate(method: str, prompts: Any = None, *, progress: bool = True, **optio
             raise BudgetExceeded([*exc.problems, Problem(f"finished prompts are kept in {out}.partial.jsonl — run it again "
                                                          "with the same {out} and a larger budget to continue", ("out",))]
                                  ) from None
+        except KeyboardInterrupt:
+            if own.out is None:  # a temporary folder: nothing outlives the call but the call cache
+                raise Interrupted("finished LLM calls are kept in the call cache: run it again to redo the rest "
+                                  "(pass out= to keep finished prompts too)") from None
+            raise Interrupted(f"finished prompts are kept in {out}.partial.jsonl: run the same command again (the same "
+                              "--out) to continue from there") from None
     return Pairs(result.pairs, {"failures": result.failures, "counts": dict(result.counts), "resumed": result.resumed,
                                 "wall_s": result.wall_s, "run": result.run,
                                 "path": None if own.out is None else str(own.out)})

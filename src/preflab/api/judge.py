@@ -51,7 +51,7 @@ def judge(pairs: Any, *, progress: bool = True, **options: Any) -> dict[str, Any
     check = Preflight()
     parsed = check.options(options, JudgeOptions, LLMOptions)
     own, llm_options = parsed[JudgeOptions], parsed[LLMOptions]
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     check.outputs([] if own.out is None else file_output(own.out, ".run.json"), [pairs])
     check.done()
     cfg = JudgeConfig(max_tokens=own.max_tokens, **({"criteria": own.criteria} if own.criteria else {}))

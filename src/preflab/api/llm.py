@@ -60,7 +60,7 @@ def check_llm(**options: Any) -> LLMCheck:
     check = Preflight()
     parsed = check.options(options, CheckOptions, LLMOptions, defaults=CHECK_DEFAULTS)
     own, llm_options = parsed[CheckOptions], parsed[LLMOptions]
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     check.done()
     llm = llm_options.open()
     try:

@@ -28,7 +28,7 @@ class MetaSetOptions:
 
     prompts: Optional[Path] = option(None, "Prompts (any file preflab reads prompts from; in Python also prompt "
                                      "strings, records, dicts, a Dataset or a DataFrame).", flag=("--prompts", "-p"),
-                                     objects=True)
+                                     objects=True, reads=True)
     out: Optional[Path] = option(None, "Meta set (.jsonl): prompt + k responses per row; OUT.run.json beside it "
                                  "(in Python, without it nothing is written).", flag=("--out", "-o"))
     k: int = option(4, "Responses per prompt.", low=2)
@@ -56,7 +56,7 @@ def meta_set(prompts: Any = None, **options: Any) -> dict[str, Any]:
     own, llm_options = parsed[MetaSetOptions], parsed[LLMOptions]
     if own.prompts is None:
         check.add(about("prompts", "is required"))
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     check.outputs([] if own.out is None else file_output(own.out), [own.prompts])
     check.done()
     records = list(io.read_prompts(own.prompts))[:own.limit]

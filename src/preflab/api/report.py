@@ -48,8 +48,10 @@ def report_page(source: str | Path, **options: Any) -> Path:
     from preflab.report.browser import companions
     from preflab.report.html import write_pairs_report, write_report
 
-    source = Path(source)
     check = Preflight()
+    if not check.path("source", source, "a bench run folder or a pairs file (a path)"):
+        check.done()
+    source = Path(source)
     parsed = check.parse(options, ReportOptions)
     if not source.exists() and not str(source).startswith("hf:"):
         raise InputError("no such file or folder: name a bench run folder or a pairs file", path=str(source))

@@ -36,7 +36,7 @@ class TrainRmOptions:
     or with ``cheap`` :class:`~preflab.rm.config.EmbedHeadConfig`)."""
 
     fmt: str = fmt_option()
-    val: str | Path | None = option(None, "Validation pairs (else --val-fraction of the input).", objects=True)
+    val: str | Path | None = option(None, "Validation pairs (else --val-fraction of the input).", objects=True, reads=True)
     config: Optional[Path] = config_option()
     metrics: Optional[Path] = option(None, "Metrics JSONL (default: OUTPUT_DIR.metrics.jsonl).")
     cheap: bool = option(False, "Train the frozen-embedding head instead of fine-tuning (seconds on CPU): the embed-head "
@@ -146,8 +146,7 @@ def train_rm(pairs: Any, *, output_dir: str | Path | None = None, progress: bool
         outputs = folder_output(output_dir)
         if recipe.recipe == "finetune":
             outputs += file_output(own.metrics or Path(output_dir + ".metrics.jsonl"))
-        meta_set = getattr(recipe.options, "meta_set", None)
-        check.outputs(outputs, [pairs, own.val, meta_set, own.config], overwrite=own.overwrite)
+        check.outputs(outputs, [pairs, recipe.options], overwrite=own.overwrite)  # and what the options read
     check.done()
     counts: dict = {}
     train = _read(pairs, own.fmt, own.lenient, counts)
@@ -189,6 +188,7 @@ def score(model: Any, pairs: Any, *, progress: bool = True, **options: Any):
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, ScoreOptions, ExecutorOptions)
     out, overwrite = _output(parsed and parsed[ScoreOptions], options)
     check.outputs([] if out is None else pairs_output(out), [model, pairs], overwrite=overwrite)
@@ -303,6 +303,7 @@ def evaluate(model: Any, pairs: Any, *, progress: bool = True, **options: Any) -
     from preflab.rm.scoring import score_pairs_with_progress
 
     check = Preflight()
+    check.scorer("model", model)
     parsed = check.parse(options, EvalOptions)
     out, overwrite = _output(parsed and parsed[EvalOptions], options)
     own = parsed[EvalOptions] if parsed else None

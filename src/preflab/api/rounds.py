@@ -19,11 +19,11 @@ from preflab.pipelines.west_of_n_rounds import RoundsConfig
 class RoundsOptions:
     """``preflab west-of-n-rounds``'s own options (besides the LLM's and the rounds')."""
 
-    base: Optional[Path] = option(None, "Labelled pairs D_L (the base model's data).", objects=True)
-    prompts: Optional[Path] = option(None, "Unlabelled prompts.", flag=("--prompts", "-p"), objects=True)
+    base: Optional[Path] = option(None, "Labelled pairs D_L (the base model's data).", objects=True, reads=True)
+    prompts: Optional[Path] = option(None, "Unlabelled prompts.", flag=("--prompts", "-p"), objects=True, reads=True)
     out: Optional[Path] = option(None, "Folder: roundN/pairs.jsonl, roundN/model, rounds.json.", flag=("--out", "-o"))
     eval_pairs: Optional[Path] = option(None, "Labelled pairs to score every round's model on.", flag="--eval",
-                                        objects=True)
+                                        objects=True, reads=True)
     limit: Optional[int] = option(None, "Use only the first N prompts.")
     config: Optional[Path] = config_option()
     overwrite: bool = overwrite_option()
@@ -43,7 +43,7 @@ def west_of_n_rounds(*, say=None, **options: Any) -> dict[str, Any]:
     for name in ("base", "prompts", "out"):
         if getattr(own, name) is None:
             check.add(about(name, "is required"))
-    check.llm(llm_options.llm)
+    check.llm(llm_options.llm, budget=llm_options)
     if own.out is not None:
         check.outputs(workdir_output(own.out), [own.base, own.prompts, own.eval_pairs, own.config],
                       overwrite=own.overwrite)

@@ -20,7 +20,9 @@ and at inference it is conditioned on the top score (:func:`goal_prompt`).
 The public reference code forgets to swap chosen/rejected in its "nosys" negative branch;
 here both variants swap. Ties (s_w == s_l) are explicit: ``positive-only`` (default) keeps
 one copy, ``drop`` removes the pair, ``both`` keeps both copies (they then contradict each
-other under the same goal — only for ablations).
+other under the same goal — only for ablations). So are contradictions (s_w < s_l, common in
+a reward model's scores of human-labelled pairs): ``refuse`` (default), ``drop`` the pair, or
+order it ``by-score`` (the higher-scored response becomes chosen; the swap is recorded).
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class AugmentConfig:
     scale_max: float = option(10.0, "Highest score of the scale (the inference-time goal).")
     decimals: int = option(0, "Digits after the point when writing scores (UltraFeedback overall scores need 1).")
     ties: Literal["positive-only", "drop", "both"] = option("positive-only", "Pairs with equal scores: positive-only (one copy), drop, or both copies.")
+    contradictions: Literal["refuse", "drop", "by-score"] = option(
+        "refuse", "Pairs whose chosen_score is below their rejected_score (a reward model that disagrees with the "
+        "label): refuse, drop them, or order them by-score (the higher-scored response becomes chosen).")
 
     def problems(self) -> list[Problem]:
         """This config's own rules (the fields' ranges are checked by :func:`preflab.config.validate`)."""
@@ -66,11 +71,16 @@ class AugmentConfig:
             problems.append(about("goal", f"must be system or user, not {self.goal!r}"))
         if self.ties not in ("positive-only", "drop", "both"):
             problems.append(about("ties", f"must be positive-only, drop or both, not {self.ties!r}"))
+        if self.contradictions not in ("refuse", "drop", "by-score"):
+            problems.append(about("contradictions", f"must be refuse, drop or by-score, not {self.contradictions!r}"))
         return problems
 
 
 def format_score(score: float, cfg: AugmentConfig) -> str:
-    return f"{score:.{cfg.decimals}f}"
+    """``score`` with ``cfg.decimals`` digits; a score that rounds to zero is written ``0``,
+    never ``-0`` (reward-model scores sit around zero)."""
+    text = f"{score:.{cfg.decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def goal_text(score: float, cfg: AugmentConfig) -> str:
@@ -91,16 +101,23 @@ def goal_prompt(prompt: list[Message], score: float, cfg: AugmentConfig) -> list
     return messages[:-1] + [Message(role="user", content=f"{text}\n\n{last.content}")]
 
 
-def _scores(pair: PreferencePair, cfg: AugmentConfig) -> tuple[float, float]:
+def _scores(pair: PreferencePair, cfg: AugmentConfig, row: int | None) -> tuple[float, float]:
     for field in ("chosen_score", "rejected_score"):
         value = getattr(pair, field)
         if value is None:
             raise InputError(f"pair {pair.id} has no score; score pairs first (judge, RM) or map score columns",
-                             field=field)
+                             field=field, row=row)
         if not cfg.scale_min <= value <= cfg.scale_max:
             raise InputError(f"pair {pair.id}: score {value} lies outside the scale "
-                             f"[{cfg.scale_min}, {cfg.scale_max}]; set --scale-min/--scale-max", field=field)
+                             f"[{cfg.scale_min:g}, {cfg.scale_max:g}]; set --scale-min/--scale-max", field=field, row=row)
     return pair.chosen_score, pair.rejected_score  # type: ignore[return-value]
+
+
+def _by_score(pair: PreferencePair) -> PreferencePair:
+    """``pair`` ordered by its scores: the higher-scored response chosen, the swap recorded."""
+    return pair.model_copy(update={
+        "chosen": pair.rejected, "rejected": pair.chosen, "chosen_score": pair.rejected_score,
+        "rejected_score": pair.chosen_score, "provenance": {**pair.provenance, "reordered_by_score": True}})
 
 
 def _copy(pair: PreferencePair, score: float, swap: bool, kind: str, cfg: AugmentConfig) -> PreferencePair:
@@ -120,16 +137,23 @@ def augment_pairs(pairs: Iterable[PreferencePair], cfg: AugmentConfig, counts: C
     """Yield the positive and negative goal copies of every scored pair.
 
     A pair whose chosen score is below its rejected score is a contradiction between label and
-    scores; it is refused (InputError) rather than silently re-ordered.
+    scores; ``cfg.contradictions`` says what happens to it, never silently: refused
+    (InputError naming the pair's row), dropped or re-ordered by score, and counted.
     """
     validate(cfg)
     counts = counts if counts is not None else Counter()
-    for pair in pairs:
-        s_w, s_l = _scores(pair, cfg)
+    for row, pair in enumerate(pairs):
+        s_w, s_l = _scores(pair, cfg, row)
         counts["pairs_in"] += 1
         if s_w < s_l:
-            raise InputError(f"pair {pair.id}: chosen_score {s_w} < rejected_score {s_l}; "
-                             "fix the labels (preflab clean) or the score columns", field="chosen_score")
+            if cfg.contradictions == "refuse":
+                raise InputError(f"pair {pair.id}: chosen_score {s_w} < rejected_score {s_l}: the scores contradict "
+                                 "the label; pass --contradictions drop or by-score, or fix the labels or the score "
+                                 "columns", field="chosen_score", row=row)
+            counts["contradictions"] += 1
+            if cfg.contradictions == "drop":
+                continue
+            pair, (s_w, s_l) = _by_score(pair), (s_l, s_w)
         if s_w == s_l:
             counts["ties"] += 1
             if cfg.ties == "drop":

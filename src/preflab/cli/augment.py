@@ -18,10 +18,13 @@ console = Console()
 def augment_cmd(src: str, dst: str, **options: Any) -> None:
     """Make positive- and negative-goal copies of every scored pair (docs/methods.md#reward-augmented-dpo-data). Test splits are refused."""
     made = augment(src, out=dst, **options)
-    counts, ties = made.info["counts"], made.run["config"]["ties"]
+    counts, config = made.info["counts"], made.run["config"]
     count = lambda key: counts.get(key, 0)  # noqa: E731 - a count that never happened is absent
+    contradictions = (f"; {count('contradictions')} contradictions, {config['contradictions']}"
+                      if count("contradictions") else "")
     console.print(f"{count('pairs_in')} pairs → {made.info['rows_written']} examples ({count('positive')} positive, "
-                  f"{count('negative')} negative goal; {count('ties')} ties, policy {ties}) → {dst}")
+                  f"{count('negative')} negative goal; {count('ties')} ties, policy {config['ties']}{contradictions})"
+                  f" → {dst}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@ terminal table. The baselines are computed on exactly the same pairs."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -62,11 +61,12 @@ def reliability_plot(calib: dict[str, Any], path: str | Path, title: str = "Reli
 def write_report(result: dict[str, Any], out_dir: str | Path) -> dict[str, str]:
     """``eval.json`` and ``reliability.png`` in ``out_dir`` (atomic JSON write)."""
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "eval.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        tmp.write_text(record_json(result, indent=2), encoding="utf-8")
     png = reliability_plot(result["model"]["calibration"], out / "reliability.png")
     return {"json": str(out / "eval.json"), "png": png}
 

@@ -12,7 +12,8 @@ import sys
 from typing import Any
 
 from preflab.errors import require
-from preflab.executor.config import ClusterResourcesError, ClusterUnreachableError, Executor, ExecutorError
+from preflab.executor.config import (ClusterResourcesError, ClusterUnreachableError, Executor, ExecutorError,
+                                     parse_address)
 
 #: Ray restarts a dead actor this many times and re-runs its unfinished calls as often.
 MAX_RESTARTS = 4
@@ -25,19 +26,16 @@ def ray_module():
 
 
 def _host_port(address: str) -> tuple[str, int] | None:
-    """``(host, port)`` of a Ray address, or None for the special names (``auto``, ``local``).
+    """``(host, port)`` of a Ray address to probe, or None for the special names (``auto``,
+    ``local``) and a Ray client address without a port (:func:`~preflab.executor.config.parse_address`).
 
     >>> _host_port("ray://10.0.0.5:10001"), _host_port("10.0.0.5:6379"), _host_port("auto")
     (('10.0.0.5', 10001), ('10.0.0.5', 6379), None)
     """
-    text = address.split("://", 1)[-1].rstrip("/")
-    if text in ("auto", "local") or ":" not in text:
+    parsed = parse_address(address)
+    if parsed is None or parsed[2] is None:
         return None
-    host, _, port = text.rpartition(":")
-    try:
-        return host.strip("[]"), int(port)
-    except ValueError:
-        return None
+    return parsed[1], parsed[2]
 
 
 def _unreachable(address: str, reason: str) -> ClusterUnreachableError:
@@ -62,7 +60,11 @@ def start_ray(address: str | None = None, **init: Any) -> None:
 
 def connect(executor: Executor) -> dict[str, float]:
     """Join (or start) Ray and check the actors fit the cluster; returns its resources. The
-    address is probed with a short TCP connect first, so a wrong one fails in seconds."""
+    address is checked (a malformed one is a :class:`~preflab.errors.ConfigError`) and probed
+    with a short TCP connect first, so a wrong one fails in seconds."""
+    from preflab.config import validate
+
+    validate(executor, "executor")
     ray = ray_module()
     target = _host_port(executor.address) if executor.address else None
     if target is not None:
@@ -73,7 +75,7 @@ def connect(executor: Executor) -> dict[str, float]:
     if not ray.is_initialized():
         try:
             start_ray(executor.address)
-        except (ConnectionError, RuntimeError, TimeoutError) as exc:
+        except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
             if executor.address:
                 raise _unreachable(executor.address, str(exc).splitlines()[0][:200]) from None
             raise ExecutorError(f"could not start a local Ray: {str(exc).splitlines()[0][:200]}") from None

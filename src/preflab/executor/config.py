@@ -5,17 +5,73 @@
 ['actors must be at least 1, got 0']
 >>> Executor.from_config({"kind": "ray", "actors": 2}).record()["actors"]
 2
+>>> print(problems_of(Executor("ray", address="hostonly"))[0].render())
+address must be auto, local, HOST:PORT or ray://HOST[:PORT] (what `ray start --head` prints), got 'hostonly'; leave it out to start Ray here
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from preflab.config import option, validate
 from preflab.errors import ConfigError, PreflabError, Problem, about
 
 KINDS = ("local", "ray")
+#: A host name: dot-separated labels of letters, digits, '-' and '_'.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?")
+
+
+def parse_address(address: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` of a Ray address (scheme ``""`` for a cluster's ``HOST:PORT``,
+    ``"ray"`` for a Ray client's ``ray://HOST[:PORT]``), ``("", address, None)`` for the names
+    ``auto`` and ``local``, and None for anything Ray cannot join (checked here, before Ray is
+    imported, so a typo is one line and not Ray's traceback).
+
+    >>> parse_address("10.0.0.5:6379"), parse_address("ray://head.example.com"), parse_address("[::1]:6379")
+    (('', '10.0.0.5', 6379), ('ray', 'head.example.com', None), ('', '::1', 6379))
+    >>> [parse_address(a) for a in ("hostonly", "notahost:::", "h:99999", "http://h:1", ":6379")]
+    [None, None, None, None, None]
+    """
+    text = address.strip()
+    if text in ("auto", "local"):
+        return "", text, None
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    elif scheme != "ray":
+        return None
+    try:
+        parts = urlsplit("//" + rest)
+        port = parts.port
+    except ValueError:  # a port that is no number or out of range, a broken [v6] literal
+        return None
+    host = parts.hostname or ""
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    if port is None and (scheme != "ray" or parts.netloc.endswith(":")):
+        return None
+    if port == 0:
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(host) or ":" in host:
+            return None
+    return scheme, host, port
+
+
+def address_problem(name: str, address: str | None) -> Problem | None:
+    """The problem of a Ray address Ray cannot join, naming the option ``name``."""
+    if address is None or parse_address(address) is not None:
+        return None
+    from preflab.redact import redact
+
+    return about(name, f"must be auto, local, HOST:PORT or ray://HOST[:PORT] (what `ray start --head` prints), "
+                       f"got {redact(address)!r}; leave it out to start Ray here")
 
 
 class ExecutorError(PreflabError):
@@ -49,7 +105,9 @@ class Executor:
     def problems(self) -> list[Problem]:
         """This config's own rules, checked before Ray is touched (the fields' ranges are
         checked by :func:`preflab.config.validate`)."""
-        return [] if self.kind in KINDS else [about("kind", f"must be one of {', '.join(KINDS)}, got {self.kind!r}")]
+        problems = [] if self.kind in KINDS else [about("kind", f"must be one of {', '.join(KINDS)}, got {self.kind!r}")]
+        address = address_problem("address", self.address)
+        return problems + ([address] if address is not None else [])
 
     @classmethod
     def from_config(cls, value: Any) -> "Executor":

@@ -12,6 +12,10 @@ permissions an ordinary ``open()`` would give them (``0666`` minus the umask), n
 
 Replacing a folder keeps what preflab did not write: the entries of the old folder that its
 ownership marker (:mod:`preflab.io.outputs`) does not list are moved into the new one.
+
+A write the file system refuses (a full disk, a read-only folder, no permission) is one
+:class:`~preflab.errors.WriteError` naming the output and what happened, with the temporary
+sibling removed and the old output, if any, left as it was (:mod:`preflab.io.refusals`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
+
+from preflab.errors import PreflabError
+from preflab.io.refusals import disk_problem, refusal_in, write_error, writing
 
 #: A temporary sibling whose name carries no live process id is stale after this long.
 STALE_AFTER_S = 3600.0
@@ -72,6 +79,13 @@ def clean_stale_temps(target: Path) -> list[Path]:
     return removed
 
 
+def write_all(fh, data: bytes) -> None:
+    """All of ``data`` to an unbuffered file (a short write is retried; a full disk raises)."""
+    view = memoryview(data)
+    while view:
+        view = view[fh.write(view):]
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success rename it onto ``target``.
@@ -85,10 +99,11 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         from preflab.errors import ConfigError
 
         raise ConfigError(f"{target}: cannot write an output over the folder itself; name a new file or folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    with writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
+        os.close(fd)
     tmp = Path(tmp_name)
     if directory:
         tmp.unlink()
@@ -102,11 +117,17 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         else:
             os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
+        refused = None
+        if isinstance(exc, Exception) and not isinstance(exc, PreflabError):
+            # probed while the temporary sibling still fills the disk
+            refused = refusal_in(exc) or disk_problem(target.parent)
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        if refused is not None:
+            raise write_error(target, refused) from (None if refused is exc else exc)
         raise
 
 

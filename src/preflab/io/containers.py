@@ -4,7 +4,10 @@ Parquet, Hugging Face ``datasets`` folders or hub ids, and plain text.
 Readers stream ``(Location, row)`` pairs so the caller can name the exact line or row of a
 bad record; nothing here knows what a preference pair is. Container problems (malformed
 JSON, bytes that are not UTF-8, a truncated gzip stream) raise :class:`InputError` with the
-location, or, when ``on_error`` is given, are handed to it so lenient readers can go on.
+location, or, when ``on_error`` is given, are handed to it so lenient readers can go on. So is
+a row holding a value no file can hold (NaN or Infinity, a lone surrogate, nesting deeper
+than :data:`~preflab.io.portable.MAX_DEPTH`; :mod:`preflab.io.portable`), and the writers
+refuse to write one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from preflab.errors import InputError
+from preflab.errors import InputError, WriteError
+from preflab.io import portable
 from preflab.io.atomic import atomic_path
 
 HF_PREFIX = "hf:"
@@ -90,9 +94,11 @@ def iter_jsonl(path: str, on_error: ErrorSink | None = None) -> Iterator[tuple[L
             if not text.strip():
                 continue
             try:
-                row = json.loads(text)
+                row = portable.loads(text)
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", **loc.where()) from None
+            except portable.Unportable as exc:
+                raise InputError(exc.reason, field=exc.field, **loc.where()) from None
             if not isinstance(row, dict):
                 raise InputError(f"expected a JSON object, got {type(row).__name__}", **loc.where())
         except InputError as err:
@@ -107,9 +113,11 @@ def iter_json_array(path: str, on_error: ErrorSink | None = None) -> Iterator[tu
     """Rows of a JSON file holding one array of objects (e.g. PandaLM's test set)."""
     data = b"".join(raw for _, raw in _lines(path))
     try:
-        rows = json.loads(_decode(data, Location(path)))
+        rows = json.loads(_decode(data, Location(path)))  # NaN tokens, surrogates: refused row by row below
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError(f"nested more than {portable.MAX_DEPTH} levels deep", path=path) from None
     if not isinstance(rows, list):
         raise InputError("expected a JSON array of objects at the top level", path=path)
     for index, row in enumerate(rows):
@@ -118,6 +126,21 @@ def iter_json_array(path: str, on_error: ErrorSink | None = None) -> Iterator[tu
             err = InputError(f"expected a JSON object, got {type(row).__name__}", **loc.where())
             if on_error is None:
                 raise err
+            on_error(err, row)
+            continue
+        yield from checked([(loc, row)], on_error)
+
+
+def checked(rows: Iterable[tuple[Location, Any]], on_error: ErrorSink | None) -> Iterator[tuple[Location, Any]]:
+    """``rows`` without those holding a value no file can hold: each is an :class:`InputError`
+    naming its field, raised or handed to ``on_error``."""
+    for loc, row in rows:
+        try:
+            portable.check_row(row)
+        except portable.Unportable as exc:
+            err = InputError(exc.reason, field=exc.field, **loc.where())
+            if on_error is None:
+                raise err from None
             on_error(err, row)
             continue
         yield loc, row
@@ -135,12 +158,12 @@ def iter_parquet(path: str, on_error: ErrorSink | None = None) -> Iterator[tuple
         raise InputError(f"not a readable Parquet file ({exc})", path=path) from None
     index = 0
     for batch in reader.iter_batches(batch_size=4096):
-        for row in batch.to_pylist():
-            yield Location(path, row=index), row
-            index += 1
+        rows = batch.to_pylist()
+        yield from checked(((Location(path, row=index + i), row) for i, row in enumerate(rows)), on_error)
+        index += len(rows)
 
 
-def iter_hf(path: str, split: str | None = None) -> Iterator[tuple[Location, Any]]:
+def iter_hf(path: str, split: str | None = None, on_error: ErrorSink | None = None) -> Iterator[tuple[Location, Any]]:
     """Rows of a ``datasets`` folder (``save_to_disk``) or a hub id written ``hf:OWNER/NAME``."""
     import datasets
 
@@ -164,8 +187,7 @@ def iter_hf(path: str, split: str | None = None) -> Iterator[tuple[Location, Any
         if chosen not in ds:
             raise InputError(f"pick a split with --split; this dataset has {sorted(ds)}", path=path)
         ds = ds[chosen]
-    for index, row in enumerate(ds):
-        yield Location(path, row=index), row
+    yield from checked(((Location(path, row=index), row) for index, row in enumerate(ds)), on_error)
 
 
 def iter_text(path: str, on_error: ErrorSink | None = None) -> Iterator[tuple[Location, Any]]:
@@ -194,38 +216,85 @@ def iter_rows(path: str, *, split: str | None = None, on_error: ErrorSink | None
         return iter_parquet(path, on_error)
     if kind == "text":
         return iter_text(path, on_error)
-    return iter_hf(path, split)
+    return iter_hf(path, split, on_error)
+
+
+def _write_error(path: str | os.PathLike, index: int, exc: portable.Unportable) -> WriteError:
+    field = f" field {exc.field}:" if exc.field else ""
+    return WriteError(f"{path}: row {index}:{field} {exc.reason}; nothing was written")
+
+
+def _writable(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """``rows``; a value no file can hold, found while making a row (a pair's provenance as
+    JSON text), becomes a :class:`WriteError` naming the row."""
+    it = iter(rows)
+    index = 0
+    while True:
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except portable.Unportable as exc:
+            raise _write_error(path, index, exc) from None
+        yield row
+        index += 1
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> int:
-    """Write rows as JSON lines (gzipped if the name ends in .gz), atomically. Returns the count."""
+    """Write rows as JSON lines (gzipped if the name ends in .gz), atomically. Returns the count.
+    A row holding NaN, Infinity or a lone surrogate stops the write (:class:`WriteError`
+    naming row and field) and leaves no file."""
     count = 0
     with atomic_path(path) as tmp:
         opener = gzip.open if str(path).endswith(".gz") else open
         with opener(tmp, "wt", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for row in _writable(rows, path):
+                try:
+                    fh.write(portable.dumps(row) + "\n")
+                except (ValueError, UnicodeEncodeError) as exc:
+                    raise _write_error(path, count, portable.unwritable(row, exc)) from None
                 count += 1
     return count
 
 
+def _table(batch: list[dict[str, Any]], schema, path: str | os.PathLike, start: int):
+    """An Arrow table of rows ``start``... of an output, refusing NaN, Infinity and lone
+    surrogates (Parquet would store them; no JSON reader of the data could)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        table = pa.Table.from_pylist(batch, schema=schema)
+    except (UnicodeEncodeError, pa.ArrowException) as exc:
+        bad = next(((i, found) for i, row in enumerate(batch) if (found := portable.problem_in(row))), None)
+        if bad is None:
+            raise
+        raise _write_error(path, start + bad[0], portable.Unportable(*bad[1])) from exc
+    for name, column in zip(table.column_names, table.columns):
+        finite = pc.is_finite(column) if pa.types.is_floating(column.type) else None  # null stays null
+        if finite is not None and pc.all(finite).as_py() is False:
+            index = pc.index(finite, False).as_py()
+            reason = portable.problem_in(column[index].as_py())[1]
+            raise _write_error(path, start + index, portable.Unportable(name, reason))
+    return table
+
+
 def write_parquet(rows: Iterable[dict[str, Any]], path: str | os.PathLike, schema, batch_rows: int = 8192) -> int:
     """Write rows as Parquet with a fixed Arrow ``schema``, batch by batch, atomically."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     count = 0
     with atomic_path(path) as tmp:
         with pq.ParquetWriter(tmp, schema) as writer:
             batch: list[dict[str, Any]] = []
-            for row in rows:
+            for row in _writable(rows, path):
                 batch.append(row)
                 if len(batch) >= batch_rows:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    writer.write_table(_table(batch, schema, path, count))
                     count += len(batch)
                     batch = []
             if batch or count == 0:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                writer.write_table(_table(batch, schema, path, count))
                 count += len(batch)
     return count
 
@@ -233,9 +302,8 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str | os.PathLike, schem
 def write_hf(rows: Iterable[dict[str, Any]], path: str | os.PathLike, schema) -> int:
     """Write rows as a ``datasets`` folder (``save_to_disk`` layout), atomically."""
     import datasets
-    import pyarrow as pa
 
-    table = pa.Table.from_pylist(list(rows), schema=schema)
+    table = _table(list(_writable(rows, path)), schema, path, 0)
     with atomic_path(path, directory=True) as tmp:
         datasets.Dataset(table).save_to_disk(str(tmp))
     return table.num_rows

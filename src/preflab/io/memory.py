@@ -88,24 +88,26 @@ def _row(item: Any, index: int) -> dict[str, Any]:
     raise ConfigError(f"{NAME}: row {index}: expected a record, a dict or a prompt string, got {_kind(item)}")
 
 
-def iter_memory(data: Any) -> Iterator[tuple[Location, dict[str, Any]]]:
-    """(location, row dict) for every row of in-memory ``data``."""
-    for index, item in enumerate(as_rows(data)):
-        yield Location(NAME, row=index), _row(item, index)
+def iter_memory(data: Any, on_error: Any = None) -> Iterator[tuple[Location, dict[str, Any]]]:
+    """(location, row dict) for every row of in-memory ``data``; a row holding NaN, Infinity
+    or a lone surrogate is a bad row, as in a file (:func:`preflab.io.containers.checked`)."""
+    rows = ((Location(NAME, row=index), _row(item, index)) for index, item in enumerate(as_rows(data)))
+    return containers.checked(rows, on_error)
 
 
 def iter_rows(source: Any, *, split: str | None = None, on_error: Any = None) -> Iterator[tuple[Location, Any]]:
     """Rows of a file (:func:`preflab.io.containers.iter_rows`) or of data held in memory."""
     if is_in_memory(source):
-        return iter_memory(source)
+        return iter_memory(source, on_error)
     return containers.iter_rows(source, split=split, on_error=on_error)
 
 
 def fingerprint(data: Any) -> str:
     """sha256 of the rows' canonical JSON: the same rows give the same fingerprint."""
     digest = hashlib.sha256()
-    for _, row in iter_memory(data):
-        digest.update(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False).encode())
+    for index, item in enumerate(as_rows(data)):
+        row = _row(item, index)
+        digest.update(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         digest.update(b"\n")
     return digest.hexdigest()[:16]
 

@@ -6,16 +6,19 @@ Every command that writes files describes its outputs and inputs and calls
 * an output that is an input, or a folder output that holds an input, is refused;
 * a folder output that is the working folder, or holds it, is refused;
 * an existing, non-empty folder that is not preflab's own is refused unless ``--overwrite``
-  is given. A folder is preflab's own when it holds the marker file ``.preflab-output.json``
-  (written into every folder preflab makes) or a run record (``run.json``; a saved reward
-  model's ``preflab_rm.json`` / ``preflab_embed_head.json``);
+  is given. A folder is preflab's own when it holds preflab's marker file
+  ``.preflab-output.json`` (written into every folder preflab makes), or, for folders of
+  versions before the marker, a ``run.json`` whose content is a preflab run record
+  (:func:`is_run_record`). Any other file, a ``run.json`` of another tool included, makes
+  the folder someone else's;
 * a file output needs a name preflab can write (pair files: ``.jsonl[.gz]``, ``.parquet`` or
   a folder name).
 
 Replacing a folder replaces only what preflab wrote: the marker lists the entries preflab
 put there, and :func:`preflab.io.atomic.atomic_path` moves every other entry into the new
-folder. Folders filled step by step (``eval``'s report folder, a bench run) are only ever
-added to, never emptied.
+folder (in a folder with no marker, every entry the new output does not write is kept).
+Folders filled step by step (``eval``'s report folder, a bench run) are only ever added to,
+never emptied.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -32,13 +35,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 from preflab.errors import ConfigError
 
 MARKER = ".preflab-output.json"
-#: Files whose presence says a folder was written by preflab (older versions had no marker).
-OWN_FILES = (MARKER, "run.json", "preflab_rm.json", "preflab_embed_head.json")
+#: The keys of every run record preflab writes (:func:`preflab.provenance.run_record`).
+RUN_RECORD_KEYS = frozenset({"step", "created", "command", "config", "versions", "inputs", "counts"})
 
 Kind = Literal["file", "folder", "workdir"]
 
@@ -53,9 +56,20 @@ class Output:
     problem: str | None = None  # a name the writer cannot write, found before any work
 
 
+def _nameless(path: Path) -> Output | None:
+    """A problem output for a path with no file name (``""``, ``.``, ``..``, ``/``), else None."""
+    if path.name in ("", ".", ".."):
+        return Output(path, "file", f"the output {str(path)!r} has no file name (it names a folder such as . or /); "
+                                    "give it one, e.g. out.jsonl")
+    return None
+
+
 def file_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     """A single-file output and its sidecars (``OUT`` + ``OUT.run.json`` ...)."""
     path = Path(path)
+    nameless = _nameless(path)
+    if nameless is not None:
+        return [nameless]
     return [Output(path)] + [Output(path.with_name(path.name + s)) for s in suffixes]
 
 
@@ -77,6 +91,9 @@ def pairs_output(path: str | os.PathLike, *suffixes: str) -> list[Output]:
     when the name has no extension; a name with another extension is a problem now, not after
     the work."""
     path = Path(path)
+    nameless = _nameless(path)
+    if nameless is not None:
+        return [nameless]
     try:
         kind: Kind = "folder" if output_container(str(path)) == "hf" else "file"
         problem = None
@@ -101,8 +118,29 @@ def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def marker_of(folder: Path) -> dict[str, Any] | None:
+    """The content of preflab's marker in ``folder``; None when there is none, or the file of
+    that name is not one preflab wrote."""
+    data = _json_file(folder / MARKER)
+    return data if isinstance(data, dict) and data.get("written_by") == "preflab" else None
+
+
+def is_run_record(data: Any) -> bool:
+    """Whether parsed JSON is a run record preflab wrote: an object with every key of one."""
+    return isinstance(data, dict) and RUN_RECORD_KEYS <= data.keys() and isinstance(data.get("step"), str)
+
+
 def is_own_folder(path: Path) -> bool:
-    return any((path / name).exists() for name in OWN_FILES)
+    """Preflab wrote ``path``: its marker is there, or (folders older than the marker) a
+    ``run.json`` that is a preflab run record. Another tool's ``run.json`` is no proof."""
+    return marker_of(path) is not None or is_run_record(_json_file(path / "run.json"))
 
 
 def _folder_problem(out: Output, real: Path, overwrite: bool) -> str | None:
@@ -114,7 +152,7 @@ def _folder_problem(out: Output, real: Path, overwrite: bool) -> str | None:
         return f"{out.path} exists and is a file, not a folder; name a new folder for the output"
     if overwrite or is_own_folder(real) or not any(real.iterdir()):
         return None
-    return (f"{out.path} exists and was not written by preflab (no {MARKER} or run.json in it); "
+    return (f"{out.path} exists and was not written by preflab (no {MARKER} or preflab run.json in it); "
             "pass --overwrite to write into it (files preflab does not write are kept) or name a new folder")
 
 
@@ -148,11 +186,14 @@ def output_problems(outputs: Iterable[Output], inputs: Iterable[str | os.PathLik
 
 def claim(outputs: Iterable[Output]) -> None:
     """Create every ``workdir`` output with preflab's marker (after validation passed)."""
+    from preflab.io.refusals import writing
+
     for out in outputs:
         if out.kind == "workdir":
-            out.path.mkdir(parents=True, exist_ok=True)
-            if not (out.path / MARKER).exists():
-                write_marker(out.path, entries=None)
+            with writing(out.path):
+                out.path.mkdir(parents=True, exist_ok=True)
+                if marker_of(out.path) is None:
+                    write_marker(out.path, entries=None)
 
 
 def write_marker(folder: Path, entries: list[str] | None | Literal["auto"] = "auto") -> None:
@@ -167,21 +208,14 @@ def write_marker(folder: Path, entries: list[str] | None | Literal["auto"] = "au
 
 
 def foreign_entries(folder: Path) -> list[str]:
-    """Entries of an existing folder that preflab did not write (kept when it is replaced).
-    A marker without a list (a folder filled over time) or one that cannot be read keeps every
-    entry; a folder of an older preflab with no marker at all (only ``run.json``) is all
-    preflab's."""
-    marker = folder / MARKER
-    listed: set[str] = set()
-    if marker.exists():
-        try:
-            entries = json.loads(marker.read_text(encoding="utf-8")).get("entries")
-            listed = set(entries) if isinstance(entries, list) else set()
-        except (OSError, ValueError, AttributeError):
-            listed = set()
-    elif is_own_folder(folder):
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name not in OWN_FILES)
+    """Entries of an existing folder that preflab did not write (kept when it is replaced):
+    those its marker does not list. A marker without a list (a folder filled over time) keeps
+    every entry, and so does a folder without a marker (an older preflab's, or one written
+    into with ``--overwrite``): only what the new output writes replaces an entry there."""
+    marker = marker_of(folder)
+    entries = marker.get("entries") if marker is not None else None
+    listed = {e for e in entries if isinstance(e, str)} if isinstance(entries, list) else set()
+    return sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != MARKER)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")

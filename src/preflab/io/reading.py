@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from preflab.errors import ConfigError, InputError
-from preflab.io import containers, degenerate as degenerate_rows, memory, schemas, sources
+from preflab.io import containers, degenerate as degenerate_rows, memory, portable, schemas, sources
 from preflab.io.pair_sets import prompts_of
 from preflab.records import PreferencePair, PromptRecord
 
@@ -46,8 +46,13 @@ class _Rejects:
             raise err
         self.report.rejected.append({
             "path": err.path, "line": err.line, "row": err.row, "field": err.field,
-            "reason": err.reason, "raw": raw if isinstance(raw, (str, dict, list)) else repr(raw),
+            "reason": err.reason, "raw": raw if _writable(raw) else repr(raw),
         })
+
+
+def _writable(raw: Any) -> bool:
+    """Whether a bad row can go into the rejects file as it is (else as its ``repr``)."""
+    return isinstance(raw, (str, dict, list)) and portable.problem_in(raw) is None
 
 
 def _canonical_format(fmt: str) -> str:
@@ -103,10 +108,7 @@ def read_pairs(
     report = report if report is not None else ReadReport()
     report.path = _name(path)
     sink = _Rejects(strict, report)
-    rows = (
-        (loc, schemas.apply_column_map(row, mapping))
-        for loc, row in memory.iter_rows(path, split=split, on_error=sink)
-    )
+    rows = _mapped(memory.iter_rows(path, split=split, on_error=sink), mapping, sink)
     first = next(rows, None)
     if first is None:
         report.format = fmt
@@ -124,6 +126,15 @@ def read_pairs(
         convert = lambda row: adapter(row, report.notes)  # noqa: E731
     yield from _records(_chain(first, rows), convert, report, sink, degenerate)
     _finish(report, rejects)
+
+
+def _mapped(rows, mapping: dict[str, str], sink: _Rejects) -> Iterator[tuple[Any, Any]]:
+    """Rows with the column map applied; a row it cannot rename is a bad row."""
+    for loc, row in rows:
+        try:
+            yield loc, schemas.apply_column_map(row, mapping)
+        except InputError as err:
+            sink(err.located(**loc.where()), row)
 
 
 def _source(path: Any) -> Any:
@@ -162,7 +173,7 @@ def read_prompts(
     if first is None:
         _finish(report, rejects)
         return
-    sample = schemas.apply_column_map(first[1], mapping)
+    sample = {mapping.get(k, k): v for k, v in first[1].items()}  # which layout; a bad row is reported below
     if "chosen" in sample and "rejected" in sample or "response1" in sample:
         report.format = "prompts-from-pairs"
         pairs = read_pairs(path, column_map=mapping, split=split, strict=strict, rejects=rejects, report=report)
@@ -170,6 +181,5 @@ def read_prompts(
         return
     if "uid" in sample and "id" not in sample:
         mapping = {"uid": "id", **mapping}
-    rows = ((loc, schemas.apply_column_map(row, mapping)) for loc, row in _chain(first, rows))
-    yield from _records(rows, schemas.prompt_from_row, report, sink)
+    yield from _records(_mapped(_chain(first, rows), mapping, sink), schemas.prompt_from_row, report, sink)
     _finish(report, rejects)

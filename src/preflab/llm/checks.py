@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from preflab.errors import ConfigError, PreflabError
+from preflab.errors import ConfigError, PreflabError, Problem
 
 GGUF_MAGIC = b"GGUF"
 
@@ -36,8 +36,10 @@ def check_gguf(path: str | os.PathLike) -> None:
         )
 
 
-def spec_problem(spec: Any) -> str | None:
-    """Why ``spec`` cannot work, or ``None``."""
+def spec_problem(spec: Any, usage: Any = None) -> str | Problem | None:
+    """Why ``spec`` cannot work (a line), or ``None``; with ``usage`` (a
+    :class:`~preflab.llm.Usage`), also when its cost budget has no price for the spec's model
+    (a :class:`~preflab.errors.Problem` naming ``max_cost``)."""
     from preflab.llm.spec import create_backend
 
     try:
@@ -47,4 +49,4 @@ def spec_problem(spec: Any) -> str | None:
     executor = getattr(backend, "_executor", None)
     if executor is not None:  # built lazily by the backend; nothing ran on it
         executor.shutdown(wait=False)
-    return None
+    return usage.price_problem(backend.model_id) if usage is not None else None

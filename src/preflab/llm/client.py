@@ -44,6 +44,7 @@ class LLM:
                  method: str | None = None, spec: str | None = None) -> None:
         self.backend, self.cache, self.method = backend, cache, method
         self.usage = usage if usage is not None else Usage()
+        self.usage.require_price(backend.model_id)  # a cost budget that cannot price the calls never stops
         self.spec = spec or backend.kind
         self._bridge = LoopBridge()
 

@@ -16,6 +16,14 @@ usage path as production.
 Queue items may be strings, :class:`~preflab.llm.base.Completion` objects, exceptions (raised
 by that call) or callables ``(messages, options, seed) -> str``. Spec options:
 ``fake#answer=TEXT&strict=true&model=NAME&concurrency=4&delay=0.01&seeded=true``.
+
+What a fake answers is its weights: the options that change the answers (``answer``,
+``seeded``, a default text) are part of its ``model_id``, so two fakes that answer differently
+never share call-cache entries (``fake#answer=FIRST`` and then ``fake#answer=SECOND`` with one
+cache once answered FIRST twice). Completions still name the plain model.
+
+>>> create(None, {"answer": "FIRST"}).model_id, create("m", {"seeded": "true"}).model_id
+('fake-model#answer=FIRST', 'm#seeded=true')
 """
 
 from __future__ import annotations
@@ -60,9 +68,13 @@ class FakeBackend:
     def __init__(self, answers: Iterable[Any] = (), *, default: str | Callable[..., str] | None = None,
                  strict: bool = False, model: str = "fake-model", max_concurrency: int = 4,
                  delay_s: float = 0.0,
-                 loglikelihood_fn: Callable[[list[Message], str], LogLikelihood] = _default_loglik) -> None:
+                 loglikelihood_fn: Callable[[list[Message], str], LogLikelihood] = _default_loglik,
+                 answers_by: dict[str, Any] | None = None) -> None:
         self.queue: collections.deque = collections.deque(answers)
-        self.default, self.strict, self.model_id = default, strict, model
+        self.default, self.strict, self.model = default, strict, model
+        if answers_by is None:  # a default text is known; a callable's answers are its caller's to name
+            answers_by = {"answer": default} if isinstance(default, str) else {}
+        self.model_id = fake_model_id(model, answers_by)
         self.max_concurrency, self.delay_s, self.loglikelihood_fn = max_concurrency, delay_s, loglikelihood_fn
         self.calls: list[FakeCall] = []
         self.closed = False
@@ -92,7 +104,7 @@ class FakeBackend:
             await asyncio.sleep(self.delay_s)
         item = self._answer(messages, options, seed)
         if isinstance(item, Completion):
-            return replace(item, model=item.model or self.model_id)
+            return replace(item, model=item.model or self.model)
         text, finish = str(item), "stop"
         words = text.split()
         if len(words) > options.max_tokens:
@@ -103,7 +115,7 @@ class FakeBackend:
         prompt_tokens = sum(len(m.content.split()) + 4 for m in messages)
         logprobs = [-1.0] * len(text.split()) if options.logprobs else None
         return Completion(text=text, finish_reason=finish, prompt_tokens=prompt_tokens,
-                          completion_tokens=len(text.split()), model=self.model_id, logprobs=logprobs)
+                          completion_tokens=len(text.split()), model=self.model, logprobs=logprobs)
 
     async def loglikelihood(self, messages: list[Message], responses: list[str]) -> list[LogLikelihood]:
         self.calls.append(FakeCall("loglikelihood", list(messages), responses=list(responses)))
@@ -115,6 +127,20 @@ class FakeBackend:
     @property
     def generate_calls(self) -> list[FakeCall]:
         return [c for c in self.calls if c.kind == "generate"]
+
+
+def fake_model_id(model: str, answers_by: dict[str, Any]) -> str:
+    """``model``, then the options that change the answers (``#answer=TEXT``; a long text as
+    its sha256), so that the call cache keeps apart fakes that answer differently."""
+    parts = []
+    for key, value in sorted(answers_by.items()):
+        if value is None or value is False:
+            continue
+        text = "true" if value is True else str(value)
+        if len(text) > 40 or "&" in text or "#" in text:
+            key, text = f"{key}-sha256", hashlib.sha256(text.encode()).hexdigest()[:16]
+        parts.append(f"{key}={text}")
+    return model + ("#" + "&".join(parts) if parts else "")
 
 
 class FakeParams(BaseModel):
@@ -138,7 +164,8 @@ def create(target: str | None, params: dict[str, str]) -> FakeBackend:
     answers name the sample's seed (distinct samples, as a sampling model gives)."""
     p = check_params(FakeParams, "fake", params)
     return FakeBackend(default=_seeded_answer if p.seeded else p.answer, strict=p.strict, model=target or p.model,
-                       max_concurrency=p.concurrency, delay_s=p.delay)
+                       max_concurrency=p.concurrency, delay_s=p.delay,
+                       answers_by={"seeded": True} if p.seeded else {"answer": p.answer})
 
 
 def fake_llm(answers: Iterable[Any] = (), *, cache: Any = None, **kwargs: Any):

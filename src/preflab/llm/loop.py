@@ -6,6 +6,12 @@ async calls (from any event loop) both run the backend's coroutines there, so an
 pool or a model worker thread is only ever touched from one loop. An LLM and its views
 (:meth:`~preflab.llm.client.LLM.with_method`) share one bridge.
 
+Why closing cancels first: a caller stopped by Ctrl-C (or any error) leaves its calls running
+on the loop. :meth:`LoopBridge.close` cancels every task still there and waits for them to
+finish before it releases the backend and stops the loop, so nothing is destroyed while
+pending ("Task was destroyed but it is pending!") and no callback reaches a closed loop
+("Event loop is closed").
+
 >>> bridge = LoopBridge()
 >>> async def two(): return 2
 >>> bridge.run(two())
@@ -75,12 +81,26 @@ class LoopBridge:
         return self._slots
 
     def close(self, last: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-        """If the loop was started: run ``last()`` on it (releasing what lives there), then stop it."""
+        """If the loop was started: cancel the calls still running there and wait for them,
+        run ``last()`` (releasing what lives there), then stop the loop."""
         thread = self._thread
         if thread is None:
             return
         try:
+            thread.run(_cancel_others())
             thread.run(last())
         finally:
             thread.stop()
             self._thread = None
+
+
+async def _cancel_others() -> None:
+    """Cancel every other task on the running loop and wait until they have all ended."""
+    me = asyncio.current_task()
+    while True:
+        others = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+        if not others:
+            return
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)

@@ -17,7 +17,9 @@ Why each behaviour (measured against llama-cpp-python 0.3.36's server; benchmark
   so this policy is the only one.
 * **API key** from the environment variable named by ``key_env`` (default ``OPENAI_API_KEY``)
   or an explicit ``api_key`` argument; it is never logged, never part of a cache key or an
-  output. Local endpoints work without one.
+  output, and its exact value is masked in every message, log line and run record
+  (:func:`preflab.redact.add_secret`: a server may echo it raw, in any shape). Local endpoints
+  work without one.
 * **Logprobs**: asked with ``top_logprobs=1`` (llama.cpp returns null otherwise). A server that
   refuses (llama.cpp's answers HTTP 500 unless loaded with ``logits_all``) or returns null is
   remembered; later calls go without logprobs and the completion's ``logprobs`` is ``None``,
@@ -127,6 +129,9 @@ class OpenAIBackend:
             else:
                 raise ConfigError(f"openai backend: {base_url!r} is not an http(s) URL (e.g. openai:http://127.0.0.1:8080/v1#model=NAME)")
         self._api_key = api_key if api_key is not None else os.environ.get(self.params.key_env)
+        from preflab.redact import add_secret
+
+        add_secret(self._api_key)  # a server may echo it in any shape: masked wherever preflab shows it
         if not self._api_key:
             if self.base_url.startswith(OPENAI_URL):
                 raise ConfigError(

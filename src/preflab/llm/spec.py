@@ -86,6 +86,18 @@ def parse_spec(spec: str | BackendSpec | dict[str, Any]) -> BackendSpec:
     return BackendSpec(kind.strip().lower(), target.strip() or None, params)
 
 
+def spec_paths(spec: Any) -> list[str]:
+    """The local file or folder an LLM spec reads (``llamacpp:/m.gguf``, ``hf:/models/x``),
+    for the output guard; none for a URL, a hub id or the embedded model."""
+    from pathlib import Path
+
+    try:
+        target = parse_spec(spec).target if isinstance(spec, (str, dict, BackendSpec)) else None
+    except ConfigError:
+        return []  # the spec check reports it
+    return [target] if target and "://" not in target and Path(target).expanduser().exists() else []
+
+
 def check_params(model: type[BaseModel], spec_kind: str, params: dict[str, Any]) -> BaseModel:
     """Validate a backend's ``#key=value`` options, naming every bad key and the allowed ones."""
     try:

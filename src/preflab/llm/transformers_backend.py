@@ -184,6 +184,12 @@ class TransformersBackend:
         self.model_id = folder_model_id(Path(target).expanduser(), self.params.gguf_file) if self.local else f"{target}@{self.params.revision}"
         if self.dtype not in ("float32", "auto"):  # other arithmetic, other samples: not the same cache entries
             self.model_id += f"/{self.dtype}"
+        # so do a GPU's kernels and another group size (a padded batch rounds differently from
+        # a lone row); tagged when not the CPU and the default batch, whose entries stay valid
+        if not self.device.startswith("cpu"):
+            self.model_id += f"/{self.device.split(':')[0]}"
+        if self.params.batch != HFParams.model_fields["batch"].default:
+            self.model_id += f"/batch{self.params.batch}"
         self.max_concurrency = 1  # whole groups, one at a time on the one worker (budgets checked between)
         self.batching = {"batch": self.params.batch, "groups": "per call: by options, then prompt length",
                          "device": self.device, "dtype": self.dtype}

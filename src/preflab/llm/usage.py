@@ -9,6 +9,11 @@ Budgets are checked before each uncached call; calls already in flight finish an
 (cached), so a run may overshoot by at most the calls in flight. The error says how far the
 run got and how to continue (rerun with a larger budget: the finished calls are free).
 
+A cost budget can only stop a run whose cost it can count, so a price table holds finite,
+non-negative prices (a NaN or negative price made every sum NaN or falling, and the budget
+never ran out), and a cost budget refuses a model the table has no price for
+(:meth:`Usage.require_price`), before any call.
+
 >>> u = Usage(prices=PriceTable({"gpt-*": (0.15, 0.60)}), max_tokens=1000)
 >>> u.record("openai", "gpt-4o-mini", "rlaif", prompt_tokens=600, completion_tokens=100)
 >>> round(u.cost(), 6)
@@ -23,12 +28,12 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from preflab.errors import ConfigError, PreflabError, Problem
 
@@ -61,19 +66,40 @@ class Counter:
             self.cost += cost
 
 
+def _price(value: Any, pattern: str, which: str) -> float:
+    """One price, refused unless it is a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"entry {pattern!r}: the {which} price must be a number (per 1M tokens), got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"entry {pattern!r}: the {which} price must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 class PriceTable:
     """Prices in currency units per 1M tokens, ``{model glob: (input, output)}``; the first
-    matching glob wins. Load one from YAML/JSON (``gpt-4o-mini: {input: 0.15, output: 0.6}``)."""
+    matching glob wins. Load one from YAML/JSON (``gpt-4o-mini: {input: 0.15, output: 0.6}``).
+    Every price is a finite number >= 0 (else :class:`ConfigError`); ``source`` names the table
+    in messages.
 
-    def __init__(self, prices: dict[str, tuple[float, float]]) -> None:
-        self.prices = {k: (float(v[0]), float(v[1])) for k, v in prices.items()}
+    >>> PriceTable({"gpt-*": (float("nan"), 0.6)})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    preflab.errors.ConfigError: price table: entry 'gpt-*': the input price must be a finite number >= 0, got nan
+    """
+
+    def __init__(self, prices: dict[str, tuple[float, float]], source: str = "the price table") -> None:
+        self.source = str(source)
+        try:
+            self.prices = {str(k): (_price(v[0], k, "input"), _price(v[1], k, "output")) for k, v in prices.items()}
+        except ValueError as exc:
+            raise ConfigError(f"{self.source}: {exc}") from None
+        if not self.prices:
+            raise ConfigError(f"{self.source}: no prices in it; write 'model-glob: {{input: X, output: Y}}' per 1M tokens")
 
     @classmethod
     def load(cls, path: str | Path) -> "PriceTable":
-        try:
-            data = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read the price table {path}: {exc}") from exc
+        from preflab.config import read_yaml
+
+        data = read_yaml(path, "price table")
         if not isinstance(data, dict):
             raise ConfigError(f"price table {path}: expected a mapping 'model-glob: {{input: X, output: Y}}'")
         prices = {}
@@ -81,7 +107,7 @@ class PriceTable:
             if not isinstance(entry, dict) or set(entry) != {"input", "output"}:
                 raise ConfigError(f"price table {path}: entry {model!r} needs exactly 'input' and 'output' (per 1M tokens)")
             prices[str(model)] = (entry["input"], entry["output"])
-        return cls(prices)
+        return cls(prices, f"price table {path}")
 
     def price(self, model: str) -> tuple[float, float] | None:
         for pattern, price in self.prices.items():
@@ -95,15 +121,33 @@ class Usage:
 
     def __init__(self, *, prices: PriceTable | None = None, max_tokens: int | None = None, max_cost: float | None = None) -> None:
         if max_cost is not None and prices is None:
-            raise ConfigError("--max-cost needs a price table (--price-table FILE) to turn tokens into cost")
+            raise ConfigError(Problem("{max_cost} needs a price table ({price_table} FILE) to turn tokens into cost",
+                                      ("max_cost", "price_table")))
+        if max_cost is not None and not (isinstance(max_cost, (int, float)) and math.isfinite(max_cost) and max_cost > 0):
+            raise ConfigError(Problem(f"{{max_cost}} must be a finite number > 0, got {max_cost!r}", ("max_cost",)))
         if max_tokens is not None and max_tokens <= 0:
-            raise ConfigError(f"--max-tokens-budget must be positive, got {max_tokens}")
+            raise ConfigError(Problem(f"{{max_tokens_budget}} must be positive, got {max_tokens}", ("max_tokens_budget",)))
         self.prices, self.max_tokens, self.max_cost = prices, max_tokens, max_cost
         self.total = Counter()
         self.by_backend: dict[str, Counter] = {}
         self.by_method: dict[str, Counter] = {}
         self._unpriced: set[str] = set()
         self._lock = threading.Lock()
+
+    def price_problem(self, model: str) -> Problem | None:
+        """Why a cost budget cannot count ``model``'s calls (no price for it), or None."""
+        if self.max_cost is None or self.prices is None or self.prices.price(model) is not None:
+            return None
+        return Problem(f"no price for model {model!r} in {self.prices.source} (patterns: "
+                       f"{', '.join(map(repr, self.prices.prices))}); {{max_cost}} cannot be kept without one: "
+                       "add a pattern that matches it", ("max_cost",))
+
+    def require_price(self, model: str) -> None:
+        """Refuse (:class:`ConfigError`) to count calls of a model a cost budget cannot price:
+        its calls would cost 0 and the budget would never stop the run."""
+        problem = self.price_problem(model)
+        if problem is not None:
+            raise ConfigError(problem)
 
     def _cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
         price = self.prices.price(model) if self.prices else None

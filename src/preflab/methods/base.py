@@ -206,8 +206,10 @@ def stream_outcomes(prompts: Iterable[PromptRecord], method: str | Method, cfg: 
         for _ in range(max(1, in_flight)):
             start_next()
         while started:
-            prompt, task = started.pop(0)
-            yield prompt, loop.run_until_complete(task)
+            prompt, task = started[0]  # kept in started until done: an interrupt while it runs cancels it too
+            outcome = loop.run_until_complete(task)
+            started.pop(0)
+            yield prompt, outcome
     finally:  # an error, or a caller that stopped reading: cancel what is under way, start nothing
         stopping = True
         for _, task in started:

@@ -25,12 +25,15 @@ import logging
 import os
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from preflab import io
 from preflab.errors import ConfigError
+from preflab.io.atomic import write_all
+from preflab.io.refusals import writing
 from preflab.io.containers import write_jsonl
 from preflab.methods.base import Context, Failure, Method, stream_outcomes
 from preflab.methods.context import method_context
@@ -123,23 +126,31 @@ def run_generation(
     partial = partial_path(out)
     done = _read_partial(partial, fingerprint) if partial.exists() else {}
     resumed = len(done)
-    if not partial.exists():
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"fingerprint": fingerprint, "method": method.name}) + "\n")
+    with writing(partial):  # a full disk or a read-only folder: one line naming the file
+        if not partial.exists():
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({"fingerprint": fingerprint, "method": method.name}) + "\n")
+        fh = open(partial, "ab", buffering=0)  # unbuffered: a line is on disk when written, nothing left to flush
     todo = [(i, p) for i, p in enumerate(prompts) if i not in done]
     if progress:
         progress(len(done), len(prompts))
-    with open(partial, "a", encoding="utf-8") as fh:
-        outcomes = stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)
+    # closing: an interrupt (Ctrl-C) or an error while an outcome is written cancels the prompts
+    # under way now, before the LLM closes, not whenever the generator happens to be collected
+    with fh, closing(stream_outcomes((p for _, p in todo), method, cfg, ctx, in_flight=in_flight)) as outcomes:
         for (index, _), (_, outcome) in zip(todo, outcomes):
             entry = _entry(index, outcome)
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            fh.flush()
+            with writing(partial, KEPT):
+                write_all(fh, (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
             done[index] = entry
             if progress:
                 progress(len(done), len(prompts))
-        os.fsync(fh.fileno())
+        with writing(partial, KEPT):
+            os.fsync(fh.fileno())
     return _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_run or {})
+
+
+#: What a partial file that could not take another line still holds.
+KEPT = "the prompts finished before are kept in it: make room and run the same command again to continue"
 
 
 def _finish(prompts_path, out, method, cfg, ctx, done, resumed, started, extra_run) -> GenerationResult:

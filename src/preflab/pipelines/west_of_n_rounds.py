@@ -29,7 +29,7 @@ class RoundsConfig:
     temperature: float = option(0.7, "Sampling temperature.")
     max_tokens: int = option(256, "Token limit per sample.")
     recipe: Literal["embed-head", "finetune"] = option("embed-head", "Base and student model: embed-head (frozen MiniLM + head) or finetune (full RM).")
-    model: str = option("minilm", "Backbone alias or folder for the reward models.")
+    model: str = option("minilm", "Backbone alias or folder for the reward models.", reads=True)
     mix: float = option(1.0, "Synthetic pairs per labelled pair in a student's data (1.0 = 1:1).")
     seed: int = option(0, "Seed; round r samples with seed + r.")
 

@@ -43,7 +43,7 @@ class StrengthConfig:
     mode: Literal["seeds", "bootstrap", "heads"] = option("seeds", "Ensemble: seeds (paper), bootstrap (out-of-bag scoring), heads (one shared trunk, M small heads on its features).")
     members: int = option(10, "Ensemble size M (the paper uses 10).")
     recipe: Literal["finetune", "embed-head"] = option("finetune", "Member model for seeds/bootstrap, trunk for heads: finetune (full RM) or embed-head (frozen encoder).")
-    model: str = option("minilm", "Backbone alias (minilm, smollm2) or a local model folder.")
+    model: str = option("minilm", "Backbone alias (minilm, smollm2) or a local model folder.", reads=True)
     seed: int = option(0, "Base seed; member m uses seed + m.")
     max_length: int = option(256, "Tokens per prompt+response.")
     epochs: float = option(1.0, "Training epochs of a fine-tuned member.")

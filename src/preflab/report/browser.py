@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from preflab.io.portable import finite_or_none
 from preflab.records import PreferencePair
 
 #: Rows per page unless the caller asks otherwise.
@@ -162,24 +163,13 @@ def file_rows(pairs_path: str | Path, fmt: str = "auto", method: str | None = No
 def embed_json(data: Any) -> str:
     """JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` and the two
     JavaScript line separators are written as ``\\u`` escapes, so user text cannot end the
-    element or open a comment; ``JSON.parse`` reads it back unchanged."""
-    text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    element or open a comment; ``JSON.parse`` reads it back unchanged. A NaN or infinite number
+    (a strength, a score) is null: ``JSON.parse`` would refuse the whole page."""
+    text = json.dumps(finite_or_none(data), ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
                          ("\u2029", "\\u2029")):
         text = text.replace(char, escape)
     return text
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float (a strength, a score) as null: JSON has no NaN,
-    and ``JSON.parse`` would refuse the whole page."""
-    if isinstance(value, float):
-        return value if value - value == 0 else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 STYLE = """

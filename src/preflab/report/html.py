@@ -18,6 +18,7 @@ from preflab.report.tables import (difference_rows, length_cell, length_rows, mi
                                     wall_cell)
 from preflab.io.atomic import atomic_path
 from preflab.report.browser import PAGE_SIZE, browser_html, file_rows
+from preflab.report.results_file import check_shape, rendering
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -108,9 +109,9 @@ def _read_json(path: Path, fix: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not valid JSON ({exc}); {fix}", path=str(path)) from None
-    if not isinstance(data, dict) or (path.name == "results.json" and not {"name", "table", "methods", "steps"} <= set(data)):
-        raise InputError(f"not a bench results file (missing name/table/methods/steps); {fix}", path=str(path))
-    return data
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object; {fix}", path=str(path))
+    return check_shape(data, path, fix) if path.name == "results.json" else data
 
 
 def write_report(run_dir: str | Path, page_size: int = PAGE_SIZE, out: str | Path | None = None) -> Path:
@@ -123,9 +124,18 @@ def write_report(run_dir: str | Path, page_size: int = PAGE_SIZE, out: str | Pat
         from preflab.errors import InputError
 
         raise InputError("no results.json: run `preflab bench CONFIG` into this folder first", path=str(run_dir))
-    results = _read_json(results_file, "rerun `preflab bench CONFIG --out RUN_DIR` to rewrite it (finished steps are reused)")
+    fix = "rerun `preflab bench CONFIG --out RUN_DIR` to rewrite it (finished steps are reused)"
+    results = _read_json(results_file, fix)
     run = _read_json(run_dir / "run.json", "delete it to write the report without provenance, or rerun the bench") \
         if (run_dir / "run.json").exists() else {}
+    with rendering(results_file, fix):
+        page = _page(results, run, run_dir, page_size)
+    with atomic_path(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return out
+
+
+def _page(results: dict[str, Any], run: dict[str, Any], run_dir: Path, page_size: int) -> str:
     header, body = rows(results)
     gold = results.get("gold_agreement") or {}
     gold_html = "".join(f"<li>{html.escape(k)}: {v['agreement_with_label_all']:.1%} of {v['pairs']} pairs</li>"
@@ -153,9 +163,7 @@ wall time {results.get('wall_s', 0):.0f} s · steps reused {len(results['steps']
 <h2>Provenance</h2><p class="muted">{html.escape(versions)}</p>
 <details><summary>config</summary><pre>{html.escape(json.dumps(run.get('config', {}), indent=2))}</pre></details>
 </body></html>"""
-    with atomic_path(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return out
+    return page
 
 
 def pairs_page(title: str, rows: list[dict[str, Any]], summary: dict[str, Any], page_size: int = PAGE_SIZE) -> str:

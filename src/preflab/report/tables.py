@@ -247,10 +247,10 @@ def plot_length(results: dict[str, Any], path: Path) -> str | None:
 
 
 def _ratio_label(b: dict[str, Any]) -> str:
-    lo, hi = b["lo"], b["hi"]
-    if lo == float("-inf"):
+    lo, hi = b["lo"], b["hi"]  # an open end: infinite in memory, null in results.json
+    if lo is None or lo == float("-inf"):
         return f"< {hi:g}"
-    if hi == float("inf"):
+    if hi is None or hi == float("inf"):
         return f">= {lo:g}"
     return f"{lo:g}..{hi:g}"
 

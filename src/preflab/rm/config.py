@@ -43,7 +43,7 @@ RUNTIME_ONLY = {"output_dir", "progress", "threads", "log_every", "prefix_sharin
 class TrainConfig:
     """How to train a reward model; the help text of each field is its CLI help."""
 
-    model: str = option("minilm", "Backbone: alias (minilm, smollm2) or a local HF model folder.")
+    model: str = option("minilm", "Backbone: alias (minilm, smollm2) or a local HF model folder.", reads=True)
     output_dir: str | None = option(None, "Where the trained model is saved (save_pretrained + preflab_rm.json).")
     max_length: int = option(512, "Tokens per prompt+response; the oldest prompt turns are cut first.")
     template: str = option("auto", "Rendering: auto (chat template if any), chat, plain.")
@@ -77,7 +77,8 @@ class TrainConfig:
     lora_r: int = option(0, "LoRA rank (0 = full fine-tuning); the score head is always trained and saved.")
     lora_alpha: int = option(16, "LoRA alpha.")
     lora_dropout: float = option(0.0, "LoRA dropout.")
-    meta_set: str | None = option(None, "MetaRM: JSONL of prompts with k policy samples each (preflab meta-set); None = off.")
+    meta_set: str | None = option(None, "MetaRM: JSONL of prompts with k policy samples each (preflab meta-set); None = off.",
+                                  reads=True)
     meta_lr: float = option(1e-5, "MetaRM: step size η of the ascent on the difference loss J.")
     meta_batch: int = option(4, "MetaRM: meta prompts per optimizer step.")
     log_every: int = option(10, "Write training metrics every N steps.")
@@ -121,7 +122,7 @@ class EmbedHeadConfig:
     """The cheap recipe: a frozen sentence encoder, cached embeddings, a small MLP head trained
     full-batch with the same pairwise loss (and loss options) as the fine-tuning trainer."""
 
-    model: str = option("minilm", "Frozen encoder: alias (minilm) or a local HF model folder.")
+    model: str = option("minilm", "Frozen encoder: alias (minilm) or a local HF model folder.", reads=True)
     max_length: int = option(256, "Tokens per text the frozen encoder reads.")
     hidden: int = option(256, "Width of the head's hidden layer.")
     epochs: int = option(200, "Full-batch AdamW steps of the head (each one passes over every pair).")

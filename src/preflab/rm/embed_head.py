@@ -185,12 +185,25 @@ def fit_head(fc: torch.Tensor, fr: torch.Tensor, pairs: Sequence[PreferencePair]
         loss = pairwise_losses(rc - rr, cols.margin, cols.smoothing, cols.weight).sum() / cols.weight.sum()
         if cfg.center_rewards:
             loss = loss + centering_penalty(torch.cat([rc, rr]), cfg.center_rewards) / (2 * len(pairs))
+        if not math.isfinite(value := float(loss.detach())):
+            raise _diverged(f"the training loss of the head became {value} at epoch {epoch + 1} of "
+                            f"{cfg.epochs}", cfg)
         opt.zero_grad()
         loss.backward()
         opt.step()
         epoch += 1
+    if not all(bool(torch.isfinite(p).all()) for p in head.parameters()):
+        raise _diverged(f"the head's weights hold NaN or Infinity after {epoch} epochs", cfg)
+    if not math.isfinite(final := _eval_loss(head, fc, fr, cols)):  # rewards that overflow show here
+        raise _diverged(f"the training loss of the head is {final} after {epoch} epochs", cfg)
     log.debug("head trained on %d pairs for %d epochs", len(pairs), epoch)
     return head.eval(), epoch
+
+
+def _diverged(what: str, cfg: EmbedHeadConfig) -> Exception:
+    from preflab.errors import TrainingDiverged
+
+    return TrainingDiverged(f"{what}; training stopped and nothing was saved. Lower lr (now {cfg.lr:g})")
 
 
 @torch.no_grad()

@@ -3,11 +3,13 @@ at once so a crashed run still leaves its curve behind."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
+
+from preflab.io.refusals import writing
+from preflab.io.portable import record_json
 
 log = logging.getLogger(__name__)
 
@@ -17,13 +19,14 @@ class MetricsLog:
         self.path = Path(path) if path else None
         self.rows: list[dict[str, Any]] = []
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text("", encoding="utf-8")
+            with writing(self.path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text("", encoding="utf-8")
 
     def write(self, row: dict[str, Any]) -> None:
         row = {"time": round(time.time(), 3), **row}
         self.rows.append(row)
         log.info("%s", row)
         if self.path:
-            with open(self.path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(row) + "\n")
+            with writing(self.path), open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(record_json(row) + "\n")

@@ -55,6 +55,7 @@ def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: i
 
     from preflab import __version__
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
     from preflab.provenance import run_record, write_run_json
 
     cfg, bb = result.config, result.backbone
@@ -80,7 +81,7 @@ def save_reward_model(result, *, data_fingerprint: str | None = None, n_train: i
     with atomic_path(target, directory=True) as tmp:
         bb.hf_model.save_pretrained(tmp)
         bb.tokenizer.save_pretrained(tmp)
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (tmp / META_FILE).write_text(record_json(meta, indent=2), encoding="utf-8")
         write_run_json(tmp / "run.json", provenance or run_record("train-rm", cfg, counts={"pairs": n_train}, seed=cfg.seed,
                                                                   data_fingerprint=data_fingerprint))
     log.info("saved reward model to %s", target)

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from preflab.config import validate
-from preflab.errors import ConfigError, InputError
+from preflab.errors import ConfigError, InputError, TrainingDiverged
 from preflab.progress import Bar
 from preflab.records import PreferencePair
 from preflab.rm import distributed
@@ -182,6 +182,25 @@ def _plan(lengths: list[int], cfg: TrainConfig, world: int, rank: int) -> list[l
     return steps
 
 
+def _diverged(what: str, cfg: TrainConfig) -> TrainingDiverged:
+    """Why a run stopped with a loss that is no number; nothing was saved, so no broken model
+    is ever mistaken for a trained one."""
+    fixes = [f"lower lr (now {cfg.lr:g})", "clip gradients with max_grad_norm (now off)" if not cfg.max_grad_norm else "",
+             f"train in fp32 (now {cfg.precision})" if cfg.precision != "fp32" else ""]
+    return TrainingDiverged(f"{what}; training stopped and nothing was saved: " + ", or ".join(f for f in fixes if f))
+
+
+def _check_finite(bb: Backbone, renderer: Renderer, cfg: TrainConfig, n_steps: int) -> None:
+    """The trained weights, and the rewards of the probe texts saved with the model, are
+    numbers: a last step can overflow the weights without its loss showing it."""
+    from preflab.rm.save import probe_rewards
+
+    if not all(bool(torch.isfinite(p).all()) for p in bb.model.parameters()):
+        raise _diverged(f"the weights hold NaN or Infinity after {n_steps} steps", cfg)
+    if not all(math.isfinite(r) for r in probe_rewards(bb, renderer)):
+        raise _diverged(f"the model gives NaN or infinite rewards after {n_steps} steps", cfg)
+
+
 def train_reward_model(
     pairs: Sequence[PreferencePair],
     config: TrainConfig | None = None,
@@ -245,12 +264,16 @@ def train_reward_model(
                 step_loss += loss
                 window.append(r)
                 seen += len(idx) * dist.world
+            if not math.isfinite(dist.all_sum(step_loss)):  # every process stops together
+                raise _diverged(f"the training loss became {step_loss} at step {step} of {len(steps)}", cfg)
             losses.append(step_loss)
             if saved is not None:
                 meta.restore(params, saved)  # back to θ, keeping the BT gradient taken at θ′ (first order)
             dist.sum_gradients(params)
             if cfg.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+                if not math.isfinite(norm):
+                    raise _diverged(f"the gradient norm became {norm} at step {step} of {len(steps)}", cfg)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
@@ -283,6 +306,7 @@ def train_reward_model(
         from preflab.rm.lora import merge_lora
 
         merge_lora(bb)
+    _check_finite(bb, renderer, cfg, len(steps))
     if cfg.output_dir and dist.is_main:
         from preflab.rm.save import save_reward_model
 

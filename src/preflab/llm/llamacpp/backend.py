@@ -2,7 +2,8 @@
 decoding and scoring on the one worker thread.
 
 The model id names what fixes the arithmetic: the weights file (:func:`file_model_id`), the
-Q8_0 copy when decoding from one, and the pre-fill layout. The block size changes the last bits
+Q8_0 copy when decoding from one, the pre-fill layout, and the options that change a prompt
+or its pre-fill when they are not the default (:func:`arithmetic_tags`). The block size changes the last bits
 for some prompts (llama.cpp's kernels for a block depend on its rows), so it is part of the id
 unless it is ``UNTAGGED_PREFIX_BLOCK`` (8), the layout before 64 became the default; 64-token
 blocks pre-fill HH prompts at ~1.7x the speed of 8-token ones (see
@@ -45,6 +46,22 @@ def file_model_id(path: Path) -> str:
     return f"{path.name}@{path.stat().st_size}-{head}"
 
 
+def arithmetic_tags(params: "LlamaCppParams") -> str:
+    """The other options that change what a seeded sample is, tagged only when not their
+    default (so the default's cache entries stay valid): the chat format renders another
+    prompt, ``n_batch`` cuts the pre-fill blocks into other pieces, ``reuse_prefix`` evaluates
+    a prompt's tail in a batch of another shape.
+
+    >>> arithmetic_tags(LlamaCppParams()), arithmetic_tags(LlamaCppParams(chat_format="chatml", n_batch=64))
+    ('', '+chat-chatml+nbatch64')
+    """
+    default = LlamaCppParams.model_fields
+    tags = [f"+chat-{params.chat_format}" if params.chat_format else "",
+            "" if params.n_batch == default["n_batch"].default else f"+nbatch{params.n_batch}",
+            "+reuse-prefix" if params.reuse_prefix else ""]
+    return "".join(tags)
+
+
 class LlamaCppParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     n_ctx: int = Field(4096, ge=64)
@@ -85,7 +102,8 @@ class LlamaCppBackend:
         # the copy is made on first load (a fully cached run never needs it); its id is the source's
         # what fixes the arithmetic: the weights and the pre-fill layout
         self.model_id = file_model_id(self.path) + ("+q8_0" if self.q8_0 else "") + (
-            "" if self.params.prefix_block == UNTAGGED_PREFIX_BLOCK else f"+prefill{self.params.prefix_block}")
+            "" if self.params.prefix_block == UNTAGGED_PREFIX_BLOCK else f"+prefill{self.params.prefix_block}"
+        ) + arithmetic_tags(self.params)
         self._executor = Worker()
         self._llama: Any = None
         self._template: ChatTemplate | None = None

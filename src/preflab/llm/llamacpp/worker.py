@@ -47,7 +47,10 @@ class Worker:
         future: asyncio.Future = loop.create_future()
 
         def done(result: Completion | BaseException) -> None:  # on the worker thread
-            loop.call_soon_threadsafe(_settle, future, result)
+            try:
+                loop.call_soon_threadsafe(_settle, future, result)
+            except RuntimeError:  # the loop is closed: its caller was cancelled and is gone
+                pass
 
         with self._jobs_lock:
             self._jobs.append(Job(messages, options, seed, done))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from preflab.errors import ConfigError, Problem
@@ -266,6 +265,12 @@ def input_paths(cfg: BenchConfig, root: Path) -> list[Path]:
     paths += [resolve_path(m.pairs, root) for m in cfg.methods if m.pairs]
     if cfg.scorer and cfg.scorer != "base-embed-head":
         paths.append(resolve_path(cfg.scorer, root))
+    from preflab.config import read_paths
+    from preflab.llm.spec import spec_paths
+
+    recipe = rm_recipe_config(cfg.rm.recipe, cfg.rm.options).options
+    paths += [Path(p) for p in read_paths(recipe) if Path(p).exists()]  # a backbone folder (an alias is none)
+    paths += [Path(p) for spec in (cfg.llm, cfg.judge_llm, cfg.gold_judge_llm) for p in spec_paths(spec)]
     return [p for p in paths if not str(p).startswith("hf:")]
 
 
@@ -281,12 +286,9 @@ def load_bench_config(path: str | Path | None = None, data: dict[str, Any] | Non
     root = Path(path).resolve().parent if path else Path.cwd()
     where = str(path) if path else "<bench config>"
     if data is None:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{where}: file not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+        from preflab.config import read_yaml
+
+        data = read_yaml(path, "bench file") or {}
     problems: list[str] = []
     try:
         cfg = BenchConfig.model_validate(data)

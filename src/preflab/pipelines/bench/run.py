@@ -11,7 +11,6 @@ seeds and evaluated on the same sets. Each step is cached by fingerprint
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from contextlib import ExitStack
@@ -352,9 +351,10 @@ def run_bench(cfg: BenchConfig, root: Path, run_dir: Path, say: Progress = log.i
 def write_results(results: dict[str, Any], run_dir: Path) -> None:
     from preflab.report.tables import plot_length, plot_mix, plot_results, results_markdown
     from preflab.io.atomic import atomic_path
+    from preflab.io.portable import record_json
 
     with atomic_path(run_dir / "results.json") as tmp:
-        tmp.write_text(json.dumps(results, indent=2, default=str))
+        tmp.write_text(record_json(results, indent=2, default=str))
     with atomic_path(run_dir / "results.md") as tmp:
         tmp.write_text(results_markdown(results))
     plot_results(results, run_dir / "results.png")
