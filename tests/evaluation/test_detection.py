@@ -46,3 +46,19 @@ def test_several_runs_average_and_keep_their_own_counts():
     noisy = [(rng.normal(size=300) + y, y)]
     assert detection_auc(noisy, n_boot=200, seed=5)["ci95"] != detection_auc(noisy, n_boot=200, seed=6)["ci95"]
     assert np.isnan(detection_auc([([1.0], [True])])["auc"])
+
+
+def test_hand_computed_case_counts_ties_half():
+    # positives 2 and 1, negatives 1 and 0: (2>1) + (2>0) + (1=1: ½) + (1>0) = 3.5 of 4 pairs
+    assert auc([2.0, 1.0, 1.0, 0.0], [True, True, False, False]) == 0.875
+    assert auc([1.0] * 5, [True, False, True, False, False]) == 0.5  # a constant score finds nothing
+    rng = np.random.default_rng(3)
+    scores, positive = rng.integers(0, 3, size=40).astype(float), rng.random(40) < 0.4
+    assert auc(-scores, positive) == pytest.approx(1 - auc(scores, positive))  # ties half keep the symmetry
+
+
+def test_bootstrap_is_stratified():
+    # resampling positives and negatives apart keeps both in every replicate: a perfect ranking
+    # stays perfect (a plain bootstrap would draw replicates without a positive)
+    r = detection_auc([([3.0, 2.0, 1.0, 0.0], [True, False, False, False])], n_boot=300)
+    assert r["auc"] == 1.0 and r["ci95"] == [1.0, 1.0]

@@ -39,3 +39,19 @@ def test_seeded_nested_and_rounded():
 def test_a_fraction_outside_zero_one_is_refused():
     with pytest.raises(ConfigError, match="fraction must lie in"):
         flip_labels(_pairs(3), 1.5)
+
+
+def test_nested_over_the_three_levels_and_the_input_is_untouched():
+    pairs = _pairs(200)
+    masks = [flip_labels(pairs, f, seed=7)[1] for f in (0.1, 0.25, 0.4)]
+    assert [int(m.sum()) for m in masks] == [20, 50, 80]
+    assert masks[1][masks[0]].all() and masks[2][masks[1]].all()
+    noisy, flipped = flip_labels(pairs, 0.25, seed=7)
+    assert all(p.chosen == f"c{i}" and "noise" not in p.provenance for i, p in enumerate(pairs))
+    back, again = flip_labels(noisy, 0.25, seed=7)  # the same draw flips the same pairs back
+    assert (again == flipped).all() and [(p.chosen, p.rejected) for p in back] == [(p.chosen, p.rejected) for p in pairs]
+
+
+def test_nan_fraction_is_refused():
+    with pytest.raises(ConfigError, match="fraction"):
+        flip_labels(_pairs(3), float("nan"))
