@@ -36,8 +36,11 @@ cell costs an idle core.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import gzip
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -73,22 +76,46 @@ def save_cells(cells: dict[str, Any], path: Path) -> None:
                 f.write(json.dumps(row, separators=(",", ":")) + "\n")
 
 
+@contextlib.contextmanager
+def locked(folder: Path):
+    """An exclusive lock on the results folder: two runs (e.g. one per seed) can share a cells
+    file, each re-reading it before it computes a cell and before it saves one."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 class Cells:
-    """The finished cells; :meth:`get` computes a missing one and saves it at once."""
+    """The finished cells; :meth:`get` computes a missing one and saves it at once. The file is
+    re-read (under :func:`locked`) before a cell is computed and when one is saved, so runs
+    side by side neither redo nor overwrite each other's cells."""
 
     def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.rows = path, load_cells(path)
         self.computed = 0
 
-    def get(self, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def has(self, key: str) -> bool:
         if key not in self.rows:
+            with locked(self.path.parent):
+                self.rows.update(load_cells(self.path))
+        return key in self.rows
+
+    def get(self, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if not self.has(key):
             started, cpu = time.perf_counter(), time.process_time()
             row = compute()
-            row.update(key=key, wall_s=round(time.perf_counter() - started, 2), cpu_s=round(time.process_time() - cpu, 2))
-            self.rows[key] = row
-            save_cells(self.rows, self.path)
+            row.update(key=key, wall_s=round(time.perf_counter() - started, 2), cpu_s=round(time.process_time() - cpu, 2),
+                       load_avg=round(os.getloadavg()[0], 2))
+            with locked(self.path.parent):
+                self.rows = {**load_cells(self.path), **self.rows, key: row}
+                save_cells(self.rows, self.path)
             self.computed += 1
-            print(f"{key}: {row['wall_s']:.1f} s ({row['cpu_s']:.1f} s CPU)" + (f", AUC {row['auc']:.3f}" if "auc" in row else "")
+            print(f"{key}: {row['wall_s']:.1f} s ({row['cpu_s']:.1f} s CPU, load {row['load_avg']})"
+                  + (f", AUC {row['auc']:.3f}" if "auc" in row else "")
                   + (f", accuracy {row['accuracy']:.3f}" if "accuracy" in row else ""), flush=True)
         return self.rows[key]
 
@@ -235,7 +262,7 @@ def run_teacher(args: argparse.Namespace, cells: Cells) -> None:
             tag = f"embed-head|noise={level}|seed={seed}"
             for mode, members in (("heads", args.members), ("seeds", args.seeds_members), ("bootstrap", args.members)):
                 key = f"teacher|{tag}|{mode}|M={members}"
-                if key in cells.rows:
+                if cells.has(key):
                     continue
                 if teacher is None:
                     scorer = train_scorer(test, recipe_dict("embed-head", args), seed).scorer
