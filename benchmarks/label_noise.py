@@ -423,11 +423,18 @@ def main() -> None:
     summary["cells"] = len(rows)
     summary["cpu_seconds"] = {recipe: round(sum(r["cpu_s"] for k, r in rows.items() if k.split("|")[1] == recipe), 1)
                               for recipe in RECIPES}
+    summary["cpu_seconds_by_kind"] = {f"{recipe}|{kind}": round(sum(r["cpu_s"] for k, r in rows.items()
+                                                                if k.split("|")[:2] == [kind, recipe]), 1)
+                                      for recipe in RECIPES for kind in ("rm", "strength", "crossfit", "teacher")}
+    loads = [r["load_avg"] for r in rows.values() if "load_avg" in r]
+    summary["load_avg"] = {"cells_with_it": len(loads), "min": min(loads, default=None), "median":
+                           float(np.median(loads)) if loads else None, "max": max(loads, default=None)}
     summary["threads"] = args.threads
     summary["commands"] = ["python benchmarks/label_noise.py", "python benchmarks/label_noise.py --recipe finetune"]
     (args.results / "label_noise.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(summary["tables"])
-    print(f"{len(rows)} cells; CPU seconds per recipe: {summary['cpu_seconds']}")
+    print(f"{len(rows)} cells; CPU seconds per recipe: {summary['cpu_seconds']}; 1-min load average "
+          f"(2 cores) over the cells that record it: {summary['load_avg']}")
 
 
 if __name__ == "__main__":
