@@ -298,6 +298,13 @@ def auc_entry(cells: dict[str, Any], keys: dict[int, str], masks: dict[int, np.n
     entry["precision_at_rate"] = float(np.mean([m[np.argsort(-sc, kind="stable")[:int(m.sum())]].mean() for sc, m in runs]))
     entry["flipped_below_zero"] = float(np.mean([(sc[m] > 0).mean() for sc, m in runs]))
     entry["clean_below_zero"] = float(np.mean([(sc[~m] > 0).mean() for sc, m in runs]))
+    # μ as a classifier (ties count half): the share of pairs whose sign agrees with the label the
+    # pair was trained with (the fit of the noisy labels) and with the true label. For a score whose
+    # size says nothing beyond its sign, the AUC equals the latter: the detector can only be as good
+    # as the scorer's accuracy on the true labels.
+    entry["agrees_with_noisy_labels"] = float(np.mean([np.mean((sc < 0) + 0.5 * (sc == 0)) for sc, m in runs]))
+    entry["agrees_with_true_labels"] = float(np.mean([np.mean(np.where(m, sc > 0, sc < 0) + 0.5 * (sc == 0))
+                                                      for sc, m in runs]))
     entry["wall_s"] = float(np.mean([cells[k]["wall_s"] for k in have.values()]))
     entry["cpu_s"] = float(np.mean([cells[k]["cpu_s"] for k in have.values()]))
     first = cells[next(iter(have.values()))]
@@ -366,13 +373,13 @@ def summarise(cells: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]
 
 
 def tables(summary: dict[str, Any]) -> str:
-    lines = ["| recipe | noise | detector | seeds | AUC of −μ for flipped [95%] | flipped share of the lowest-μ rate | flipped with μ<0 | clean with μ<0 | CPU s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| recipe | noise | detector | seeds | AUC of −μ for flipped [95%] | flipped share of the lowest-μ rate | flipped with μ<0 | clean with μ<0 | sign of μ agrees with the training label | … with the true label | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary["rows"]:
         for det, a in row["auc"].items():
             lines.append(f"| {row['recipe']} | {row['noise']:.0%} | {det} | {len(a['seeds'])} | {a['auc']:.3f} ±{a['seed_std']:.3f} "
                          f"{fmt_ci(a['ci95'])} | {a['precision_at_rate']:.3f} | {a['flipped_below_zero']:.3f} | "
-                         f"{a['clean_below_zero']:.3f} | {a['cpu_s']:.0f} |")
+                         f"{a['clean_below_zero']:.3f} | {a['agrees_with_noisy_labels']:.3f} | {a['agrees_with_true_labels']:.3f} | {a['cpu_s']:.0f} |")
     lines += ["", "| recipe | noise | training data | pairs | held-out accuracy [95%] | Δ vs noisy [paired 95%] | Δ vs clean [paired 95%] | won back |",
               "|---|---|---|---|---|---|---|---|"]
     for row in summary["rows"]:
