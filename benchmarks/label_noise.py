@@ -409,6 +409,8 @@ def main() -> None:
     parser.add_argument("--teacher-levels", type=float, nargs="*", default=[0.25],
                         help="embed-head: the learnable-truth control at these levels (none: skip).")
     parser.add_argument("--teacher-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--teacher-only", action="store_true",
+                        help="embed-head: only the learnable-truth control (e.g. a second run beside the grid).")
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--summary-only", action="store_true", help="Rebuild the summary from the cells; train nothing.")
     parser.add_argument("--limit", type=int, default=None, help="First N pairs of the file only (a smoke run).")
@@ -421,7 +423,8 @@ def main() -> None:
     if not args.summary_only:
         cells = Cells(cells_path(args.results, args.recipe))
         levels = args.levels or ([0.25] if args.recipe == "finetune" else [0.1, 0.25, 0.4])
-        run_grid(args, args.recipe, levels, cells)
+        if not args.teacher_only:
+            run_grid(args, args.recipe, levels, cells)
         if args.recipe == "embed-head":
             run_teacher(args, cells)
         print(f"{cells.computed} new cells in {time.perf_counter() - started:.0f} s", flush=True)
