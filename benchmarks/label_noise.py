@@ -380,13 +380,13 @@ def tables(summary: dict[str, Any]) -> str:
             lines.append(f"| {row['recipe']} | {row['noise']:.0%} | {det} | {len(a['seeds'])} | {a['auc']:.3f} ±{a['seed_std']:.3f} "
                          f"{fmt_ci(a['ci95'])} | {a['precision_at_rate']:.3f} | {a['flipped_below_zero']:.3f} | "
                          f"{a['clean_below_zero']:.3f} | {a['agrees_with_noisy_labels']:.3f} | {a['agrees_with_true_labels']:.3f} | {a['cpu_s']:.0f} |")
-    lines += ["", "| recipe | noise | training data | pairs | held-out accuracy [95%] | Δ vs noisy [paired 95%] | Δ vs clean [paired 95%] | won back |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| recipe | noise | training data | seeds | pairs | held-out accuracy ± seed std [95%] | Δ vs noisy [paired 95%] | Δ vs clean [paired 95%] | won back |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in summary["rows"]:
         for name, a in row["accuracy"].items():
             vn, vc = a["vs_noisy"], a["vs_clean"]
             won = f"{a['won_back']:.0%}" if a.get("won_back") is not None else "—"
-            lines.append(f"| {row['recipe']} | {row['noise']:.0%} | {name} | {a['train_pairs']:.0f} | {a['accuracy']:.3f} ±{a['seed_std']:.3f} "
+            lines.append(f"| {row['recipe']} | {row['noise']:.0%} | {name} | {a['seeds']} | {a['train_pairs']:.0f} | {a['accuracy']:.3f} ±{a['seed_std']:.3f} "
                          f"{fmt_ci(a['ci95'])} | {vn['delta']:+.3f} {fmt_ci(vn['ci95'], True)} | "
                          f"{vc['delta']:+.3f} {fmt_ci(vc['ci95'], True)} | {won} |")
     return "\n".join(lines)
