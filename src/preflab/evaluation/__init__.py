@@ -7,6 +7,7 @@ per category, on a high-confidence subset, calibration, reward gaps, and null ba
 """
 
 from preflab.evaluation.baselines import first_position_deltas, longer_response_deltas, null_baselines
+from preflab.evaluation.detection import auc, detection_auc
 from preflab.evaluation.metrics import (
     bootstrap_ci,
     calibration,
@@ -21,5 +22,5 @@ from preflab.evaluation.metrics import (
 __all__ = [
     "bootstrap_ci", "calibration", "correctness", "evaluate_deltas", "gap_stats", "paired_difference",
     "pairwise_accuracy", "seed_summary", "first_position_deltas", "longer_response_deltas",
-    "null_baselines",
+    "null_baselines", "auc", "detection_auc",
 ]
